@@ -1,0 +1,37 @@
+"""Quiet, deliberate configuration of the PyMC stack.
+
+Importing pymc imports arviz, and ArviZ 0.23 announces its coming refactor with a
+FutureWarning a user can do nothing about; PyTensor installed from pip warns once that it
+found no BLAS, although the normal and categorical graphs have no BLAS operations. Both are
+silenced here, narrowly (by message) and only around our own imports and compilations, so a
+user's other code sees the stack as it is.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import warnings
+from collections.abc import Iterator
+
+__all__ = ["quiet_vendor_warnings"]
+
+_VENDOR_MESSAGES = (
+    (r"\s*ArviZ is undergoing a major refactor", FutureWarning),
+    (r"PyTensor could not link to a BLAS", UserWarning),
+    # find_MAP always passes jac= to scipy; derivative-free methods then say they ignore it.
+    (r"Method (Nelder-Mead|Powell) does not use gradient information", RuntimeWarning),
+)
+
+
+@contextlib.contextmanager
+def quiet_vendor_warnings() -> Iterator[None]:
+    """Silence the vendor warnings listed above, and only those, inside the block."""
+    with warnings.catch_warnings():
+        for message, category in _VENDOR_MESSAGES:
+            warnings.filterwarnings("ignore", message=message, category=category)
+        yield
+
+
+with quiet_vendor_warnings():
+    import arviz  # noqa: F401  (imported here so its import-time warning is silenced once)
+    import pymc  # noqa: F401

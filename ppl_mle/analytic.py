@@ -1,0 +1,147 @@
+"""Checking a fitted model against its closed-form MLE."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ppl_mle.errors import ModelError
+from ppl_mle.result import MLEResult, _labels
+
+__all__ = ["AnalyticCheck", "check_analytic"]
+
+#: Default tolerances: relative difference of each estimate, absolute difference of the
+#: log-likelihood. A verified fit of ordinary data agrees to ~1e-14.
+DEFAULT_RTOL = 1e-10
+DEFAULT_LOGLIK_ATOL = 1e-10
+
+
+@dataclass(frozen=True)
+class AnalyticCheck:
+    """find_MAP's estimate beside the closed form.
+
+    Attributes
+    ----------
+    table : pandas.DataFrame
+        One row per scalar parameter and a last row ``loglik``; columns ``find_MAP``,
+        ``closed_form``, ``abs_diff``, ``rel_diff`` and ``passed``.
+    rtol : float
+        Tolerance on the relative difference of each estimate (an estimate whose closed form
+        is exactly 0 must be exactly 0).
+    loglik_atol : float
+        Tolerance on the absolute difference of the log-likelihoods.
+    max_rel_diff : float
+        Largest relative difference over the estimates.
+    loglik_diff : float
+        Log-likelihood at find_MAP's estimate minus that at the closed form.
+    passed : bool
+        Whether every row passed.
+    """
+
+    table: pd.DataFrame
+    rtol: float
+    loglik_atol: float
+    max_rel_diff: float
+    loglik_diff: float
+    passed: bool
+
+    def to_dataframe(self) -> pd.DataFrame:
+        """The comparison table."""
+        return self.table
+
+    def __str__(self) -> str:
+        verdict = "PASS" if self.passed else "FAIL"
+        body = self.table.to_string(
+            formatters={
+                "find_MAP": "{:.12g}".format,
+                "closed_form": "{:.12g}".format,
+                "abs_diff": "{:.2e}".format,
+                "rel_diff": "{:.2e}".format,
+                "passed": lambda b: "pass" if b else "FAIL",
+            }
+        )
+        return (
+            f"{body}\n{verdict}: estimates within relative {self.rtol:g}, log-likelihood "
+            f"within {self.loglik_atol:g} of the closed form"
+        )
+
+
+def check_analytic(
+    result: MLEResult,
+    *,
+    rtol: float = DEFAULT_RTOL,
+    loglik_atol: float = DEFAULT_LOGLIK_ATOL,
+) -> AnalyticCheck:
+    """Compare a fit with the closed-form MLE of its model's family.
+
+    Parameters
+    ----------
+    result : MLEResult
+        A fit of a model declared by :func:`ppl_mle.normal` or :func:`ppl_mle.categorical`.
+    rtol : float
+        Largest relative difference allowed for each estimate.
+    loglik_atol : float
+        Largest absolute difference allowed between the log-likelihoods.
+
+    Returns
+    -------
+    AnalyticCheck
+
+    Raises
+    ------
+    ModelError
+        The result's model has no family with a closed form.
+    """
+    family = result.family
+    if family is None:
+        raise ModelError(
+            "this model has no closed form to check against: declare it with "
+            "ppl_mle.normal or ppl_mle.categorical."
+        )
+    exact = family.closed_form()
+    rows: list[dict[str, Any]] = []
+    for name, closed in exact.items():
+        found = np.atleast_1d(np.asarray(result.estimates[name], dtype=float)).ravel()
+        closed_flat = np.atleast_1d(np.asarray(closed, dtype=float)).ravel()
+        labels = _labels(name, np.asarray(closed).shape, result.model)
+        for label, a, b in zip(labels, found, closed_flat, strict=True):
+            diff = abs(a - b)
+            rel = diff / abs(b) if b != 0 else (0.0 if diff == 0 else np.inf)
+            rows.append(_row(label, a, b, diff, rel, rel <= rtol))
+    loglik_closed = family.loglik(exact)
+    loglik_diff = result.loglik - loglik_closed
+    rel_ll = abs(loglik_diff) / abs(loglik_closed) if loglik_closed != 0 else abs(loglik_diff)
+    rows.append(
+        _row(
+            "loglik",
+            result.loglik,
+            loglik_closed,
+            abs(loglik_diff),
+            rel_ll,
+            abs(loglik_diff) <= loglik_atol,
+        )
+    )
+    table = pd.DataFrame(rows).set_index("parameter")
+    max_rel = float(table["rel_diff"].iloc[:-1].max())
+    return AnalyticCheck(
+        table=table,
+        rtol=rtol,
+        loglik_atol=loglik_atol,
+        max_rel_diff=max_rel,
+        loglik_diff=float(loglik_diff),
+        passed=bool(table["passed"].all()),
+    )
+
+
+def _row(label: str, a: float, b: float, diff: float, rel: float, ok: bool) -> dict[str, Any]:
+    return {
+        "parameter": label,
+        "find_MAP": float(a),
+        "closed_form": float(b),
+        "abs_diff": float(diff),
+        "rel_diff": float(rel),
+        "passed": bool(ok),
+    }

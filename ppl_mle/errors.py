@@ -1,0 +1,45 @@
+"""Errors and warnings raised by ppl_mle.
+
+Every error is a subclass of :class:`PplMleError`, and of ``ValueError`` where the problem
+is a bad value, so callers may catch either.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "BoundaryWarning",
+    "ConvergenceError",
+    "ConvergenceWarning",
+    "DataError",
+    "ModelError",
+    "PplMleError",
+    "PplMleWarning",
+]
+
+
+class PplMleError(Exception):
+    """Base class of every error raised by ppl_mle."""
+
+
+class DataError(PplMleError, ValueError):
+    """The data cannot be fitted: empty, non-finite, non-numeric, constant, unknown labels..."""
+
+
+class ModelError(PplMleError, ValueError):
+    """The model or an argument describing it is not one ppl_mle can fit."""
+
+
+class ConvergenceError(PplMleError, RuntimeError):
+    """The optimizer's answer could not be verified as a maximum of the likelihood."""
+
+
+class PplMleWarning(UserWarning):
+    """Base class of every warning issued by ppl_mle."""
+
+
+class ConvergenceWarning(PplMleWarning):
+    """The fit returned a point that ppl_mle could not vouch for as the MLE."""
+
+
+class BoundaryWarning(PplMleWarning):
+    """An estimate lies on the boundary of the parameter space."""

@@ -1,0 +1,128 @@
+"""PyMC declarations of the models, with flat priors so that MAP = MLE.
+
+Each function returns an :class:`MLEModel`: an ordinary ``pymc.Model`` (``with model:
+pm.sample()`` works) that also carries its :mod:`family <ppl_mle.families>`, so a fit can be
+checked against the closed form. Observations are held in ``pm.Data`` containers, so
+``pm.set_data`` works and PyTensor's compiled code is reused across data sets of the same
+model.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Hashable, Sequence
+from typing import Any
+
+import numpy as np
+import pymc as pm
+
+from ppl_mle.families import CategoricalFamily, Family, NormalFamily
+from ppl_mle.validation import as_float_data, as_labels, check_sigma
+
+__all__ = ["MLEModel", "categorical", "model_for", "normal"]
+
+
+class MLEModel(pm.Model):
+    """A ``pymc.Model`` that knows its statistical family.
+
+    Parameters
+    ----------
+    family : NormalFamily or CategoricalFamily
+        The family and validated data the model was declared from.
+    **kwargs
+        Passed to ``pymc.Model`` (``coords``, ``name``...).
+    """
+
+    def __init__(self, family: Family, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.family = family
+
+
+def normal(data: Any, sigma: float | None = None) -> MLEModel:
+    """Declare the normal model with flat priors.
+
+    ``mu ~ Flat``, ``sigma ~ HalfFlat`` (or fixed), ``x ~ Normal(mu, sigma)``.
+
+    Parameters
+    ----------
+    data : array_like
+        Real-valued observations (list, numpy array, pandas Series).
+    sigma : float, optional
+        Known standard deviation. When given only ``mu`` is estimated.
+
+    Returns
+    -------
+    MLEModel
+        Free variables ``mu`` and (unless known) ``sigma``; observed ``x``.
+
+    Raises
+    ------
+    DataError
+        Empty, non-numeric or non-finite data; with sigma unknown, a single observation or
+        a constant sample (the MLE of sigma would be 0).
+    ModelError
+        ``sigma`` is not a positive finite number.
+    """
+    known = None if sigma is None else check_sigma(sigma)
+    x = as_float_data(data, "data", sigma_known=known is not None)
+    return model_for(NormalFamily(x, known))
+
+
+def categorical(labels: Any, categories: Sequence[Hashable] | None = None) -> MLEModel:
+    """Declare the categorical model with a flat prior on the simplex.
+
+    ``theta ~ Dirichlet(1, …, 1)`` (the uniform density on the simplex),
+    ``label ~ Categorical(theta)``.
+
+    Parameters
+    ----------
+    labels : array_like
+        Observed labels, any hashable values (strings, integers...).
+    categories : sequence, optional
+        All categories in the order ``theta`` lists them; categories never observed are
+        allowed (their MLE is exactly 0). By default the distinct labels, sorted.
+
+    Returns
+    -------
+    MLEModel
+        Free variable ``theta`` with dimension ``category``; observed ``label``.
+
+    Raises
+    ------
+    DataError
+        Empty labels, missing values, labels not in ``categories``, fewer than two
+        categories.
+    """
+    codes, cats = as_labels(labels, categories)
+    return model_for(CategoricalFamily(codes, cats))
+
+
+def _coord(value: Hashable) -> str | int | float:
+    return value if isinstance(value, str | int | float) else str(value)
+
+
+def model_for(family: Family) -> MLEModel:
+    """Build the flat-prior PyMC model of a family.
+
+    Parameters
+    ----------
+    family : NormalFamily or CategoricalFamily
+
+    Returns
+    -------
+    MLEModel
+    """
+    if isinstance(family, NormalFamily):
+        with MLEModel(family) as model:
+            data = pm.Data("data", family.data)
+            mu = pm.Flat("mu")
+            sigma = pm.HalfFlat("sigma") if family.sigma is None else family.sigma
+            pm.Normal("x", mu=mu, sigma=sigma, observed=data)
+        return model
+    if isinstance(family, CategoricalFamily):
+        coords = {"category": [_coord(c) for c in family.categories]}
+        with MLEModel(family, coords=coords) as model:
+            codes = pm.Data("codes", family.codes)
+            theta = pm.Dirichlet("theta", a=np.ones(family.k), dims="category")
+            pm.Categorical("label", p=theta, observed=codes)
+        return model
+    raise TypeError(f"unknown family {family!r}")

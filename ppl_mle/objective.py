@@ -1,0 +1,155 @@
+"""The function a fit maximises, with its exact gradient and Hessian.
+
+``find_MAP`` maximises ``model.logp(jacobian=False)`` over the unconstrained value
+variables (``sigma_log__``, ``theta_simplex__``…). Without the Jacobian term the maximiser
+maps back to the MLE in the natural parameters: the MLE is invariant under
+reparametrisation. :class:`Objective` compiles that same function, with its gradient and
+Hessian by PyTensor automatic differentiation, over one flat vector ``z`` in the order
+``find_MAP`` uses, so that a fit can check the optimizer's claim at the point it returns.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pymc as pm
+import pytensor
+import pytensor.tensor as pt
+from pytensor.gradient import hessian
+
+from ppl_mle._pytensor import quiet_vendor_warnings
+from ppl_mle.errors import ModelError
+
+__all__ = ["Objective"]
+
+
+_UNROLL_HESSIAN = 40
+
+
+@dataclass(frozen=True)
+class _Slot:
+    name: str
+    shape: tuple[int, ...]
+    start: int
+    stop: int
+
+
+class Objective:
+    """Log-density, gradient, Hessian and log-likelihood of a model on a flat vector.
+
+    Parameters
+    ----------
+    model : pymc.Model
+        A model whose free variables are all continuous.
+
+    Raises
+    ------
+    ModelError
+        The model has discrete free variables or no free variables at all.
+    """
+
+    def __init__(self, model: pm.Model) -> None:
+        discrete = [rv.name for rv in model.free_RVs if rv.type.dtype.startswith(("int", "uint"))]
+        if discrete:
+            raise ModelError(
+                f"free variables {discrete} are discrete: a likelihood maximised by "
+                "find_MAP needs every free parameter continuous."
+            )
+        if not model.free_RVs:
+            raise ModelError("the model has no free parameters to estimate.")
+        if not model.observed_RVs:
+            raise ModelError("the model has no observed variables: there is no likelihood.")
+        self.model = model
+        point = model.initial_point()
+        value_vars = model.continuous_value_vars
+        slots, offset = [], 0
+        for v in value_vars:
+            shape = tuple(int(s) for s in np.shape(point[v.name]))
+            size = int(np.prod(shape, dtype=np.int64))
+            slots.append(_Slot(v.name, shape, offset, offset + size))
+            offset += size
+        self.slots: tuple[_Slot, ...] = tuple(slots)
+        self.size = offset
+
+        z = pt.vector("z", dtype="float64")
+        replace = {
+            v: z[s.start : s.stop].reshape(s.shape).astype(v.dtype)
+            for v, s in zip(value_vars, slots, strict=True)
+        }
+        logp = pytensor.graph_replace(model.logp(jacobian=False), replace, strict=False)
+        loglik = pytensor.graph_replace(
+            model.logp(vars=model.observed_RVs, jacobian=False), replace, strict=False
+        )
+        grad = pt.grad(logp, z)
+        if self.size <= _UNROLL_HESSIAN:
+            # One gradient per row: faster to compile and to run than a scan for few params.
+            hess = pt.stack([pt.grad(grad[i], z) for i in range(self.size)])
+        else:
+            hess = hessian(logp, z)
+        free = get_free_outputs(model)
+        constrained = pytensor.graph_replace(
+            [model.unobserved_value_vars[i] for i in free.indices], replace, strict=False
+        )
+        self.free_names: tuple[str, ...] = free.names
+        # One compiled function for everything: graph rewriting, not evaluation, dominates
+        # the cost of a fit of a small model.
+        with quiet_vendor_warnings():
+            self._fn = pm.pytensorf.compile(
+                [z], [logp, grad, hess, loglik, *constrained], on_unused_input="ignore"
+            )
+
+    def _eval(self, z: np.ndarray) -> list[np.ndarray]:
+        with quiet_vendor_warnings(), np.errstate(all="ignore"):
+            return self._fn(np.asarray(z, dtype=np.float64))
+
+    def __call__(self, z: np.ndarray) -> tuple[float, np.ndarray, np.ndarray]:
+        """Return the objective, its gradient and its Hessian at ``z``."""
+        f, g, h = self._eval(z)[:3]
+        return float(f), np.asarray(g, dtype=np.float64), np.asarray(h, dtype=np.float64)
+
+    def loglik(self, z: np.ndarray) -> float:
+        """Log-likelihood of the observed variables (all constants included) at ``z``."""
+        return float(self._eval(z)[3])
+
+    def natural(self, z: np.ndarray) -> dict[str, np.ndarray]:
+        """Values of the free variables in their natural (constrained) space at ``z``."""
+        values = self._eval(z)[4:]
+        return {n: np.asarray(v) for n, v in zip(self.free_names, values, strict=True)}
+
+    def to_point(self, z: np.ndarray) -> dict[str, np.ndarray]:
+        """Split the flat vector into the model's value variables (unconstrained)."""
+        return {s.name: np.asarray(z[s.start : s.stop]).reshape(s.shape) for s in self.slots}
+
+    def from_point(self, point: dict[str, np.ndarray]) -> np.ndarray:
+        """Flatten a dict of value-variable values into the vector ``z``."""
+        return np.concatenate(
+            [np.asarray(point[s.name], dtype=np.float64).ravel() for s in self.slots]
+        )
+
+    def coordinate_names(self) -> list[str]:
+        """One readable name per entry of ``z`` (``theta_simplex__[2]``…)."""
+        names = []
+        for s in self.slots:
+            if s.stop - s.start == 1 and s.shape == ():
+                names.append(s.name)
+            else:
+                names.extend(f"{s.name}[{i}]" for i in range(s.stop - s.start))
+        return names
+
+
+@dataclass(frozen=True)
+class _FreeOutputs:
+    names: tuple[str, ...]
+    indices: tuple[int, ...]
+
+
+def get_free_outputs(model: pm.Model) -> _FreeOutputs:
+    """Pick, among ``model.unobserved_value_vars``, the natural values of the free variables."""
+    wanted = {rv.name for rv in model.free_RVs}
+    names, indices = [], []
+    for i, v in enumerate(model.unobserved_value_vars):
+        if v.name in wanted:
+            names.append(v.name)
+            indices.append(i)
+    return _FreeOutputs(tuple(names), tuple(indices))

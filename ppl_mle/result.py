@@ -1,0 +1,156 @@
+"""The result of a maximum-likelihood fit."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+if TYPE_CHECKING:
+    import pymc as pm
+
+    from ppl_mle.analytic import AnalyticCheck
+    from ppl_mle.families import Family
+    from ppl_mle.objective import Objective
+
+__all__ = ["MLEResult"]
+
+
+def _as_json(value: np.ndarray) -> float | list[float]:
+    arr = np.asarray(value, dtype=float)
+    return float(arr) if arr.ndim == 0 else arr.tolist()
+
+
+@dataclass(frozen=True, eq=False)
+class MLEResult:
+    """A maximum-likelihood estimate, with the evidence that it is one.
+
+    Attributes
+    ----------
+    estimates : dict of str to numpy.ndarray
+        MLE of each free variable in its natural (constrained) space: ``mu``, ``sigma``,
+        ``theta``.
+    unconstrained : dict of str to numpy.ndarray
+        The same point in the unconstrained coordinates find_MAP optimises
+        (``sigma_log__``, ``theta_simplex__``); infinite or NaN where an estimate is on the
+        boundary of its support.
+    loglik : float
+        Log-likelihood at the estimate, with all constants.
+    n_obs : int
+        Number of observations.
+    n_params : int
+        Number of free parameters (the dimension of the unconstrained space).
+    method : str
+        The scipy optimizer find_MAP ran.
+    n_iterations, n_evaluations : int or None
+        Iterations and function evaluations reported by the optimizer (None when find_MAP
+        stopped at ``maxeval`` and returned no optimizer result).
+    grad_norm : float
+        Euclidean norm of the gradient of the objective at the estimate (unconstrained
+        coordinates, interior parameters).
+    newton_step_se : float
+        Size of the Newton step left at the estimate, in standard errors (the largest over
+        parameters): how far the true maximum may still be. ``inf`` where the Hessian is not
+        negative definite.
+    converged : bool
+        Whether the estimate was verified as a maximum: Hessian negative definite and
+        ``newton_step_se`` below the tolerance of :func:`~ppl_mle.fit_mle`.
+    message : str
+        What was verified, or why the result cannot be vouched for.
+    optimizer_success : bool
+        What find_MAP's optimizer itself claimed (not evidence on its own).
+    optimizer_message : str
+        The optimizer's own message.
+    optimizer_estimates : dict of str to numpy.ndarray
+        The point find_MAP returned, before verification and polishing.
+    optimizer_shift_se : float
+        Distance from find_MAP's point to the returned estimate, in standard errors.
+    polish_steps : int
+        Newton steps (exact Hessian) taken from find_MAP's point.
+    on_boundary : dict of str to numpy.ndarray
+        Boolean mask, per variable, of estimates that lie exactly on the boundary of the
+        parameter space (e.g. a category never observed has probability exactly 0).
+    family : NormalFamily or CategoricalFamily or None
+        The model's family, when it has one (enables :meth:`check_analytic`).
+    model : pymc.Model
+        The fitted model.
+    """
+
+    estimates: dict[str, np.ndarray]
+    unconstrained: dict[str, np.ndarray]
+    loglik: float
+    n_obs: int
+    n_params: int
+    method: str
+    n_iterations: int | None
+    n_evaluations: int | None
+    grad_norm: float
+    newton_step_se: float
+    converged: bool
+    message: str
+    optimizer_success: bool
+    optimizer_message: str
+    optimizer_estimates: dict[str, np.ndarray] = field(repr=False)
+    optimizer_shift_se: float
+    polish_steps: int
+    on_boundary: dict[str, np.ndarray] = field(repr=False)
+    family: Family | None = field(repr=False)
+    model: pm.Model = field(repr=False)
+    objective: Objective = field(repr=False)
+    z: np.ndarray = field(repr=False)
+
+    @property
+    def model_name(self) -> str:
+        """Name of the model's family, or ``"pymc"`` for a model without one."""
+        return self.family.name if self.family is not None else "pymc"
+
+    def to_dataframe(self) -> pd.DataFrame:
+        """One row per scalar parameter: estimate and whether it lies on the boundary."""
+        rows = []
+        for name, value in self.estimates.items():
+            arr = np.atleast_1d(np.asarray(value, dtype=float))
+            mask = np.atleast_1d(self.on_boundary.get(name, np.zeros(arr.shape, dtype=bool)))
+            labels = _labels(name, np.asarray(value).shape, self.model)
+            for label, v, b in zip(labels, arr.ravel(), mask.ravel(), strict=True):
+                rows.append({"parameter": label, "estimate": v, "on_boundary": bool(b)})
+        return pd.DataFrame(rows).set_index("parameter")
+
+    def check_analytic(self, **tolerances: float) -> AnalyticCheck:
+        """Compare with the closed form; see :func:`ppl_mle.check_analytic`."""
+        from ppl_mle.analytic import check_analytic
+
+        return check_analytic(self, **tolerances)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready summary: model, estimates, loglik, n, converged, method, message."""
+        return {
+            "model": self.model_name,
+            "estimates": {k: _as_json(v) for k, v in self.estimates.items()},
+            "unconstrained": {k: _as_json(v) for k, v in self.unconstrained.items()},
+            "loglik": self.loglik,
+            "n": self.n_obs,
+            "n_params": self.n_params,
+            "converged": self.converged,
+            "method": self.method,
+            "message": self.message,
+        }
+
+    def __str__(self) -> str:
+        table = self.to_dataframe().to_string(float_format=lambda v: f"{v:.12g}")
+        verdict = "converged" if self.converged else "NOT VERIFIED"
+        return (
+            f"MLE of the {self.model_name} model ({self.method}, n = {self.n_obs}): {verdict}\n"
+            f"{table}\nlog-likelihood = {self.loglik:.12g}\n{self.message}"
+        )
+
+
+def _labels(name: str, shape: tuple[int, ...], model: Any) -> list[str]:
+    """Readable labels for the entries of a parameter (category names where known)."""
+    if shape == ():
+        return [name]
+    dims = getattr(model, "named_vars_to_dims", {}).get(name)
+    if dims and len(dims) == 1 and dims[0] in model.coords:
+        return [f"{name}[{c}]" for c in model.coords[dims[0]]]
+    return [f"{name}[{','.join(map(str, i))}]" for i in np.ndindex(*shape)]

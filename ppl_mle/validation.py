@@ -1,0 +1,209 @@
+"""Input validation: one place per kind of input, messages that name the problem.
+
+This module depends on numpy only. Each function returns a clean array or raises
+:class:`~ppl_mle.errors.DataError` / :class:`~ppl_mle.errors.ModelError` with a message that
+says what was wrong and what to do.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Hashable, Sequence
+from typing import Any
+
+import numpy as np
+
+from ppl_mle.errors import DataError, ModelError
+
+__all__ = [
+    "as_float_data",
+    "as_labels",
+    "check_level",
+    "check_sigma",
+]
+
+_MAX_LISTED = 5
+
+
+def _positions(mask: np.ndarray) -> str:
+    """Describe the positions where ``mask`` is true, listing at most a few."""
+    idx = np.flatnonzero(mask)
+    shown = ", ".join(str(i) for i in idx[:_MAX_LISTED])
+    more = f", … ({idx.size - _MAX_LISTED} more)" if idx.size > _MAX_LISTED else ""
+    return f"[{shown}{more}]"
+
+
+def _one_dimensional(values: Any, name: str) -> np.ndarray:
+    """Convert to a 1-D numpy array (object dtype allowed), rejecting other shapes."""
+    if isinstance(values, str | bytes):
+        raise DataError(f"`{name}` must be a sequence of values, not a single string.")
+    if np.isscalar(values):
+        raise DataError(f"`{name}` must be a sequence of values, got the scalar {values!r}.")
+    arr = np.asarray(values.to_numpy() if hasattr(values, "to_numpy") else values)
+    if arr.ndim != 1:
+        raise DataError(f"`{name}` must be one-dimensional; got an array of shape {arr.shape}.")
+    if arr.size == 0:
+        raise DataError(f"`{name}` is empty: at least one observation is needed.")
+    return arr
+
+
+def as_float_data(values: Any, name: str = "data", *, sigma_known: bool = False) -> np.ndarray:
+    """Return ``values`` as a 1-D float64 array fit for the normal model.
+
+    Parameters
+    ----------
+    values : array_like
+        Observations: a list, numpy array or pandas Series of real numbers.
+    name : str
+        Name of the argument, used in error messages.
+    sigma_known : bool
+        With the standard deviation known, a single observation or a constant sample is
+        fine; with it unknown, the MLE of sigma would be 0 and an error is raised.
+
+    Returns
+    -------
+    numpy.ndarray
+        The data as float64, one-dimensional, all finite.
+
+    Raises
+    ------
+    DataError
+        Empty, not one-dimensional, non-numeric, NaN or infinite values, or (sigma unknown)
+        a single observation or a constant sample.
+    """
+    arr = _one_dimensional(values, name)
+    if arr.dtype.kind == "b":
+        raise DataError(f"`{name}` must be numeric; got booleans.")
+    if arr.dtype.kind not in "iuf":
+        for i, v in enumerate(arr):
+            if isinstance(v, bool | np.bool_) or not isinstance(v, int | float | np.number):
+                raise DataError(
+                    f"`{name}` must be numeric; found {v!r} (type {type(v).__name__}) "
+                    f"at position {i}."
+                )
+    arr = np.ascontiguousarray(arr, dtype=np.float64)
+    bad = ~np.isfinite(arr)
+    if bad.any():
+        nan = np.isnan(arr)
+        inf = bad & ~nan
+        parts = []
+        if nan.any():
+            parts.append(f"{int(nan.sum())} NaN at positions {_positions(nan)}")
+        if inf.any():
+            parts.append(f"{int(inf.sum())} infinite at positions {_positions(inf)}")
+        raise DataError(
+            f"`{name}` has {int(bad.sum())} non-finite values of {arr.size} "
+            f"({'; '.join(parts)}). Remove or impute them before fitting: PyMC would "
+            "silently treat each NaN as a parameter to estimate."
+        )
+    if not sigma_known:
+        if arr.size == 1:
+            raise DataError(
+                f"`{name}` has a single observation: the MLE of sigma would be 0, on the "
+                "boundary of the parameter space where the normal likelihood is unbounded. "
+                "Give more data or fix sigma (normal(data, sigma=...))."
+            )
+        if np.all(arr == arr[0]):
+            raise DataError(
+                f"`{name}` is constant (all {arr.size} values equal {arr[0]!r}): the MLE of "
+                "sigma would be 0, on the boundary of the parameter space where the normal "
+                "likelihood is unbounded. Fix sigma (normal(data, sigma=...)) or check the data."
+            )
+    return arr
+
+
+def _is_missing(v: Any) -> bool:
+    return v is None or (isinstance(v, float | np.floating) and math.isnan(v))
+
+
+def as_labels(
+    labels: Any, categories: Sequence[Hashable] | None = None, name: str = "labels"
+) -> tuple[np.ndarray, tuple[Hashable, ...]]:
+    """Encode categorical labels as integer codes.
+
+    Parameters
+    ----------
+    labels : array_like
+        Observed labels: any hashable values (strings, integers, ...).
+    categories : sequence, optional
+        All categories, in the order the probabilities are reported. Categories that never
+        occur are allowed (their MLE is exactly 0). By default the distinct labels, sorted
+        when they can be sorted and in order of first appearance otherwise.
+    name : str
+        Name of the argument, used in error messages.
+
+    Returns
+    -------
+    codes : numpy.ndarray
+        Integer code of each label, an index into ``categories``.
+    categories : tuple
+        The categories, in order.
+
+    Raises
+    ------
+    DataError
+        Empty labels, missing values, labels absent from ``categories``, or fewer than two
+        categories.
+    """
+    arr = _one_dimensional(labels, name)
+    values = arr.tolist()
+    missing = np.array([_is_missing(v) for v in values])
+    if missing.any():
+        raise DataError(
+            f"`{name}` has {int(missing.sum())} missing values (None or NaN) at positions "
+            f"{_positions(missing)}: remove them or make them a category of their own."
+        )
+    try:
+        hash(tuple(values))
+    except TypeError as exc:
+        raise DataError(f"`{name}` must hold hashable values: {exc}.") from None
+    if categories is None:
+        distinct = list(dict.fromkeys(values))
+        try:
+            cats = tuple(sorted(distinct))
+        except TypeError:
+            cats = tuple(distinct)
+    else:
+        if isinstance(categories, str | bytes):
+            raise ModelError("`categories` must be a sequence of categories, not one string.")
+        cats = tuple(categories)
+        if len(set(cats)) != len(cats):
+            dup = sorted({repr(c) for c in cats if cats.count(c) > 1})
+            raise ModelError(f"`categories` has duplicates: {', '.join(dup)}.")
+    if len(cats) < 2:
+        raise DataError(
+            f"the categorical model needs at least two categories; got {list(cats)!r}. "
+            "Pass `categories=` to name categories that were not observed."
+        )
+    index = {c: i for i, c in enumerate(cats)}
+    unknown = np.array([v not in index for v in values])
+    if unknown.any():
+        names = list(dict.fromkeys(v for v, u in zip(values, unknown, strict=True) if u))
+        raise DataError(
+            f"`{name}` has {int(unknown.sum())} values not in `categories` "
+            f"{list(cats)!r}: {names[:_MAX_LISTED]!r} at positions {_positions(unknown)}."
+        )
+    codes = np.fromiter((index[v] for v in values), dtype=np.int64, count=len(values))
+    return codes, cats
+
+
+def check_sigma(sigma: Any) -> float:
+    """Return a known standard deviation as a float, or raise if it is not positive and finite."""
+    try:
+        value = float(sigma)
+    except (TypeError, ValueError):
+        raise ModelError(f"`sigma` must be a positive number; got {sigma!r}.") from None
+    if not (math.isfinite(value) and value > 0):
+        raise ModelError(f"`sigma` must be a positive finite number; got {sigma!r}.")
+    return value
+
+
+def check_level(level: Any) -> float:
+    """Return a confidence level in (0, 1), or raise."""
+    try:
+        value = float(level)
+    except (TypeError, ValueError):
+        raise ModelError(f"`level` must be a number in (0, 1); got {level!r}.") from None
+    if not 0.0 < value < 1.0:
+        raise ModelError(f"`level` must lie strictly between 0 and 1; got {level!r}.")
+    return value
