@@ -1,1 +1,66 @@
-"""ppl_mle."""
+"""ppl_mle: maximum-likelihood estimation of PyMC models, verified against closed forms.
+
+Layers, imports pointing down:
+
+1. numpy/scipy only — :mod:`ppl_mle.closed_form`, :mod:`ppl_mle.families`,
+   :mod:`ppl_mle.validation`;
+2. PyMC declarations — :mod:`ppl_mle.models`;
+3. fitting and verification — :mod:`ppl_mle.objective`, :mod:`ppl_mle.verify`,
+   :mod:`ppl_mle.fit`, :mod:`ppl_mle.result`, :mod:`ppl_mle.analytic`;
+4. command line and examples — :mod:`ppl_mle.io`, :mod:`ppl_mle.demo`, :mod:`ppl_mle.cli`.
+"""
+
+from ppl_mle import _pytensor  # noqa: F401  (imports pymc and arviz without vendor noise)
+from ppl_mle.analytic import AnalyticCheck, check_analytic
+from ppl_mle.closed_form import (
+    NormalStats,
+    categorical_loglik,
+    categorical_mle,
+    normal_loglik,
+    normal_mle,
+    normal_stats,
+)
+from ppl_mle.errors import (
+    BoundaryWarning,
+    ConvergenceError,
+    ConvergenceWarning,
+    DataError,
+    ModelError,
+    PplMleError,
+    PplMleWarning,
+)
+from ppl_mle.families import CategoricalFamily, NormalFamily
+from ppl_mle.fit import fit_mle
+from ppl_mle.models import MLEModel, categorical, normal
+from ppl_mle.result import MLEResult
+
+__version__ = "0.1.0"
+
+__all__ = [
+    # models
+    "MLEModel",
+    "categorical",
+    "normal",
+    # fitting and checking
+    "AnalyticCheck",
+    "MLEResult",
+    "check_analytic",
+    "fit_mle",
+    # closed forms and families (numpy only)
+    "CategoricalFamily",
+    "NormalFamily",
+    "NormalStats",
+    "categorical_loglik",
+    "categorical_mle",
+    "normal_loglik",
+    "normal_mle",
+    "normal_stats",
+    # errors and warnings
+    "BoundaryWarning",
+    "ConvergenceError",
+    "ConvergenceWarning",
+    "DataError",
+    "ModelError",
+    "PplMleError",
+    "PplMleWarning",
+]
