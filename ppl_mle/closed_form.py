@@ -120,9 +120,9 @@ def normal_loglik(stats: NormalStats, mu: float, sigma: float) -> float:
     """
     n = stats.n
     dev = stats.mean - mu
-    return -0.5 * n * math.log(2.0 * math.pi * sigma * sigma) - (
-        stats.ss + n * dev * dev
-    ) / (2.0 * sigma * sigma)
+    return -0.5 * n * math.log(2.0 * math.pi * sigma * sigma) - (stats.ss + n * dev * dev) / (
+        2.0 * sigma * sigma
+    )
 
 
 def categorical_counts(codes: np.ndarray, k: int) -> np.ndarray:

@@ -75,8 +75,10 @@ def as_float_data(values: Any, name: str = "data", *, sigma_known: bool = False)
     if arr.dtype.kind == "b":
         raise DataError(f"`{name}` must be numeric; got booleans.")
     if arr.dtype.kind not in "iuf":
-        for i, v in enumerate(arr):
-            if isinstance(v, bool | np.bool_) or not isinstance(v, int | float | np.number):
+        # Scan the values as given: numpy would have turned [1.0, "x"] into strings.
+        given = list(values) if isinstance(values, list | tuple) else arr.tolist()
+        for i, v in enumerate(given):
+            if isinstance(v, bool) or not isinstance(v, int | float):
                 raise DataError(
                     f"`{name}` must be numeric; found {v!r} (type {type(v).__name__}) "
                     f"at position {i}."
@@ -105,7 +107,7 @@ def as_float_data(values: Any, name: str = "data", *, sigma_known: bool = False)
             )
         if np.all(arr == arr[0]):
             raise DataError(
-                f"`{name}` is constant (all {arr.size} values equal {arr[0]!r}): the MLE of "
+                f"`{name}` is constant (all {arr.size} values equal {float(arr[0])!r}): the MLE of "
                 "sigma would be 0, on the boundary of the parameter space where the normal "
                 "likelihood is unbounded. Fix sigma (normal(data, sigma=...)) or check the data."
             )

@@ -43,6 +43,15 @@ def test_normal_sigma_known(method, normal_sample):
     assert result.loglik == pytest.approx(expected, abs=1e-10)
 
 
+@pytest.mark.parametrize("sigma", [2.0, 0.3, 7.5])
+def test_known_sigma_loglik_is_float64_exact(sigma, normal_sample):
+    """A known sigma that fits in float32 must not make PyTensor fold log(sigma) in float32."""
+    result = ppl_mle.fit_mle(ppl_mle.normal(normal_sample, sigma=sigma))
+    expected = stats.norm.logpdf(normal_sample, normal_sample.mean(), sigma).sum()
+    assert result.loglik == pytest.approx(expected, abs=1e-11)
+    assert_matches_closed_form(result)
+
+
 @pytest.mark.parametrize("method", ALL_METHODS)
 def test_categorical(method):
     result = ppl_mle.fit_mle(ppl_mle.categorical(LABELS), method=method)
@@ -109,13 +118,23 @@ def test_models_are_ordinary_pymc_models_and_sample(normal_sample):
     assert isinstance(model, pm.Model)
     with model:
         idata = pm.sample(
-            draws=200, tune=200, chains=1, random_seed=1, progressbar=False, compute_convergence_checks=False
+            draws=200,
+            tune=200,
+            chains=1,
+            random_seed=1,
+            progressbar=False,
+            compute_convergence_checks=False,
         )
     # Flat priors: the posterior mean of mu is near x̄ (within a few MC errors of the SE 0.1).
     assert abs(float(idata.posterior["mu"].mean()) - normal_sample.mean()) < 0.1
     cat = ppl_mle.categorical(LABELS)
     with cat:
         idata = pm.sample(
-            draws=200, tune=200, chains=1, random_seed=1, progressbar=False, compute_convergence_checks=False
+            draws=200,
+            tune=200,
+            chains=1,
+            random_seed=1,
+            progressbar=False,
+            compute_convergence_checks=False,
         )
     assert idata.posterior["theta"].shape[-1] == 4

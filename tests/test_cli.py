@@ -1,0 +1,170 @@
+"""The ppl-mle command line: output shape, exit status, one-line errors."""
+
+import json
+import shutil
+import subprocess
+import sys
+
+import numpy as np
+import pandas as pd
+import pytest
+from conftest import LABELS
+
+from ppl_mle.cli import main
+
+
+def run(argv, capsys):
+    code = main(argv)
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+@pytest.fixture
+def files(tmp_path):
+    x = np.random.default_rng(3).normal(10.0, 2.0, 40)
+    paths = {}
+    paths["txt"] = tmp_path / "x.txt"
+    paths["txt"].write_text("\n".join(map(repr, x.tolist())) + "\n")
+    paths["npy"] = tmp_path / "x.npy"
+    np.save(paths["npy"], x)
+    paths["csv"] = tmp_path / "x.csv"
+    pd.DataFrame({"height": x, "other": np.arange(40)}).to_csv(paths["csv"], index=False)
+    paths["parquet"] = tmp_path / "x.parquet"
+    pd.DataFrame({"height": x}).to_parquet(paths["parquet"])
+    paths["labels"] = tmp_path / "labels.csv"
+    pd.DataFrame({"label": [str(v) for v in LABELS]}).to_csv(paths["labels"], index=False)
+    return x, paths
+
+
+@pytest.mark.parametrize("kind", ["txt", "npy", "csv", "parquet"])
+def test_fit_normal_json_from_each_format(kind, files, capsys):
+    x, paths = files
+    argv = ["fit", "normal", str(paths[kind]), "--json"]
+    if kind == "csv":
+        argv += ["--column", "height"]
+    code, out, err = run(argv, capsys)
+    assert code == 0, err
+    payload = json.loads(out)
+    assert {
+        "model",
+        "estimates",
+        "loglik",
+        "n",
+        "converged",
+        "method",
+        "analytic",
+        "max_rel_diff",
+    } <= set(payload)
+    assert payload["model"] == "normal" and payload["n"] == 40 and payload["converged"]
+    assert payload["estimates"]["mu"] == pytest.approx(x.mean(), rel=1e-12)
+    assert payload["estimates"]["sigma"] == pytest.approx(x.std(), rel=1e-12)
+    assert payload["analytic"]["sigma"] == pytest.approx(x.std(), rel=1e-13)
+    assert payload["max_rel_diff"] <= 1e-10
+
+
+def test_fit_normal_sigma_known_and_method(files, capsys):
+    x, paths = files
+    code, out, _ = run(
+        ["fit", "normal", str(paths["txt"]), "--sigma", "2", "--method", "Powell", "--json"], capsys
+    )
+    payload = json.loads(out)
+    assert code == 0 and payload["method"] == "Powell"
+    assert set(payload["estimates"]) == {"mu"}
+    assert payload["estimates"]["mu"] == pytest.approx(x.mean(), rel=1e-12)
+
+
+def test_fit_categorical_table_and_json(files, capsys):
+    _, paths = files
+    code, out, _ = run(
+        ["fit", "categorical", str(paths["labels"]), "--categories", "1,2,3,4,5"], capsys
+    )
+    assert code == 0
+    assert "theta[5]" in out and "PASS" in out
+    code, out, _ = run(
+        ["fit", "categorical", str(paths["labels"]), "--categories", "1,2,3,4,5", "--json"], capsys
+    )
+    payload = json.loads(out)
+    assert payload["categories"] == ["1", "2", "3", "4", "5"]
+    np.testing.assert_allclose(
+        payload["estimates"]["theta"], [0.4, 0.25, 0.2, 0.15, 0.0], rtol=1e-12
+    )
+    assert payload["estimates"]["theta"][4] == 0.0
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["fit", "normal", "missing.csv"], "error: file not found: missing.csv"),
+        (
+            ["fit", "normal", "{csv}", "--column", "weight"],
+            "error: column 'weight' is not in x.csv",
+        ),
+        (
+            ["fit", "normal", "{csv}"],
+            "error: x.csv has 2 columns ['height', 'other']: choose one with --column.",
+        ),
+        (
+            ["fit", "normal", "{txt}", "--sigma", "0"],
+            "error: `sigma` must be a positive finite number; got '0'.",
+        ),
+        (
+            ["fit", "normal", "{txt}", "--sigma", "-2"],
+            "error: `sigma` must be a positive finite number",
+        ),
+        (["fit", "normal", "{txt}", "--method", "Newton"], "error: unknown method 'Newton'"),
+        (["fit", "normal", "{bad_txt}"], "error: bad.txt line 2: 'abc' is not a number"),
+        (
+            ["fit", "normal", "{nan_csv}"],
+            "error: `data` has 1 non-finite values of 3 (1 NaN at positions [1])",
+        ),
+        (["fit", "normal", "{empty_txt}"], "error: `data` is empty"),
+        (["fit", "normal", "{const_txt}"], "error: `data` is constant"),
+        (["fit", "normal", "{dir}"], "error: not a file"),
+        (["fit", "normal", "{json}"], "error: cannot read x.json: unsupported file type .json"),
+        (
+            ["fit", "categorical", "{labels}", "--categories", "1,2,3"],
+            "error: `labels` has 3 values not in `categories`",
+        ),
+        (["fit", "poisson", "x.csv"], "error: argument model: invalid choice: 'poisson'"),
+        (["fit"], "error: the following arguments are required: model"),
+    ],
+)
+def test_bad_input_exits_2_with_one_line(argv, message, files, tmp_path, capsys):
+    _, paths = files
+    (tmp_path / "bad.txt").write_text("1.5\nabc\n")
+    (tmp_path / "nan.csv").write_text("x\n1.0\n\n3.0\n".replace("\n\n", "\nnan\n"))
+    (tmp_path / "empty.txt").write_text("\n")
+    (tmp_path / "const.txt").write_text("2\n2\n2\n")
+    (tmp_path / "x.json").write_text("[]")
+    names = {
+        "csv": paths["csv"],
+        "txt": paths["txt"],
+        "labels": paths["labels"],
+        "bad_txt": tmp_path / "bad.txt",
+        "nan_csv": tmp_path / "nan.csv",
+        "empty_txt": tmp_path / "empty.txt",
+        "const_txt": tmp_path / "const.txt",
+        "dir": tmp_path,
+        "json": tmp_path / "x.json",
+    }
+    argv = [a.format(**{k: str(v) for k, v in names.items()}) for a in argv]
+    code, out, err = run(argv, capsys)
+    assert code == 2
+    assert out == ""
+    lines = err.strip().splitlines()
+    assert len(lines) == 1, err
+    assert lines[0].startswith(message), lines[0]
+
+
+def test_console_script_demo_runs_clean():
+    """The installed `ppl-mle demo`: every verdict passes, and no vendor warning on stderr."""
+    exe = shutil.which("ppl-mle") or str(
+        __import__("pathlib").Path(sys.executable).with_name("ppl-mle")
+    )
+    proc = subprocess.run([exe, "demo"], capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stderr == ""
+    assert proc.stdout.count("PASS") == 6
+    assert "FAIL" not in proc.stdout
+    assert "all verdicts: pass" in proc.stdout
+    assert "7.14142842854" in proc.stdout  # sqrt(510 / 10), the heights' MLE of sigma

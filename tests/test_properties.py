@@ -1,0 +1,63 @@
+"""Property tests: equivariance of the normal fit, invariances of the categorical fit."""
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import ppl_mle
+
+# Each example compiles PyMC models: few examples, no deadline.
+SETTINGS = settings(max_examples=4, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+samples = st.lists(
+    st.floats(min_value=-1e3, max_value=1e3, allow_nan=False, allow_infinity=False),
+    min_size=3,
+    max_size=40,
+).filter(lambda xs: np.ptp(xs) > 1e-3 * (1 + max(abs(v) for v in xs)))
+
+
+@SETTINGS
+@given(
+    xs=samples,
+    a=st.floats(min_value=-1e4, max_value=1e4),
+    b=st.floats(min_value=1e-2, max_value=1e2) | st.floats(min_value=-1e2, max_value=-1e-2),
+)
+def test_normal_fit_is_affine_equivariant(xs, a, b):
+    x = np.asarray(xs)
+    base = ppl_mle.fit_mle(ppl_mle.normal(x))
+    moved = ppl_mle.fit_mle(ppl_mle.normal(a + b * x))
+    assert base.converged and moved.converged
+    mu, sigma = float(base.estimates["mu"]), float(base.estimates["sigma"])
+    scale = abs(a) + abs(b) * (abs(mu) + sigma)
+    assert float(moved.estimates["mu"]) == pytest.approx(a + b * mu, abs=1e-9 * scale)
+    assert float(moved.estimates["sigma"]) == pytest.approx(abs(b) * sigma, rel=1e-9)
+    # ℓ shifts by −n·log|b| under the change of variables.
+    assert moved.loglik == pytest.approx(base.loglik - x.size * np.log(abs(b)), abs=1e-8)
+
+
+labels = st.lists(st.sampled_from(["a", "b", "c", "d"]), min_size=2, max_size=60).filter(
+    lambda ls: len(set(ls)) >= 2
+)
+
+
+@SETTINGS
+@given(ls=labels, seed=st.integers(0, 2**32 - 1))
+def test_categorical_fit_is_permutation_invariant_and_follows_relabelling(ls, seed):
+    rng = np.random.default_rng(seed)
+    cats = ["a", "b", "c", "d"]
+    base = ppl_mle.fit_mle(ppl_mle.categorical(ls, categories=cats))
+    shuffled = ppl_mle.fit_mle(ppl_mle.categorical(list(rng.permutation(ls)), categories=cats))
+    np.testing.assert_allclose(
+        shuffled.estimates["theta"], base.estimates["theta"], rtol=1e-12, atol=0
+    )
+    assert shuffled.loglik == pytest.approx(base.loglik, abs=1e-10)
+    # Relabel a→w, b→x, c→y, d→z and list the new categories in a permuted order.
+    rename = dict(zip(cats, ["w", "x", "y", "z"], strict=True))
+    order = list(rng.permutation(["w", "x", "y", "z"]))
+    relabelled = ppl_mle.fit_mle(ppl_mle.categorical([rename[v] for v in ls], categories=order))
+    theta_new = dict(zip(order, relabelled.estimates["theta"], strict=True))
+    for c, p in zip(cats, base.estimates["theta"], strict=True):
+        assert theta_new[rename[c]] == pytest.approx(p, rel=1e-12, abs=0)
+    counts = np.array([ls.count(c) for c in cats])
+    np.testing.assert_allclose(base.estimates["theta"], counts / len(ls), rtol=1e-12, atol=0)
