@@ -117,6 +117,8 @@ def fit_mle(
     # Where the family knows estimates sit on the boundary, verify the rest in the interior.
     boundary = family.boundary() if family is not None else {}
     interior_family = family.interior() if boundary else None
+    if interior_family is not None and interior_family.k == 1:
+        return _vertex_result(model, objective, family, method, raw, boundary)
     if interior_family is not None:
         inner = Objective(model_for(interior_family))
         theta = np.asarray(raw["natural"]["theta"])[~boundary["theta"]]
@@ -166,6 +168,56 @@ def fit_mle(
             raise ConvergenceError(message)
         warnings.warn(message, ConvergenceWarning, stacklevel=2)
     return result
+
+
+def _vertex_result(
+    model: pm.Model,
+    objective: Objective,
+    family: CategoricalFamily,
+    method: str,
+    raw: dict[str, Any],
+    boundary: dict[str, np.ndarray],
+) -> MLEResult:
+    """Every observation in one category: the MLE is that vertex of the simplex, exactly.
+
+    Nothing is left to optimise or verify: θⱼ = 1 for the observed category maximises
+    Σ cᵢ log θᵢ = n log θⱼ on the simplex. The log-likelihood is PyMC's own Categorical
+    log-probability of the data at that vertex (0).
+    """
+    estimates = family.embed({"theta": np.ones(1)})
+    theta = estimates["theta"]
+    with quiet_vendor_warnings():
+        loglik = float(pm.logp(pm.Categorical.dist(p=theta), family.codes).sum().eval())
+    (observed,) = [family.categories[i] for i in np.flatnonzero(~boundary["theta"])]
+    message = (
+        f"Every observation is {observed!r}: the MLE is the vertex theta[{observed!r}] = 1 "
+        "exactly, on the boundary of the simplex, with every other category at 0; nothing "
+        f"is left to optimise. find_MAP ({method}) stopped at {raw['message'].strip()!r}."
+    )
+    return MLEResult(
+        estimates=estimates,
+        unconstrained=_unconstrained(model, objective, estimates),
+        loglik=loglik,
+        n_obs=family.n_obs,
+        n_params=objective.size,
+        method=method,
+        n_iterations=raw["nit"],
+        n_evaluations=raw["nfev"],
+        grad_norm=0.0,
+        newton_step_se=0.0,
+        converged=True,
+        message=message,
+        optimizer_success=raw["success"],
+        optimizer_message=raw["message"],
+        optimizer_estimates=raw["natural"],
+        optimizer_shift_se=_boundary_shift_se(family, raw["natural"]),
+        polish_steps=0,
+        on_boundary={k: np.asarray(v) for k, v in boundary.items()},
+        family=family,
+        model=model,
+        objective=objective,
+        z=raw["z"],
+    )
 
 
 def _check_method(method: str) -> str:

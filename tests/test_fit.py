@@ -138,3 +138,11 @@ def test_models_are_ordinary_pymc_models_and_sample(normal_sample):
             compute_convergence_checks=False,
         )
     assert idata.posterior["theta"].shape[-1] == 4
+
+
+def test_single_observed_category_is_the_vertex():
+    result = ppl_mle.fit_mle(ppl_mle.categorical(["a", "a", "a"], categories=["b", "a", "c"]))
+    np.testing.assert_array_equal(result.estimates["theta"], [0.0, 1.0, 0.0])
+    assert result.converged and result.loglik == 0.0
+    assert "vertex" in result.message
+    assert ppl_mle.check_analytic(result).passed
