@@ -6,7 +6,10 @@ Layers, imports pointing down:
    :mod:`ppl_mle.validation`;
 2. PyMC declarations — :mod:`ppl_mle.models`;
 3. fitting and verification — :mod:`ppl_mle.objective`, :mod:`ppl_mle.verify`,
-   :mod:`ppl_mle.fit`, :mod:`ppl_mle.result`, :mod:`ppl_mle.analytic`;
+   :mod:`ppl_mle.fit`, :mod:`ppl_mle.result`, :mod:`ppl_mle.analytic`; uncertainty on top
+   of a fit — :mod:`ppl_mle.uncertainty` (observed information, delta method, Wald),
+   :mod:`ppl_mle.profile` (profile likelihood), :mod:`ppl_mle.summary`,
+   :mod:`ppl_mle.likelihood_ratio` (tests between models);
 4. command line and examples — :mod:`ppl_mle.io`, :mod:`ppl_mle.demo`, :mod:`ppl_mle.cli`.
 """
 
@@ -25,14 +28,19 @@ from ppl_mle.errors import (
     ConvergenceError,
     ConvergenceWarning,
     DataError,
+    IdentifiabilityWarning,
     ModelError,
     PplMleError,
     PplMleWarning,
 )
 from ppl_mle.families import CategoricalFamily, NormalFamily
 from ppl_mle.fit import fit_mle
+from ppl_mle.likelihood_ratio import HypothesisTestResult, lr_test, pearson_test
 from ppl_mle.models import MLEModel, categorical, normal
+from ppl_mle.profile import ProfileInterval, profile_interval, profile_loglik
 from ppl_mle.result import MLEResult
+from ppl_mle.summary import format_summary, summarize
+from ppl_mle.uncertainty import Uncertainty, uncertainty
 
 __version__ = "0.1.0"
 
@@ -46,6 +54,17 @@ __all__ = [
     "MLEResult",
     "check_analytic",
     "fit_mle",
+    # uncertainty and tests
+    "HypothesisTestResult",
+    "ProfileInterval",
+    "Uncertainty",
+    "format_summary",
+    "lr_test",
+    "pearson_test",
+    "profile_interval",
+    "profile_loglik",
+    "summarize",
+    "uncertainty",
     # closed forms and families (numpy only)
     "CategoricalFamily",
     "NormalFamily",
@@ -60,6 +79,7 @@ __all__ = [
     "ConvergenceError",
     "ConvergenceWarning",
     "DataError",
+    "IdentifiabilityWarning",
     "ModelError",
     "PplMleError",
     "PplMleWarning",

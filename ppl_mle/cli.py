@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from typing import Any, NoReturn
 
 import numpy as np
+import pandas as pd
 
 from ppl_mle.analytic import check_analytic
 from ppl_mle.demo import run_demo
@@ -22,7 +23,8 @@ from ppl_mle.errors import PplMleError, PplMleWarning
 from ppl_mle.fit import DERIVATIVE_FREE_METHODS, GRADIENT_METHODS, fit_mle
 from ppl_mle.io import read_column
 from ppl_mle.models import categorical, normal
-from ppl_mle.validation import check_sigma
+from ppl_mle.summary import format_summary
+from ppl_mle.validation import check_level, check_sigma
 
 __all__ = ["main"]
 
@@ -53,6 +55,7 @@ def _parser() -> argparse.ArgumentParser:
     norm.add_argument("--column", help="column of a .csv or .parquet file")
     norm.add_argument("--sigma", help="known standard deviation (only mu is estimated)")
     norm.add_argument("--method", default="L-BFGS-B", help=f"one of {', '.join(methods)}")
+    norm.add_argument("--level", default="0.95", help="confidence level of the intervals")
     norm.add_argument("--json", action="store_true", help="print one JSON object")
 
     cat = models.add_parser("categorical", help="categorical model: probabilities of k labels")
@@ -60,6 +63,7 @@ def _parser() -> argparse.ArgumentParser:
     cat.add_argument("--column", help="column of a .csv or .parquet file")
     cat.add_argument("--categories", help="all categories in order, comma-separated: a,b,c")
     cat.add_argument("--method", default="L-BFGS-B", help=f"one of {', '.join(methods)}")
+    cat.add_argument("--level", default="0.95", help="confidence level of the intervals")
     cat.add_argument("--json", action="store_true", help="print one JSON object")
     return parser
 
@@ -77,6 +81,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _fit(args: argparse.Namespace) -> int:
+    level = check_level(args.level)
     if args.model == "normal":
         sigma = None if args.sigma is None else check_sigma(args.sigma)
         model = normal(read_column(args.file, args.column, numeric=True), sigma=sigma)
@@ -87,19 +92,23 @@ def _fit(args: argparse.Namespace) -> int:
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", PplMleWarning)
         result = fit_mle(model, method=args.method)
+        check = check_analytic(result)
+        table = result.summary(level)
     for w in caught:
         print(f"warning: {w.message}", file=sys.stderr)
-    check = check_analytic(result)
     if args.json:
-        print(json.dumps(_json(result, check)))
+        print(json.dumps(_json(result, check, table), allow_nan=False))
     else:
         print(result)
+        print()
+        print(format_summary(table))
         print()
         print(check)
     return EXIT_OK if (result.converged and check.passed) else EXIT_UNVERIFIED
 
 
-def _json(result: Any, check: Any) -> dict[str, Any]:
+def _json(result: Any, check: Any, table: pd.DataFrame) -> dict[str, Any]:
+    """The fit as one JSON object; NaN (no SE on a boundary) becomes null."""
     out = result.to_dict()
     out["analytic"] = {
         name: (float(v) if np.ndim(v) == 0 else np.asarray(v, dtype=float).tolist())
@@ -110,6 +119,48 @@ def _json(result: Any, check: Any) -> dict[str, Any]:
     out["check_passed"] = check.passed
     if hasattr(result.family, "categories"):
         out["categories"] = [str(c) for c in result.family.categories]
+    out["level"] = table.attrs["level"]
+    out["aic"] = table.attrs["aic"]
+    out["bic"] = table.attrs["bic"]
+    # Per variable, shaped like "estimates": a number for mu, a list for theta.
+    out["se"] = _by_variable(result, table, lambda row: _num(row["se"]))
+    out["wald_ci"] = _by_variable(
+        result, table, lambda row: [_num(row["wald_lower"]), _num(row["wald_upper"])]
+    )
+    out["profile_ci"] = _by_variable(
+        result, table, lambda row: [_num(row["profile_lower"]), _num(row["profile_upper"])]
+    )
+    out["summary"] = [
+        {"parameter": label, **{k: (_num(v) if k != "note" else v) for k, v in row.items()}}
+        for label, row in table.iterrows()
+    ]
+    return _clean(out)
+
+
+def _num(value: Any) -> float | None:
+    value = float(value)
+    return value if np.isfinite(value) else None
+
+
+def _clean(value: Any) -> Any:
+    """Replace non-finite floats anywhere in a JSON-ready structure by None."""
+    if isinstance(value, dict):
+        return {k: _clean(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_clean(v) for v in value]
+    if isinstance(value, float) and not np.isfinite(value):
+        return None
+    return value
+
+
+def _by_variable(result: Any, table: pd.DataFrame, cell: Any) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    rows = iter(table.iterrows())
+    for name, value in result.estimates.items():
+        if np.ndim(value) == 0:
+            out[name] = cell(next(rows)[1])
+        else:
+            out[name] = [cell(next(rows)[1]) for _ in range(np.size(value))]
     return out
 
 

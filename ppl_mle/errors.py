@@ -11,6 +11,7 @@ __all__ = [
     "ConvergenceError",
     "ConvergenceWarning",
     "DataError",
+    "IdentifiabilityWarning",
     "ModelError",
     "PplMleError",
     "PplMleWarning",
@@ -43,3 +44,7 @@ class ConvergenceWarning(PplMleWarning):
 
 class BoundaryWarning(PplMleWarning):
     """An estimate lies on the boundary of the parameter space."""
+
+
+class IdentifiabilityWarning(PplMleWarning):
+    """The information matrix is singular: some direction of the parameters is not identified."""

@@ -36,7 +36,7 @@ from ppl_mle._pytensor import quiet_vendor_warnings
 from ppl_mle.errors import ConvergenceError, ConvergenceWarning, ModelError
 from ppl_mle.families import CategoricalFamily
 from ppl_mle.models import model_for
-from ppl_mle.objective import Objective
+from ppl_mle.objective import Objective, objective_for
 from ppl_mle.result import MLEResult
 from ppl_mle.verify import Verification, newton_polish, verify_maximum
 
@@ -110,7 +110,7 @@ def fit_mle(
         raise ModelError(f"`maxeval` must be a positive integer; got {maxeval!r}.")
 
     family = getattr(model, "family", None)
-    objective = Objective(model)
+    objective = objective_for(model)
     z0 = _start_vector(model, objective, family, start)
     raw = _run_find_map(model, objective, method, z0, maxeval, progressbar)
 
@@ -162,6 +162,7 @@ def fit_mle(
         model=model,
         objective=inner,
         z=z,
+        data_version=getattr(model, "data_version", 0),
     )
     if not converged:
         if on_failure == "raise":
@@ -217,6 +218,7 @@ def _vertex_result(
         model=model,
         objective=objective,
         z=raw["z"],
+        data_version=getattr(model, "data_version", 0),
     )
 
 

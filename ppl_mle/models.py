@@ -35,6 +35,78 @@ class MLEModel(pm.Model):
     def __init__(self, family: Family, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.family = family
+        self.data_version = 0
+        self._compiled: dict[tuple[Any, ...], Any] = {}
+
+    def replace_data(self, data: Any) -> None:
+        """Replace the observations in place, keeping the compiled code.
+
+        The new data are validated exactly as by :func:`normal` / :func:`categorical` and
+        the model's family follows them, so a refit is checked against the right closed
+        form. Use this for repeated fits (simulations, bootstraps): only the first fit of a
+        model compiles. ``pm.set_data({"data": ...}, model=model)`` does the same.
+
+        Parameters
+        ----------
+        data : array_like
+            New observations (labels, for the categorical model, from the same categories).
+        """
+        name = "data" if isinstance(self.family, NormalFamily) else "codes"
+        self.set_data(name, data)
+
+    def set_data(self, name: str, values: Any, coords: Any = None) -> None:
+        """``pymc.Model.set_data``, validating the observations and updating the family.
+
+        For the categorical model the ``"codes"`` container takes new *labels* from the
+        declared categories, which are encoded here.
+
+        Every change of data bumps ``data_version``, so results of earlier fits know that
+        the model no longer holds their data.
+        """
+        family = self.family
+        if name == "data" and isinstance(family, NormalFamily):
+            values = as_float_data(values, "data", sigma_known=family.sigma is not None)
+            self.family = NormalFamily(values, family.sigma)
+        elif name == "codes" and isinstance(family, CategoricalFamily):
+            # New *labels* (not codes), from the declared categories.
+            values, cats = as_labels(values, family.categories)
+            self.family = CategoricalFamily(values, cats)
+        super().set_data(name, values, coords)
+        self.data_version += 1
+
+    def compile_logp(self, vars: Any = None, jacobian: bool = True, sum: bool = True, **kw: Any):
+        """``pymc.Model.compile_logp``, compiled once per model structure and reused."""
+        key = ("logp", _variables_key(vars), jacobian, sum, self._structure_key())
+        if kw:
+            return super().compile_logp(vars=vars, jacobian=jacobian, sum=sum, **kw)
+        if key not in self._compiled:
+            self._compiled[key] = super().compile_logp(vars=vars, jacobian=jacobian, sum=sum)
+        return self._compiled[key]
+
+    def compile_dlogp(self, vars: Any = None, jacobian: bool = True, **kw: Any):
+        """``pymc.Model.compile_dlogp``, compiled once per model structure and reused."""
+        key = ("dlogp", _variables_key(vars), jacobian, self._structure_key())
+        if kw:
+            return super().compile_dlogp(vars=vars, jacobian=jacobian, **kw)
+        if key not in self._compiled:
+            self._compiled[key] = super().compile_dlogp(vars=vars, jacobian=jacobian)
+        return self._compiled[key]
+
+    def _structure_key(self) -> tuple[Any, ...]:
+        return (
+            tuple(self.free_RVs),
+            tuple(self.observed_RVs),
+            tuple(self.potentials),
+            tuple(self.deterministics),
+        )
+
+
+def _variables_key(variables: Any) -> tuple[Any, ...] | None:
+    if variables is None:
+        return None
+    if isinstance(variables, list | tuple):
+        return tuple(variables)
+    return (variables,)
 
 
 def normal(data: Any, sigma: float | None = None) -> MLEModel:

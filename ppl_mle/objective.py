@@ -10,18 +10,20 @@ Hessian by PyTensor automatic differentiation, over one flat vector ``z`` in the
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pymc as pm
 import pytensor
 import pytensor.tensor as pt
-from pytensor.gradient import hessian
+from pytensor.gradient import hessian, jacobian
 
 from ppl_mle._pytensor import quiet_vendor_warnings
 from ppl_mle.errors import ModelError
 
-__all__ = ["Objective"]
+__all__ = ["Objective", "objective_for"]
 
 
 _UNROLL_HESSIAN = 40
@@ -92,6 +94,10 @@ class Objective:
             [model.unobserved_value_vars[i] for i in free.indices], replace, strict=False
         )
         self.free_names: tuple[str, ...] = free.names
+        self._z = z
+        self._natural_flat = pt.concatenate([pt.cast(c, "float64").ravel() for c in constrained])
+        self._natural_fn: Any = None
+        self._natural_size = 0
         # One compiled function for everything: graph rewriting, not evaluation, dominates
         # the cost of a fit of a small model.
         with quiet_vendor_warnings():
@@ -108,6 +114,16 @@ class Objective:
         f, g, h = self._eval(z)[:3]
         return float(f), np.asarray(g, dtype=np.float64), np.asarray(h, dtype=np.float64)
 
+    def evaluate(self, z: np.ndarray) -> tuple[float, np.ndarray, np.ndarray, float]:
+        """Return the objective, its gradient, its Hessian and the log-likelihood at ``z``."""
+        f, g, h, ll = self._eval(z)[:4]
+        return (
+            float(f),
+            np.asarray(g, dtype=np.float64),
+            np.asarray(h, dtype=np.float64),
+            float(ll),
+        )
+
     def loglik(self, z: np.ndarray) -> float:
         """Log-likelihood of the observed variables (all constants included) at ``z``."""
         return float(self._eval(z)[3])
@@ -116,6 +132,64 @@ class Objective:
         """Values of the free variables in their natural (constrained) space at ``z``."""
         values = self._eval(z)[4:]
         return {n: np.asarray(v) for n, v in zip(self.free_names, values, strict=True)}
+
+    def natural_derivatives(
+        self, z: np.ndarray, weights: np.ndarray | None = None
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Natural values as one flat vector, their Jacobian, and a weighted Hessian.
+
+        The delta method needs the Jacobian ``J = ∂ψ/∂z`` of the natural parameters ``ψ``
+        (``mu``, ``sigma``, ``theta``…, flattened in ``free_names`` order) with respect to
+        ``z``; the profile likelihood needs the Hessian of ``weightsᵀψ`` as well. Both come
+        from PyTensor automatic differentiation, compiled on first use.
+
+        Parameters
+        ----------
+        z : numpy.ndarray
+            Point in the unconstrained space.
+        weights : numpy.ndarray, optional
+            One weight per natural value; zeros by default.
+
+        Returns
+        -------
+        values : numpy.ndarray
+            ψ(z), shape (m,).
+        jac : numpy.ndarray
+            ∂ψ/∂z, shape (m, d).
+        hess : numpy.ndarray
+            ∇²(weightsᵀψ)(z), shape (d, d).
+        """
+        if self._natural_fn is None:
+            self._natural_size = sum(np.size(v) for v in self.natural(np.zeros(self.size)).values())
+            self._natural_fn = self._compile_natural()
+        m = self._natural_size
+        w = np.zeros(m) if weights is None else np.asarray(weights, dtype=np.float64)
+        with quiet_vendor_warnings(), np.errstate(all="ignore"):
+            values, jac, hess = self._natural_fn(np.asarray(z, dtype=np.float64), w)
+        return (
+            np.asarray(values, dtype=np.float64),
+            np.asarray(jac, dtype=np.float64).reshape(m, self.size),
+            np.asarray(hess, dtype=np.float64).reshape(self.size, self.size),
+        )
+
+    def _compile_natural(self) -> Any:
+        z, psi = self._z, self._natural_flat
+        m = self._natural_size
+        w = pt.vector("w", dtype="float64")
+        # A natural value linear in z (mu) has a Hessian that does not depend on z at all.
+        grad = functools.partial(pt.grad, wrt=z, disconnected_inputs="ignore")
+        jac = (
+            pt.stack([grad(psi[i]) for i in range(m)])
+            if m <= _UNROLL_HESSIAN
+            else (jacobian(psi, z, disconnected_inputs="ignore"))
+        )
+        weighted_grad = grad(pt.dot(w, psi))
+        if self.size <= _UNROLL_HESSIAN:
+            hess = pt.stack([grad(weighted_grad[i]) for i in range(self.size)])
+        else:
+            hess = jacobian(weighted_grad, z, disconnected_inputs="ignore")
+        with quiet_vendor_warnings():
+            return pm.pytensorf.compile([z, w], [psi, jac, hess], on_unused_input="ignore")
 
     def to_point(self, z: np.ndarray) -> dict[str, np.ndarray]:
         """Split the flat vector into the model's value variables (unconstrained)."""
@@ -136,6 +210,22 @@ class Objective:
             else:
                 names.extend(f"{s.name}[{i}]" for i in range(s.stop - s.start))
         return names
+
+
+def objective_for(model: pm.Model) -> Objective:
+    """The model's :class:`Objective`, compiled once and reused.
+
+    The compiled function reads the observations from the model's ``pm.Data`` containers,
+    so it stays valid when the data are replaced (``pm.set_data``) and a refit costs no
+    compilation. A model whose variables changed since gets a new one.
+    """
+    key = (tuple(model.free_RVs), tuple(model.observed_RVs), tuple(model.potentials))
+    cached = model.__dict__.get("_ppl_mle_objective")
+    if cached is not None and cached[0] == key:
+        return cached[1]
+    objective = Objective(model)
+    model.__dict__["_ppl_mle_objective"] = (key, objective)
+    return objective
 
 
 @dataclass(frozen=True)

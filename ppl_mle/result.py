@@ -8,12 +8,16 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from ppl_mle.errors import ModelError
+
 if TYPE_CHECKING:
     import pymc as pm
 
     from ppl_mle.analytic import AnalyticCheck
     from ppl_mle.families import Family
     from ppl_mle.objective import Objective
+    from ppl_mle.profile import ProfileInterval
+    from ppl_mle.uncertainty import Uncertainty
 
 __all__ = ["MLEResult"]
 
@@ -76,6 +80,13 @@ class MLEResult:
         The model's family, when it has one (enables :meth:`check_analytic`).
     model : pymc.Model
         The fitted model.
+    objective : Objective
+        The compiled log-density with exact derivatives the estimate was verified with.
+    z : numpy.ndarray
+        The estimate in the objective's unconstrained coordinates.
+    data_version : int
+        The model's ``data_version`` when it was fitted; the uncertainty methods refuse to
+        run once the model's data have been replaced.
     """
 
     estimates: dict[str, np.ndarray]
@@ -100,6 +111,7 @@ class MLEResult:
     model: pm.Model = field(repr=False)
     objective: Objective = field(repr=False)
     z: np.ndarray = field(repr=False)
+    data_version: int = field(default=0, repr=False)
 
     @property
     def model_name(self) -> str:
@@ -122,6 +134,80 @@ class MLEResult:
         from ppl_mle.analytic import check_analytic
 
         return check_analytic(self, **tolerances)
+
+    # -- uncertainty (ppl_mle.uncertainty, ppl_mle.profile, ppl_mle.summary) ----------------
+    def uncertainty(self) -> Uncertainty:
+        """Observed information, covariance and standard errors (computed once)."""
+        from ppl_mle.uncertainty import uncertainty
+
+        cache = self.__dict__.setdefault("_cache", {})
+        if "uncertainty" not in cache:
+            cache["uncertainty"] = uncertainty(self)
+        return cache["uncertainty"]
+
+    def standard_errors(self) -> pd.Series:
+        """Standard error of each scalar natural parameter (NaN on the boundary)."""
+        unc = self.uncertainty()
+        return pd.Series(unc.se, index=list(unc.labels), name="se")
+
+    def covariance(self, space: str = "natural") -> pd.DataFrame:
+        """Covariance matrix in ``"natural"`` (mu, sigma, theta) or ``"unconstrained"`` space."""
+        return self.uncertainty().covariance(space)
+
+    def correlation(self, space: str = "natural") -> pd.DataFrame:
+        """Correlation matrix in ``"natural"`` or ``"unconstrained"`` space."""
+        return self.uncertainty().correlation(space)
+
+    def profile_interval(self, parameter: str, level: float = 0.95) -> ProfileInterval:
+        """Profile-likelihood interval of one parameter; see :func:`ppl_mle.profile_interval`."""
+        from ppl_mle.profile import profile_interval
+
+        return profile_interval(self, parameter, level)
+
+    def confint(self, level: float = 0.95, method: str = "profile") -> pd.DataFrame:
+        """Confidence intervals of every parameter, ``"profile"`` or ``"wald"``.
+
+        Returns
+        -------
+        pandas.DataFrame
+            Columns ``lower`` and ``upper``, one row per parameter.
+        """
+        if method not in ("profile", "wald"):
+            raise ModelError(f"`method` must be 'profile' or 'wald'; got {method!r}.")
+        table = self.summary(level)
+        return table[[f"{method}_lower", f"{method}_upper"]].set_axis(["lower", "upper"], axis=1)
+
+    def summary(self, level: float = 0.95) -> pd.DataFrame:
+        """Estimates, SEs, z, p, Wald and profile intervals; see :func:`ppl_mle.summarize`."""
+        from ppl_mle.summary import summarize
+
+        cache = self.__dict__.setdefault("_cache", {})
+        key = ("summary", float(level) if isinstance(level, int | float) else level)
+        if key not in cache:
+            cache[key] = summarize(self, level)
+        table = cache[key].copy()
+        table.attrs = dict(cache[key].attrs)
+        return table
+
+    @property
+    def aic(self) -> float:
+        """Akaike's information criterion, 2k − 2ℓ̂."""
+        return 2.0 * self.n_params - 2.0 * self.loglik
+
+    @property
+    def bic(self) -> float:
+        """Schwarz's Bayesian information criterion, k log n − 2ℓ̂."""
+        return self.n_params * float(np.log(self.n_obs)) - 2.0 * self.loglik
+
+    def check_data_current(self) -> None:
+        """Raise if the model's data were replaced after this fit."""
+        current = getattr(self.model, "data_version", 0)
+        if current != self.data_version:
+            raise ModelError(
+                "the model's data were replaced after this fit (pm.set_data or "
+                "replace_data): its uncertainty can no longer be computed from the model. "
+                "Compute summaries before replacing the data, or refit."
+            )
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready summary: model, estimates, loglik, n, converged, method, message."""
@@ -154,3 +240,9 @@ def _labels(name: str, shape: tuple[int, ...], model: Any) -> list[str]:
     if dims and len(dims) == 1 and dims[0] in model.coords:
         return [f"{name}[{c}]" for c in model.coords[dims[0]]]
     return [f"{name}[{','.join(map(str, i))}]" for i in np.ndindex(*shape)]
+
+
+def at_vertex(result: MLEResult) -> bool:
+    """Whether a categorical fit put all mass on one category (no interior parameter)."""
+    counts = getattr(result.family, "counts", None)
+    return counts is not None and int(np.count_nonzero(counts)) == 1

@@ -18,7 +18,13 @@ from scipy import linalg
 
 from ppl_mle.objective import Objective
 
-__all__ = ["Verification", "newton_polish", "verify_maximum"]
+__all__ = [
+    "Verification",
+    "describe_indefinite",
+    "information_problem",
+    "newton_polish",
+    "verify_maximum",
+]
 
 
 @dataclass(frozen=True)
@@ -55,11 +61,10 @@ def verify_maximum(objective: Objective, z: np.ndarray) -> Verification:
     if not (math.isfinite(f) and np.all(np.isfinite(g)) and np.all(np.isfinite(h))):
         return Verification(f, math.nan, math.nan, None, None, "the objective is not finite")
     grad_norm = float(np.linalg.norm(g))
-    neg_h = -0.5 * (h + h.T)
-    try:
-        chol = linalg.cho_factor(neg_h, lower=True)
-    except linalg.LinAlgError:
-        return Verification(f, grad_norm, math.inf, None, None, _describe_indefinite(objective, h))
+    problem = information_problem(objective.coordinate_names(), h)
+    if problem:
+        return Verification(f, grad_norm, math.inf, None, None, problem)
+    chol = linalg.cho_factor(-0.5 * (h + h.T), lower=True)
     step = linalg.cho_solve(chol, g)
     cov = linalg.cho_solve(chol, np.eye(g.size))
     se = np.sqrt(np.diag(cov))
@@ -67,17 +72,63 @@ def verify_maximum(objective: Objective, z: np.ndarray) -> Verification:
     return Verification(f, grad_norm, step_se, se, step, "")
 
 
-def _describe_indefinite(objective: Objective, h: np.ndarray) -> str:
-    """Name the direction(s) in which the Hessian is not negative definite."""
-    eigval, eigvec = np.linalg.eigh(-0.5 * (h + h.T))
-    names = objective.coordinate_names()
-    worst = eigvec[:, int(np.argmin(eigval))]
+#: Smallest eigenvalue of the information matrix scaled to unit diagonal (a correlation-like
+#: matrix with eigenvalues in (0, d]) below which a direction counts as not identified:
+#: standard errors along it would be 1e6 times larger than along the axes.
+SINGULAR_RTOL = 1e-12
+
+
+def information_problem(names: list[str], h: np.ndarray) -> str:
+    """Why ``-h`` is not a usable information matrix, or ``""`` if it is.
+
+    The matrix must be positive definite and not nearly singular. Singularity is judged
+    on the scaled matrix D^(-1/2) (-h) D^(-1/2), D = diag(-h), so that the verdict does not
+    depend on the units of the parameters.
+
+    Parameters
+    ----------
+    names : list of str
+        One name per coordinate of ``h``.
+    h : numpy.ndarray
+        Hessian of the log-likelihood at a candidate maximum.
+    """
+    neg_h = -0.5 * (h + h.T)
+    d = np.diag(neg_h)
+    if np.all(d > 0):
+        scaled = neg_h / np.sqrt(np.outer(d, d))
+        if np.linalg.eigvalsh(scaled).min() > SINGULAR_RTOL:
+            try:
+                linalg.cho_factor(neg_h, lower=True)
+            except linalg.LinAlgError:
+                pass
+            else:
+                return ""
+    return describe_indefinite(names, h)
+
+
+def describe_indefinite(names: list[str], h: np.ndarray) -> str:
+    """Name the direction in which the Hessian ``h`` is least negative definite.
+
+    Parameters
+    ----------
+    names : list of str
+        One name per coordinate of ``h``.
+    h : numpy.ndarray
+        Hessian of the log-likelihood.
+    """
+    neg_h = -0.5 * (h + h.T)
+    d = np.abs(np.diag(neg_h))
+    scale = np.where(d > 0, 1.0 / np.sqrt(np.where(d > 0, d, 1.0)), 1.0)
+    eigval, eigvec = np.linalg.eigh(neg_h * np.outer(scale, scale))
+    worst = eigvec[:, 0]
     order = np.argsort(-np.abs(worst))
     terms = [f"{worst[i]:+.3g}·{names[i]}" for i in order[:4] if abs(worst[i]) > 1e-3]
-    kind = "flat (not identified)" if abs(eigval.min()) <= 1e-10 * abs(eigval).max() else "upward"
+    flat = abs(eigval[0]) <= SINGULAR_RTOL * max(1.0, abs(eigval[-1]))
+    kind = "flat (not identified)" if flat else "curving upward (not a maximum)"
     return (
-        f"the Hessian is not negative definite: the log-likelihood is {kind} along "
-        f"{' '.join(terms)} (curvature {-eigval.min():.3g})"
+        f"the information matrix is {'singular' if flat else 'not positive definite'}: "
+        f"the log-likelihood is {kind} along {' '.join(terms)} "
+        f"(scaled curvature {eigval[0]:.3g})"
     )
 
 

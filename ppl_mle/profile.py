@@ -1,0 +1,424 @@
+"""Profile-likelihood intervals.
+
+The profile log-likelihood of one natural parameter ψⱼ is ℓₚ(t) = max ℓ(z) subject to
+ψⱼ(z) = t. The profile interval at level 1 − α is the set of t where
+2(ℓ̂ − ℓₚ(t)) ≤ q, q the 1 − α quantile of χ²₁. Unlike the Wald interval it follows the
+shape of the likelihood: asymmetric for a standard deviation or a small probability, and
+the same whatever parametrisation the model uses.
+
+Each ℓₚ(t) is a constrained maximum found by Newton's method on the Lagrange (KKT)
+conditions ∇ℓ = λ∇ψⱼ, ψⱼ = t, with the exact Hessians of ℓ and of ψⱼ (PyTensor autodiff),
+started from the nearest point already solved and a first-order prediction along the
+profile path. The endpoints are roots of the signed root deviance
+r(t) = sign(t − ψ̂ⱼ)·sqrt(2(ℓ̂ − ℓₚ(t))) = ±sqrt(q), found by bracketing and Brent's
+method on a scale where the parameter's support is the whole real line (log for a
+positive parameter, logit for a probability).
+
+An estimate on the boundary of its support (a category never observed: θ̂ⱼ = 0) gets a
+one-sided interval: it starts at the boundary and ends where 2(ℓ̂ − ℓₚ) = q. That uses the
+same χ²₁ quantile as every other interval; the LR statistic at a boundary is asymptotically
+a 50:50 mixture of 0 and χ²₁, so this interval is conservative.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from pymc.initial_point import make_initial_point_fn
+from pymc.logprob.transforms import (
+    LogOddsTransform,
+    LogTransform,
+    SimplexTransform,
+)
+from scipy import linalg, optimize, stats
+from scipy.special import expit
+
+from ppl_mle._pytensor import quiet_vendor_warnings
+from ppl_mle.errors import ModelError
+from ppl_mle.objective import Objective, objective_for
+from ppl_mle.result import MLEResult, _labels, at_vertex
+from ppl_mle.validation import check_level
+
+__all__ = ["ProfileInterval", "profile_interval", "profile_loglik"]
+
+
+@dataclass(frozen=True)
+class ProfileInterval:
+    """A profile-likelihood confidence interval for one parameter.
+
+    Attributes
+    ----------
+    parameter : str
+        Its label (``mu``, ``sigma``, ``theta[a]``…).
+    estimate : float
+        The MLE.
+    lower, upper : float
+        The endpoints; NaN if they could not be found.
+    level : float
+        Confidence level.
+    note : str
+        Empty, or what is special: a one-sided interval from a boundary estimate, an
+        endpoint at the edge of the parameter's support, a failure.
+    """
+
+    parameter: str
+    estimate: float
+    lower: float
+    upper: float
+    level: float
+    note: str = ""
+
+
+def chi2_cutoff(level: float) -> float:
+    """The 1 − α quantile of χ²₁ for a confidence level 1 − α."""
+    return float(stats.chi2.ppf(check_level(level), df=1))
+
+
+def profile_interval(result: MLEResult, parameter: str, level: float = 0.95) -> ProfileInterval:
+    """Profile-likelihood interval of one scalar parameter.
+
+    Parameters
+    ----------
+    result : MLEResult
+        A fit from :func:`ppl_mle.fit_mle`.
+    parameter : str
+        A label from ``result.to_dataframe().index``: ``"mu"``, ``"sigma"``, ``"theta[a]"``.
+    level : float
+        Confidence level in (0, 1).
+
+    Returns
+    -------
+    ProfileInterval
+
+    Raises
+    ------
+    ModelError
+        Unknown parameter or a level outside (0, 1).
+    """
+    q = chi2_cutoff(level)
+    profiler = _profiler(result, parameter)
+    return profiler.interval(q, level)
+
+
+def profile_loglik(result: MLEResult, parameter: str, values: Any) -> np.ndarray:
+    """The profile log-likelihood ℓₚ(t) of one parameter at each of ``values``.
+
+    Parameters
+    ----------
+    result : MLEResult
+    parameter : str
+        A label from ``result.to_dataframe().index``.
+    values : array_like
+        Values t of the parameter, inside its support.
+
+    Returns
+    -------
+    numpy.ndarray
+        max ℓ subject to the parameter = t, with all constants (NaN where not found).
+    """
+    profiler = _profiler(result, parameter)
+    out = []
+    for t in np.atleast_1d(np.asarray(values, dtype=float)):
+        solved = profiler.solve(float(t))
+        out.append(math.nan if solved is None else solved.loglik)
+    return np.asarray(out)
+
+
+def _profiler(result: MLEResult, parameter: str) -> _Profiler:
+    result.check_data_current()
+    labels = list(result.to_dataframe().index)
+    if not isinstance(parameter, str) or parameter not in labels:
+        raise ModelError(f"no parameter {parameter!r} in this model; choose one of {labels}.")
+    cache = result.__dict__.setdefault("_profilers", {})
+    if parameter not in cache:
+        cache[parameter] = _Profiler(result, parameter)
+    return cache[parameter]
+
+
+@dataclass
+class _Point:
+    t: float
+    z: np.ndarray
+    lam: float
+    loglik: float
+
+
+class _Profiler:
+    """Constrained maxima of the log-likelihood along one parameter."""
+
+    def __init__(self, result: MLEResult, label: str) -> None:
+        frame = result.to_dataframe()
+        self.label = label
+        self.estimate = float(frame.loc[label, "estimate"])
+        self.loglik_hat = float(result.loglik)
+        self.n_obs = result.n_obs
+        boundary = bool(frame.loc[label, "on_boundary"]) or at_vertex(result)
+        # A boundary estimate is outside the interior model the fit verified: profile it on
+        # the full model, where every t > 0 is an interior point.
+        self.objective: Objective = objective_for(result.model) if boundary else result.objective
+        self.boundary = boundary
+        self.result = result
+        self.names, self.free_name, self.flat_index = self._locate(label)
+        self.index = self.names.index(label)
+        self.lower_bound, self.upper_bound = self._support()
+        self.points: list[_Point] = []
+        if not boundary:
+            z = np.asarray(result.z, dtype=np.float64)
+            self.points.append(_Point(self.estimate, z, 0.0, self.loglik_hat))
+        _, _, h, _ = self.objective.evaluate(
+            self.points[0].z if self.points else self._boundary_start(self._inside(0.5))
+        )
+        d = np.abs(np.diag(h))
+        self.z_scale = np.where(d > 0, 1.0 / np.sqrt(np.where(d > 0, d, 1.0)), 1.0)
+
+    # -- where the parameter lives ---------------------------------------------------------
+    def _locate(self, label: str) -> tuple[list[str], str, int]:
+        objective = self.objective
+        values = objective.natural(np.zeros(objective.size))
+        names: list[str] = []
+        for name, value in values.items():
+            entry = _labels(name, np.shape(value), objective.model)
+            if label in entry:
+                free_name, flat_index = name, entry.index(label)
+            names.extend(entry)
+        return names, free_name, flat_index
+
+    def _support(self) -> tuple[float, float]:
+        model = self.objective.model
+        rv = model[self.free_name]
+        transform = model.rvs_to_transforms.get(rv)
+        if transform is None:
+            return -math.inf, math.inf
+        if isinstance(transform, SimplexTransform | LogOddsTransform):
+            return 0.0, 1.0
+        if isinstance(transform, LogTransform):
+            return 0.0, math.inf
+        # Another elementwise transform (an interval...): the images of z = ±800.
+        slot = next(s for s in self.objective.slots if s.name == model.rvs_to_values[rv].name)
+        ends = []
+        for extreme in (-800.0, 800.0):
+            z = np.zeros(self.objective.size)
+            z[slot.start + self.flat_index] = extreme
+            ends.append(float(np.ravel(self.objective.natural(z)[self.free_name])[self.flat_index]))
+        lo, hi = min(ends), max(ends)
+        return (lo if math.isfinite(lo) else -math.inf), (hi if math.isfinite(hi) else math.inf)
+
+    # -- the scale on which the search runs -----------------------------------------------
+    def _to_t(self, u: float) -> float:
+        lo, hi = self.lower_bound, self.upper_bound
+        if math.isinf(lo) and math.isinf(hi):
+            return u
+        if math.isinf(hi):
+            return lo + math.exp(min(u, 709.0))
+        if math.isinf(lo):
+            return hi - math.exp(min(-u, 709.0))
+        return lo + (hi - lo) * float(expit(u))
+
+    def _to_u(self, t: float) -> float:
+        lo, hi = self.lower_bound, self.upper_bound
+        if math.isinf(lo) and math.isinf(hi):
+            return t
+        with np.errstate(divide="ignore"):
+            if math.isinf(hi):
+                return float(np.log(t - lo))
+            if math.isinf(lo):
+                return float(-np.log(hi - t))
+            p = (t - lo) / (hi - lo)
+            return float(np.log(p) - np.log1p(-p))
+
+    def _inside(self, fraction: float) -> float:
+        """A value of t inside the support, for a first evaluation."""
+        lo, hi = self.lower_bound, self.upper_bound
+        if math.isfinite(lo) and math.isfinite(hi):
+            return lo + fraction * (hi - lo)
+        return self.estimate
+
+    # -- one constrained maximum ---------------------------------------------------------
+    def _boundary_start(self, t: float) -> np.ndarray:
+        """A point with the parameter at t, the others moved as little as the support lets."""
+        natural = {k: np.array(v, dtype=float) for k, v in self.result.estimates.items()}
+        value = natural[self.free_name]
+        flat = value.ravel()
+        model = self.objective.model
+        transform = model.rvs_to_transforms.get(model[self.free_name])
+        if isinstance(transform, SimplexTransform):
+            others = np.ones(flat.size, dtype=bool)
+            others[self.flat_index] = False
+            mass = flat[others].sum()
+            if mass > 0:
+                flat[others] *= (1.0 - t) / mass
+            else:
+                flat[others] = (1.0 - t) / others.sum()
+        flat[self.flat_index] = t
+        natural[self.free_name] = flat.reshape(value.shape)
+        with quiet_vendor_warnings(), np.errstate(all="ignore"):
+            point = make_initial_point_fn(
+                model=model, overrides=natural, jitter_rvs=set(), return_transformed=True
+            )(None)
+        return self.objective.from_point(point)
+
+    def solve(self, t: float, depth: int = 0) -> _Point | None:
+        """Solve max ℓ(z) subject to ψⱼ(z) = t; None if Newton's method does not converge."""
+        if not self.points:
+            z0 = self._boundary_start(t)
+            point = self._newton(t, z0, self._multiplier(z0))
+            if point is not None:
+                self.points.append(point)
+            return point
+        near = min(self.points, key=lambda p: abs(self._to_u(p.t) - self._to_u(t)))
+        if near.t == t:
+            return near
+        z0, lam0 = self._predict(near, t)
+        point = self._newton(t, z0, lam0)
+        if point is None and depth < 30:
+            # Too far for one prediction: approach t in two halves.
+            if self.solve(0.5 * (near.t + t), depth + 1) is not None:
+                return self.solve(t, depth + 1)
+            return None
+        if point is not None:
+            self.points.append(point)
+        return point
+
+    def _multiplier(self, z: np.ndarray) -> float:
+        _, g, _, _ = self.objective.evaluate(z)
+        _, jac, _ = self.objective.natural_derivatives(z)
+        a = jac[self.index]
+        return float(a @ g / (a @ a)) if a @ a > 0 else 0.0
+
+    def _kkt(self, z: np.ndarray, lam: float) -> tuple[np.ndarray, np.ndarray, float, float]:
+        """KKT matrix, residual, constraint value and log-likelihood at (z, λ)."""
+        _, g, h, loglik = self.objective.evaluate(z)
+        weights = np.zeros(len(self.names))
+        weights[self.index] = lam
+        psi, jac, h_lam = self.objective.natural_derivatives(z, weights)
+        a = jac[self.index]
+        d = z.size
+        matrix = np.zeros((d + 1, d + 1))
+        matrix[:d, :d] = h - h_lam
+        matrix[:d, d] = -a
+        matrix[d, :d] = a
+        residual = np.concatenate([g - lam * a, [psi[self.index]]])
+        return matrix, residual, float(psi[self.index]), loglik
+
+    def _predict(self, near: _Point, t: float) -> tuple[np.ndarray, float]:
+        """First-order step along the profile path from a solved point to t."""
+        matrix, _, _, _ = self._kkt(near.z, near.lam)
+        rhs = np.zeros(near.z.size + 1)
+        rhs[-1] = 1.0
+        try:
+            tangent = linalg.solve(matrix, rhs)
+        except (linalg.LinAlgError, ValueError):
+            return near.z, near.lam
+        if not np.all(np.isfinite(tangent)):
+            return near.z, near.lam
+        dt = t - near.t
+        return near.z + dt * tangent[:-1], near.lam + dt * tangent[-1]
+
+    def _newton(self, t: float, z: np.ndarray, lam: float) -> _Point | None:
+        previous = math.inf
+        for _ in range(60):
+            matrix, residual, psi, loglik = self._kkt(z, lam)
+            if not (np.all(np.isfinite(matrix)) and np.all(np.isfinite(residual))):
+                return None
+            residual[-1] = psi - t
+            try:
+                step = linalg.solve(matrix, -residual)
+            except (linalg.LinAlgError, ValueError):
+                return None
+            size = float(np.max(np.abs(step[:-1]) / self.z_scale))
+            if size <= 1e-13 or (size < 1e-7 and size >= 0.5 * previous):
+                # Converged, to the floating-point noise floor.
+                return _Point(t, z, lam, loglik)
+            if size > 1e3:
+                return None
+            z, lam = z + step[:-1], lam + float(step[-1])
+            previous = size
+        return None
+
+    # -- the interval ----------------------------------------------------------------------
+    def _signed_root(self, u: float, side: int) -> float:
+        t = self._to_t(u)
+        point = self.solve(t)
+        if point is None:
+            return math.nan
+        deviance = max(0.0, 2.0 * (self.loglik_hat - point.loglik))
+        return side * math.copysign(math.sqrt(deviance), t - self.estimate)
+
+    def _endpoint(self, side: int, q: float) -> tuple[float, str]:
+        root_q = math.sqrt(q)
+        bound = self.upper_bound if side > 0 else self.lower_bound
+        if self.boundary and self.estimate == bound:
+            return bound, "one-sided: the estimate is on the boundary"
+
+        def excess(u: float) -> float:
+            return self._signed_root(u, side) - root_q
+
+        u_hat = self._to_u(self.estimate)
+        if self.boundary:
+            # Start inside the support, step towards the estimate until inside the interval.
+            u_in = self._to_u(self._start_value(q))
+            step = 1.0
+            while excess(u_in) > 0:
+                u_in -= side * step
+                step *= 2
+                if step > 1e4:
+                    return math.nan, "profile search failed"
+        else:
+            u_in = u_hat
+        step = self._u_step(q)
+        u_out = u_in + side * step
+        for _ in range(200):
+            value = excess(u_out)
+            if math.isnan(value):
+                return math.nan, f"profile search failed near {self._to_t(u_out):.6g}"
+            if value > 0:
+                break
+            t_out = self._to_t(u_out)
+            if t_out == bound or abs(u_out) > 1e300:
+                return bound, "reaches the edge of the parameter's support"
+            u_in, step = u_out, step * 2
+            u_out = u_in + side * step
+        else:
+            return math.nan, "profile search failed"
+        lo, hi = sorted((u_in, u_out))
+        root = optimize.brentq(
+            excess, lo, hi, xtol=1e-15, rtol=4 * np.finfo(float).eps, maxiter=200
+        )
+        return self._to_t(root), ""
+
+    def _start_value(self, q: float) -> float:
+        """A first value beyond a boundary estimate: about where the deviance is q."""
+        lo, hi = self.lower_bound, self.upper_bound
+        width = (hi - lo) if math.isfinite(hi - lo) else 1.0
+        guess = q / (2.0 * max(self.n_obs, 1)) * width
+        return self.estimate + guess if self.estimate == lo else self.estimate - guess
+
+    def _u_step(self, q: float) -> float:
+        """Wald half-width on the search scale, as the first bracketing step."""
+        if self.boundary:
+            return 1.0
+        z = self.points[0].z
+        _, _, h, _ = self.objective.evaluate(z)
+        _, jac, _ = self.objective.natural_derivatives(z)
+        try:
+            cov = linalg.inv(-0.5 * (h + h.T))
+        except (linalg.LinAlgError, ValueError):
+            return 1.0
+        a = jac[self.index]
+        se_t = math.sqrt(max(float(a @ cov @ a), 0.0))
+        t, dt = self.estimate, max(se_t, 1e-300)
+        du = abs(self._to_u(t + 1e-6 * dt) - self._to_u(t - 1e-6 * dt)) / (2e-6 * dt)
+        step = math.sqrt(q) * se_t * du
+        return step if math.isfinite(step) and step > 0 else 1.0
+
+    def interval(self, q: float, level: float) -> ProfileInterval:
+        lower, note_lo = self._endpoint(-1, q)
+        upper, note_hi = self._endpoint(+1, q)
+        notes = []
+        for side, note in (("lower", note_lo), ("upper", note_hi)):
+            if note:
+                notes.append(f"{side}: {note}")
+        return ProfileInterval(self.label, self.estimate, lower, upper, level, "; ".join(notes))

@@ -1,0 +1,130 @@
+"""The summary table of a fit: estimates, standard errors, tests and intervals.
+
+One row per scalar natural parameter, like statsmodels' ``summary()``: estimate, standard
+error, Wald statistic z = estimate / SE and its two-sided p-value (the test of the
+parameter being 0), the Wald interval and the profile-likelihood interval. The fit's
+log-likelihood, AIC, BIC, n and level travel in ``DataFrame.attrs``.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from ppl_mle.profile import profile_interval
+from ppl_mle.result import MLEResult, at_vertex
+from ppl_mle.uncertainty import uncertainty, wald_intervals
+from ppl_mle.validation import check_level
+
+__all__ = ["SUMMARY_COLUMNS", "format_summary", "summarize"]
+
+SUMMARY_COLUMNS = (
+    "estimate",
+    "se",
+    "z",
+    "p_value",
+    "wald_lower",
+    "wald_upper",
+    "profile_lower",
+    "profile_upper",
+    "note",
+)
+
+
+def summarize(result: MLEResult, level: float = 0.95) -> pd.DataFrame:
+    """Summary table of a fit.
+
+    Parameters
+    ----------
+    result : MLEResult
+        A fit from :func:`ppl_mle.fit_mle`.
+    level : float
+        Confidence level of the intervals, in (0, 1).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by parameter, with the columns of ``SUMMARY_COLUMNS``. ``attrs`` holds
+        ``loglik``, ``aic``, ``bic``, ``n_obs``, ``n_params``, ``level``, ``converged``.
+        Standard errors, z, p and Wald intervals are NaN for estimates on the boundary of
+        the parameter space, and for every parameter when the information matrix is
+        singular (an :class:`~ppl_mle.IdentifiabilityWarning` says which direction).
+    """
+    level = check_level(level)
+    unc = uncertainty(result)
+    se = unc.se
+    with np.errstate(divide="ignore", invalid="ignore"):
+        z = unc.estimate / se
+    p = 2.0 * stats.norm.sf(np.abs(z))
+    wald_lo, wald_hi = wald_intervals(unc, level)
+    vertex = at_vertex(result)
+    rows = []
+    for i, label in enumerate(unc.labels):
+        notes = []
+        if unc.on_boundary[i] or vertex:
+            notes.append(
+                f"on the boundary (estimate exactly {unc.estimate[i]:g}): no SE or Wald interval"
+            )
+        elif not unc.identified:
+            notes.append("not identified: no SE")
+        if unc.identified or unc.on_boundary[i] or vertex:
+            prof = profile_interval(result, label, level)
+            prof_lo, prof_hi = prof.lower, prof.upper
+            if prof.note:
+                notes.append(f"profile {prof.note}")
+        else:
+            prof_lo = prof_hi = math.nan
+        rows.append(
+            {
+                "parameter": label,
+                "estimate": unc.estimate[i],
+                "se": se[i],
+                "z": z[i],
+                "p_value": p[i],
+                "wald_lower": wald_lo[i],
+                "wald_upper": wald_hi[i],
+                "profile_lower": prof_lo,
+                "profile_upper": prof_hi,
+                "note": "; ".join(notes),
+            }
+        )
+    table = pd.DataFrame(rows).set_index("parameter")
+    table.attrs.update(
+        {
+            "model": result.model_name,
+            "method": result.method,
+            "loglik": result.loglik,
+            "aic": result.aic,
+            "bic": result.bic,
+            "n_obs": result.n_obs,
+            "n_params": result.n_params,
+            "level": level,
+            "converged": result.converged,
+        }
+    )
+    return table
+
+
+def format_summary(table: pd.DataFrame) -> str:
+    """Render a summary table as text, statsmodels-style, with its header figures."""
+    attrs = table.attrs
+    pct = f"{100 * attrs['level']:g}%"
+    header = (
+        f"{attrs['model']} model, MLE by {attrs['method']}: n = {attrs['n_obs']}, "
+        f"k = {attrs['n_params']}, log-likelihood = {attrs['loglik']:.10g}, "
+        f"AIC = {attrs['aic']:.10g}, BIC = {attrs['bic']:.10g}"
+    )
+    shown = table.drop(columns="note").rename(
+        columns={
+            "wald_lower": f"wald {pct} lo",
+            "wald_upper": "wald hi",
+            "profile_lower": f"profile {pct} lo",
+            "profile_upper": "profile hi",
+        }
+    )
+    body = shown.to_string(float_format=lambda v: f"{v:.6g}", na_rep="—")
+    notes = [f"  {label}: {note}" for label, note in table["note"].items() if note]
+    return "\n".join([header, body, *(["notes:", *notes] if notes else [])])

@@ -1,0 +1,202 @@
+"""Standard errors of the MLE from the exact observed information.
+
+The observed information is minus the Hessian of the log-likelihood at the MLE, taken by
+PyTensor automatic differentiation in the unconstrained coordinates ``z`` that find_MAP
+optimises (``mu``, ``sigma_log__``, ``theta_simplex__``…): never a quasi-Newton
+approximation, never finite differences. Its inverse is the covariance of ẑ. The natural
+parameters ψ = ψ(z) (``sigma``, ``theta``…) get theirs by the delta method, J C Jᵀ with the
+exact Jacobian J = ∂ψ/∂z. At a maximum the gradient is zero, so this is exactly the
+inverse observed information in the natural parameters: the covariance does not depend on
+the parametrisation the optimizer happened to use.
+
+Estimates on the boundary of the parameter space (a category never observed has
+probability exactly 0) have no meaningful standard error; they are reported as NaN and
+their uncertainty is left to the one-sided profile interval (:mod:`ppl_mle.profile`).
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from scipy import linalg, stats
+
+from ppl_mle.errors import IdentifiabilityWarning, ModelError
+from ppl_mle.result import MLEResult, _labels, at_vertex
+from ppl_mle.validation import check_level
+from ppl_mle.verify import information_problem
+
+__all__ = ["Uncertainty", "uncertainty", "wald_intervals"]
+
+
+@dataclass(frozen=True, eq=False)
+class Uncertainty:
+    """Covariance of an MLE, in natural and unconstrained coordinates.
+
+    Attributes
+    ----------
+    labels : tuple of str
+        One label per scalar natural parameter (``mu``, ``sigma``, ``theta[a]``…), in the
+        order of :meth:`MLEResult.to_dataframe`.
+    estimate : numpy.ndarray
+        The MLE of each.
+    cov : numpy.ndarray
+        Covariance of the natural parameters (delta method). Rows and columns of estimates
+        on the boundary, and everything when the information is singular, are NaN.
+    unconstrained_labels : tuple of str
+        One label per unconstrained coordinate (``sigma_log__``…).
+    unconstrained_estimate : numpy.ndarray
+        ẑ.
+    unconstrained_cov : numpy.ndarray
+        Inverse observed information in the unconstrained coordinates.
+    information : numpy.ndarray
+        Observed information −∇²ℓ(ẑ) in the unconstrained coordinates.
+    on_boundary : numpy.ndarray
+        Boolean mask over ``labels``.
+    problem : str
+        Empty when the information matrix is positive definite and well conditioned;
+        otherwise which direction is not identified.
+    """
+
+    labels: tuple[str, ...]
+    estimate: np.ndarray
+    cov: np.ndarray
+    unconstrained_labels: tuple[str, ...]
+    unconstrained_estimate: np.ndarray
+    unconstrained_cov: np.ndarray
+    information: np.ndarray
+    on_boundary: np.ndarray
+    problem: str
+
+    @property
+    def identified(self) -> bool:
+        """Whether the information matrix is positive definite (standard errors exist)."""
+        return self.problem == ""
+
+    @property
+    def se(self) -> np.ndarray:
+        """Standard errors of the natural parameters."""
+        return np.sqrt(np.diag(self.cov))
+
+    @property
+    def unconstrained_se(self) -> np.ndarray:
+        """Standard errors of the unconstrained coordinates."""
+        return np.sqrt(np.diag(self.unconstrained_cov))
+
+    def covariance(self, space: str = "natural") -> pd.DataFrame:
+        """Covariance matrix, labelled, in ``"natural"`` or ``"unconstrained"`` space."""
+        labels, cov = self._space(space)
+        return pd.DataFrame(cov, index=list(labels), columns=list(labels))
+
+    def correlation(self, space: str = "natural") -> pd.DataFrame:
+        """Correlation matrix, labelled, in ``"natural"`` or ``"unconstrained"`` space."""
+        labels, cov = self._space(space)
+        sd = np.sqrt(np.diag(cov))
+        with np.errstate(divide="ignore", invalid="ignore"):
+            corr = cov / np.outer(sd, sd)
+        return pd.DataFrame(corr, index=list(labels), columns=list(labels))
+
+    def _space(self, space: str) -> tuple[tuple[str, ...], np.ndarray]:
+        if space == "natural":
+            return self.labels, self.cov
+        if space == "unconstrained":
+            return self.unconstrained_labels, self.unconstrained_cov
+        raise ModelError(f"`space` must be 'natural' or 'unconstrained'; got {space!r}.")
+
+
+def uncertainty(result: MLEResult, *, warn: bool = True) -> Uncertainty:
+    """Observed information, covariance and standard errors of a fitted model.
+
+    Parameters
+    ----------
+    result : MLEResult
+        A fit from :func:`ppl_mle.fit_mle`.
+    warn : bool
+        Issue an :class:`~ppl_mle.IdentifiabilityWarning` when the information matrix is
+        singular or not positive definite.
+
+    Returns
+    -------
+    Uncertainty
+    """
+    result.check_data_current()
+    objective, z = result.objective, np.asarray(result.z, dtype=np.float64)
+    labels = tuple(result.to_dataframe().index)
+    estimate = np.concatenate([np.ravel(v) for v in result.estimates.values()]).astype(float)
+    on_boundary = result.to_dataframe()["on_boundary"].to_numpy(dtype=bool)
+    z_labels = tuple(objective.coordinate_names())
+    m, d = len(labels), objective.size
+    nan_cov = np.full((m, m), np.nan)
+    nan_z = np.full((d, d), np.nan)
+
+    if on_boundary.sum() > 0 and at_vertex(result):
+        # Every observation in one category: no interior parameter is left.
+        return Uncertainty(labels, estimate, nan_cov, z_labels, z, nan_z, nan_z, on_boundary, "")
+
+    _, _, h, _ = objective.evaluate(z)
+    information = -0.5 * (h + h.T)
+    problem = (
+        information_problem(list(z_labels), h)
+        if np.all(np.isfinite(h))
+        else ("the Hessian of the log-likelihood is not finite at the estimate")
+    )
+    if problem:
+        if warn:
+            warnings.warn(
+                f"No standard errors: {problem}. Fix or remove the parameters involved "
+                "(e.g. drop a redundant intercept, fix a reference category).",
+                IdentifiabilityWarning,
+                stacklevel=3,
+            )
+        return Uncertainty(
+            labels, estimate, nan_cov, z_labels, z, nan_z, information, on_boundary, problem
+        )
+
+    chol = linalg.cho_factor(information, lower=True)
+    z_cov = linalg.cho_solve(chol, np.eye(d))
+    z_cov = 0.5 * (z_cov + z_cov.T)
+    _, jac, _ = objective.natural_derivatives(z)
+    inner_cov = jac @ z_cov @ jac.T
+
+    # The objective may be that of the interior model (observed categories only): place its
+    # rows among all labels; boundary estimates keep NaN.
+    inner_labels = _natural_labels(result)
+    position = {label: i for i, label in enumerate(labels)}
+    idx = np.array([position[label] for label in inner_labels])
+    cov = nan_cov.copy()
+    cov[np.ix_(idx, idx)] = inner_cov
+    return Uncertainty(labels, estimate, cov, z_labels, z, z_cov, information, on_boundary, problem)
+
+
+def _natural_labels(result: MLEResult) -> list[str]:
+    """Labels of the natural values of the result's objective, in its flat order."""
+    objective = result.objective
+    values = objective.natural(np.asarray(result.z, dtype=np.float64))
+    labels: list[str] = []
+    for name, value in values.items():
+        labels.extend(_labels(name, np.shape(value), objective.model))
+    return labels
+
+
+def z_quantile(level: float) -> float:
+    """Two-sided standard-normal quantile for a confidence level."""
+    return float(stats.norm.ppf(0.5 + 0.5 * check_level(level)))
+
+
+def wald_intervals(unc: Uncertainty, level: float = 0.95) -> tuple[np.ndarray, np.ndarray]:
+    """Wald intervals estimate ± z·SE of every natural parameter (NaN on the boundary).
+
+    Parameters
+    ----------
+    unc : Uncertainty
+    level : float
+        Confidence level in (0, 1).
+
+    Returns
+    -------
+    lower, upper : numpy.ndarray
+    """
+    half = z_quantile(level) * unc.se
+    return unc.estimate - half, unc.estimate + half
