@@ -111,3 +111,45 @@ def test_discrete_free_variable_is_refused():
         pm.Normal("x", mu=k, sigma=1.0, observed=np.array([1.0, 2.0]))
     with pytest.raises(ModelError, match=r"free variables \['k'\] are discrete"):
         ppl_mle.fit_mle(model)
+
+
+# -- uncertainty: levels and parameter names --------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def heights_fit():
+    return ppl_mle.fit_mle(ppl_mle.normal([160.0, 162, 165, 167, 170, 172, 175, 177, 180, 182]))
+
+
+@pytest.mark.parametrize(
+    ("level", "match"),
+    [
+        (0.0, "strictly between 0 and 1; got 0.0"),
+        (1.0, "strictly between 0 and 1; got 1.0"),
+        (95, "strictly between 0 and 1; got 95"),
+        (-0.5, "strictly between 0 and 1"),
+        (float("nan"), "strictly between 0 and 1; got nan"),
+        ("high", "must be a number in \\(0, 1\\); got 'high'"),
+        (None, "must be a number in \\(0, 1\\); got None"),
+    ],
+)
+def test_bad_levels(heights_fit, level, match):
+    with pytest.raises(ModelError, match=match):
+        heights_fit.summary(level)
+    with pytest.raises(ModelError, match=match):
+        heights_fit.profile_interval("mu", level)
+    with pytest.raises(ModelError, match=match):
+        heights_fit.confint(level, method="wald")
+
+
+@pytest.mark.parametrize("name", ["nu", "theta", "Mu", "sigma_log__", 3])
+def test_interval_for_unknown_parameter(heights_fit, name):
+    with pytest.raises(ModelError, match=r"no parameter .* choose one of \['mu', 'sigma'\]"):
+        heights_fit.profile_interval(name)
+
+
+def test_bad_interval_method_and_space(heights_fit):
+    with pytest.raises(ModelError, match="'profile' or 'wald'; got 'bayes'"):
+        heights_fit.confint(method="bayes")
+    with pytest.raises(ModelError, match="'natural' or 'unconstrained'; got 'log'"):
+        heights_fit.covariance("log")

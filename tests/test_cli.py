@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from conftest import LABELS
+from scipy import stats
 
 from ppl_mle.cli import main
 
@@ -91,6 +92,47 @@ def test_fit_categorical_table_and_json(files, capsys):
     assert payload["estimates"]["theta"][4] == 0.0
 
 
+def test_fit_prints_the_summary_and_json_carries_uncertainty(files, capsys):
+    x, paths = files
+    n, sd = x.size, x.std()
+    code, out, _ = run(["fit", "normal", str(paths["txt"])], capsys)
+    assert code == 0
+    assert "AIC" in out and "BIC" in out and "profile 95% lo" in out and "wald 95% lo" in out
+    code, out, _ = run(["fit", "normal", str(paths["txt"]), "--json", "--level", "0.9"], capsys)
+    payload = json.loads(out)
+    assert payload["level"] == 0.9
+    assert payload["se"]["mu"] == pytest.approx(sd / np.sqrt(n), rel=1e-8)
+    assert payload["se"]["sigma"] == pytest.approx(sd / np.sqrt(2 * n), rel=1e-8)
+    z = stats.norm.ppf(0.95)
+    lo, hi = payload["wald_ci"]["mu"]
+    assert (lo, hi) == pytest.approx(
+        (x.mean() - z * sd / np.sqrt(n), x.mean() + z * sd / np.sqrt(n))
+    )
+    half = sd * np.sqrt(np.expm1(stats.chi2.ppf(0.9, 1) / n))
+    assert payload["profile_ci"]["mu"] == pytest.approx([x.mean() - half, x.mean() + half])
+    loglik = stats.norm.logpdf(x, x.mean(), sd).sum()
+    assert payload["aic"] == pytest.approx(4 - 2 * loglik, rel=1e-12)
+    assert payload["bic"] == pytest.approx(2 * np.log(n) - 2 * loglik, rel=1e-12)
+    assert [row["parameter"] for row in payload["summary"]] == ["mu", "sigma"]
+
+
+def test_categorical_json_has_null_for_boundary_se(files, capsys):
+    _, paths = files
+    code, out, _ = run(
+        ["fit", "categorical", str(paths["labels"]), "--categories", "1,2,3,4,5", "--json"], capsys
+    )
+    assert code == 0
+    payload = json.loads(out)  # strict JSON: NaN would not parse in other languages
+    assert "NaN" not in out
+    assert payload["se"]["theta"][4] is None
+    assert payload["wald_ci"]["theta"][4] == [None, None]
+    assert payload["profile_ci"]["theta"][4][0] == 0.0
+    assert payload["profile_ci"]["theta"][4][1] == pytest.approx(
+        -np.expm1(-stats.chi2.ppf(0.95, 1) / 40), rel=1e-10
+    )
+    assert payload["se"]["theta"][0] == pytest.approx(np.sqrt(0.4 * 0.6 / 20), rel=1e-8)
+
+
 @pytest.mark.parametrize(
     ("argv", "message"),
     [
@@ -125,6 +167,8 @@ def test_fit_categorical_table_and_json(files, capsys):
             ["fit", "categorical", "{labels}", "--categories", "1,2,3"],
             "error: `labels` has 3 values not in `categories`",
         ),
+        (["fit", "normal", "{txt}", "--level", "1.2"], "error: `level` must lie strictly"),
+        (["fit", "normal", "{txt}", "--level", "x"], "error: `level` must be a number"),
         (["fit", "poisson", "x.csv"], "error: argument model: invalid choice: 'poisson'"),
         (["fit"], "error: the following arguments are required: model"),
     ],
