@@ -10,11 +10,16 @@ Layers, imports pointing down:
    of a fit — :mod:`ppl_mle.uncertainty` (observed information, delta method, Wald),
    :mod:`ppl_mle.profile` (profile likelihood), :mod:`ppl_mle.summary`,
    :mod:`ppl_mle.likelihood_ratio` (tests between models);
-4. command line and examples — :mod:`ppl_mle.io`, :mod:`ppl_mle.demo`, :mod:`ppl_mle.cli`.
+4. Bayesian comparison — :mod:`ppl_mle.analytic_posterior` (exact posteriors, numpy
+   only), :mod:`ppl_mle.laplace`, :mod:`ppl_mle.inference_data` (the MLE as ArviZ data),
+   :mod:`ppl_mle.bayes` (``compare_bayes``), :mod:`ppl_mle.plots`;
+5. command line and examples — :mod:`ppl_mle.io`, :mod:`ppl_mle.demo`, :mod:`ppl_mle.cli`.
 """
 
 from ppl_mle import _pytensor  # noqa: F401  (imports pymc and arviz without vendor noise)
 from ppl_mle.analytic import AnalyticCheck, check_analytic
+from ppl_mle.analytic_posterior import analytic_posterior
+from ppl_mle.bayes import BayesComparison, compare_bayes
 from ppl_mle.closed_form import (
     NormalStats,
     categorical_loglik,
@@ -32,9 +37,12 @@ from ppl_mle.errors import (
     ModelError,
     PplMleError,
     PplMleWarning,
+    SamplingWarning,
 )
 from ppl_mle.families import CategoricalFamily, NormalFamily
 from ppl_mle.fit import fit_mle
+from ppl_mle.inference_data import mle_inference_data
+from ppl_mle.laplace import laplace_draws
 from ppl_mle.likelihood_ratio import HypothesisTestResult, lr_test, pearson_test
 from ppl_mle.models import MLEModel, categorical, normal
 from ppl_mle.profile import ProfileInterval, profile_interval, profile_loglik
@@ -65,6 +73,12 @@ __all__ = [
     "profile_loglik",
     "summarize",
     "uncertainty",
+    # Bayesian comparison
+    "BayesComparison",
+    "analytic_posterior",
+    "compare_bayes",
+    "laplace_draws",
+    "mle_inference_data",
     # closed forms and families (numpy only)
     "CategoricalFamily",
     "NormalFamily",
@@ -83,4 +97,5 @@ __all__ = [
     "ModelError",
     "PplMleError",
     "PplMleWarning",
+    "SamplingWarning",
 ]

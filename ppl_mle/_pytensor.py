@@ -2,9 +2,10 @@
 
 Importing pymc imports arviz, and ArviZ 0.23 announces its coming refactor with a
 FutureWarning a user can do nothing about; PyTensor installed from pip warns once that it
-found no BLAS, although the normal and categorical graphs have no BLAS operations. Both are
-silenced here, narrowly (by message) and only around our own imports and compilations, so a
-user's other code sees the stack as it is.
+found no BLAS, although the normal and categorical graphs have no BLAS operations; ArviZ's
+plot_posterior uses a matplotlib API in a deprecated form. These are silenced here,
+narrowly (by message) and only around our own imports, compilations and plots, so a user's
+other code sees the stack as it is.
 """
 
 from __future__ import annotations
@@ -20,6 +21,8 @@ _VENDOR_MESSAGES = (
     (r"PyTensor could not link to a BLAS", UserWarning),
     # find_MAP always passes jac= to scipy; derivative-free methods then say they ignore it.
     (r"Method (Nelder-Mead|Powell) does not use gradient information", RuntimeWarning),
+    # ArviZ 0.23's plot_posterior calls a matplotlib 3.11 API in its deprecated form.
+    (r"Passing a dict or None as alias_mapping to normalize_kwargs", DeprecationWarning),
 )
 
 

@@ -1,8 +1,10 @@
 """The ``ppl-mle`` command line.
 
 ``ppl-mle demo`` runs the built-in examples; ``ppl-mle fit normal|categorical FILE`` fits a
-column of a file. Bad input exits with status 2 and one line on stderr starting ``error:``;
-a fit that cannot be verified, or disagrees with its closed form, exits with status 1.
+column of a file and prints the summary table; ``ppl-mle compare normal|categorical FILE``
+puts the MLE beside the NUTS posterior of the same model. Bad input exits with status 2 and
+one line on stderr starting ``error:``; a fit that cannot be verified, or disagrees with
+its closed form, or a posterior whose sampling diagnostics fail, exits with status 1.
 """
 
 from __future__ import annotations
@@ -18,11 +20,13 @@ import numpy as np
 import pandas as pd
 
 from ppl_mle.analytic import check_analytic
+from ppl_mle.bayes import compare_bayes
 from ppl_mle.demo import run_demo
 from ppl_mle.errors import PplMleError, PplMleWarning
 from ppl_mle.fit import DERIVATIVE_FREE_METHODS, GRADIENT_METHODS, fit_mle
 from ppl_mle.io import read_column
-from ppl_mle.models import categorical, normal
+from ppl_mle.models import MLEModel, categorical, normal
+from ppl_mle.plots import plot_comparison
 from ppl_mle.summary import format_summary
 from ppl_mle.validation import check_level, check_sigma
 
@@ -47,25 +51,32 @@ def _parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
     sub.add_parser("demo", help="fit the built-in examples and check them against closed forms")
     fit = sub.add_parser("fit", help="fit a model to a column of a file")
-    models = fit.add_subparsers(dest="model", required=True, parser_class=_Parser)
-    methods = GRADIENT_METHODS + DERIVATIVE_FREE_METHODS
-
-    norm = models.add_parser("normal", help="normal model: mu and sigma (or sigma known)")
-    norm.add_argument("file", help=".csv (with header), .txt (one value a line), .npy, .parquet")
-    norm.add_argument("--column", help="column of a .csv or .parquet file")
-    norm.add_argument("--sigma", help="known standard deviation (only mu is estimated)")
-    norm.add_argument("--method", default="L-BFGS-B", help=f"one of {', '.join(methods)}")
-    norm.add_argument("--level", default="0.95", help="confidence level of the intervals")
-    norm.add_argument("--json", action="store_true", help="print one JSON object")
-
-    cat = models.add_parser("categorical", help="categorical model: probabilities of k labels")
-    cat.add_argument("file", help=".csv (with header), .txt (one label a line), .npy, .parquet")
-    cat.add_argument("--column", help="column of a .csv or .parquet file")
-    cat.add_argument("--categories", help="all categories in order, comma-separated: a,b,c")
-    cat.add_argument("--method", default="L-BFGS-B", help=f"one of {', '.join(methods)}")
-    cat.add_argument("--level", default="0.95", help="confidence level of the intervals")
-    cat.add_argument("--json", action="store_true", help="print one JSON object")
+    compare = sub.add_parser("compare", help="MLE beside the NUTS posterior of the same model")
+    for command, parent in (("fit", fit), ("compare", compare)):
+        models = parent.add_subparsers(dest="model", required=True, parser_class=_Parser)
+        norm = models.add_parser("normal", help="normal model: mu and sigma (or sigma known)")
+        norm.add_argument(
+            "file", help=".csv (with header), .txt (one value a line), .npy, .parquet"
+        )
+        norm.add_argument("--sigma", help="known standard deviation (only mu is estimated)")
+        cat = models.add_parser("categorical", help="categorical model: probabilities of k labels")
+        cat.add_argument("file", help=".csv (with header), .txt (one label a line), .npy, .parquet")
+        cat.add_argument("--categories", help="all categories in order, comma-separated: a,b,c")
+        for p in (norm, cat):
+            p.add_argument("--column", help="column of a .csv or .parquet file")
+            p.add_argument("--method", default="L-BFGS-B", help=f"one of {', '.join(_METHODS)}")
+            p.add_argument("--level", default="0.95", help="level of the intervals (and HDI)")
+            p.add_argument("--json", action="store_true", help="print one JSON object")
+            if command == "compare":
+                p.add_argument("--draws", type=int, default=1000, help="NUTS draws per chain")
+                p.add_argument("--tune", type=int, default=1000, help="NUTS tuning steps")
+                p.add_argument("--chains", type=int, default=4, help="number of chains")
+                p.add_argument("--seed", type=int, default=None, help="random seed")
+                p.add_argument("--plot", help="write a PNG of posteriors, intervals and traces")
     return parser
+
+
+_METHODS = GRADIENT_METHODS + DERIVATIVE_FREE_METHODS
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -74,21 +85,56 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = _parser().parse_args(argv)
         if args.command == "demo":
             return EXIT_OK if run_demo() else EXIT_UNVERIFIED
+        if args.command == "compare":
+            return _compare(args)
         return _fit(args)
     except (_UsageError, PplMleError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
 
 
-def _fit(args: argparse.Namespace) -> int:
-    level = check_level(args.level)
+def _model(args: argparse.Namespace) -> MLEModel:
     if args.model == "normal":
         sigma = None if args.sigma is None else check_sigma(args.sigma)
-        model = normal(read_column(args.file, args.column, numeric=True), sigma=sigma)
+        return normal(read_column(args.file, args.column, numeric=True), sigma=sigma)
+    cats = None if args.categories is None else [c.strip() for c in args.categories.split(",")]
+    labels = read_column(args.file, args.column, numeric=False)
+    return categorical([str(v) for v in labels], categories=cats)
+
+
+def _compare(args: argparse.Namespace) -> int:
+    level = check_level(args.level)
+    model = _model(args)
+    # The progress bar only where someone watches, and never into a JSON stream.
+    progress = sys.stdout.isatty() and not args.json
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", PplMleWarning)
+        result = fit_mle(model, method=args.method)
+        comparison = compare_bayes(
+            result,
+            draws=args.draws,
+            tune=args.tune,
+            chains=args.chains,
+            random_seed=args.seed,
+            level=level,
+            progressbar=progress,
+        )
+        if args.plot:
+            plot_comparison(comparison, args.plot)
+    for w in caught:
+        print(f"warning: {w.message}", file=sys.stderr)
+    if args.json:
+        print(json.dumps(_clean(comparison.to_dict()), allow_nan=False))
     else:
-        cats = None if args.categories is None else [c.strip() for c in args.categories.split(",")]
-        labels = read_column(args.file, args.column, numeric=False)
-        model = categorical([str(v) for v in labels], categories=cats)
+        print(comparison)
+        if args.plot:
+            print(f"picture: {args.plot}")
+    return EXIT_OK if (result.converged and comparison.trustworthy) else EXIT_UNVERIFIED
+
+
+def _fit(args: argparse.Namespace) -> int:
+    level = check_level(args.level)
+    model = _model(args)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", PplMleWarning)
         result = fit_mle(model, method=args.method)

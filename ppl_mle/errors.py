@@ -15,6 +15,7 @@ __all__ = [
     "ModelError",
     "PplMleError",
     "PplMleWarning",
+    "SamplingWarning",
 ]
 
 
@@ -48,3 +49,7 @@ class BoundaryWarning(PplMleWarning):
 
 class IdentifiabilityWarning(PplMleWarning):
     """The information matrix is singular: some direction of the parameters is not identified."""
+
+
+class SamplingWarning(PplMleWarning):
+    """A NUTS diagnostic failed (r_hat, effective sample size, divergences)."""

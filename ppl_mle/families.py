@@ -82,12 +82,17 @@ class NormalFamily:
         centre = float(np.median(x))
         start = {"mu": np.asarray(centre)}
         if self.sigma is None:
+            # A spread absurdly small against the data (ties at the median and a few far
+            # values: MAD 1e-165 beside a value of 840) would overflow the log-likelihood;
+            # then fall back to the IQR, then to the half-range.
+            far = float(np.max(np.abs(x - centre)))
+            floor = 1e-8 * far
             spread = _MAD_TO_SD * float(np.median(np.abs(x - centre)))
-            if not spread > 0:
+            if not spread > floor:
                 q75, q25 = np.percentile(x, [75, 25])
                 spread = float(q75 - q25) / 1.349
-            if not spread > 0:
-                spread = float(np.max(np.abs(x - centre)))
+            if not spread > floor:
+                spread = far / 2
             start["sigma"] = np.asarray(spread)
         return start
 

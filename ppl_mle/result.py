@@ -11,6 +11,7 @@ import pandas as pd
 from ppl_mle.errors import ModelError
 
 if TYPE_CHECKING:
+    import arviz as az
     import pymc as pm
 
     from ppl_mle.analytic import AnalyticCheck
@@ -188,6 +189,12 @@ class MLEResult:
         table = cache[key].copy()
         table.attrs = dict(cache[key].attrs)
         return table
+
+    def to_inference_data(self) -> az.InferenceData:
+        """The MLE as ArviZ ``InferenceData``; layout in :mod:`ppl_mle.inference_data`."""
+        from ppl_mle.inference_data import mle_inference_data
+
+        return mle_inference_data(self)
 
     @property
     def aic(self) -> float:

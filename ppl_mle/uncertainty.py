@@ -28,7 +28,7 @@ from ppl_mle.result import MLEResult, _labels, at_vertex
 from ppl_mle.validation import check_level
 from ppl_mle.verify import information_problem
 
-__all__ = ["Uncertainty", "uncertainty", "wald_intervals"]
+__all__ = ["Uncertainty", "natural_labels", "uncertainty", "wald_intervals"]
 
 
 @dataclass(frozen=True, eq=False)
@@ -162,7 +162,7 @@ def uncertainty(result: MLEResult, *, warn: bool = True) -> Uncertainty:
 
     # The objective may be that of the interior model (observed categories only): place its
     # rows among all labels; boundary estimates keep NaN.
-    inner_labels = _natural_labels(result)
+    inner_labels = natural_labels(result)
     position = {label: i for i, label in enumerate(labels)}
     idx = np.array([position[label] for label in inner_labels])
     cov = nan_cov.copy()
@@ -170,7 +170,7 @@ def uncertainty(result: MLEResult, *, warn: bool = True) -> Uncertainty:
     return Uncertainty(labels, estimate, cov, z_labels, z, z_cov, information, on_boundary, problem)
 
 
-def _natural_labels(result: MLEResult) -> list[str]:
+def natural_labels(result: MLEResult) -> list[str]:
     """Labels of the natural values of the result's objective, in its flat order."""
     objective = result.objective
     values = objective.natural(np.asarray(result.z, dtype=np.float64))

@@ -1,0 +1,394 @@
+"""The MLE beside the full posterior of the same model (NUTS), with diagnostics that gate.
+
+``compare_bayes`` fits the MLE (``fit_mle``), samples the same PyMC model with NUTS, and
+puts per parameter side by side: the MLE with its SE, Wald and profile intervals; the
+posterior mean, sd, joint mode and marginal mode, HDI, and ArviZ's mcse, ess_bulk,
+ess_tail and r_hat; the Laplace approximation; and, where the model has a family, the
+exact posterior mean and sd (:mod:`ppl_mle.analytic_posterior`).
+
+Under flat priors the joint posterior mode *is* the MLE: find_MAP maximises the same
+density. Marginals differ: the posterior of σ is skewed, so its mean lies above σ̂ and its
+marginal mode is sqrt(SS/(n − 1)), not sqrt(SS/n).
+
+The sampling is trusted only if every r_hat ≤ 1.01, every ess_bulk and ess_tail ≥ 400 and
+there is no divergent transition; otherwise a :class:`~ppl_mle.SamplingWarning` names the
+parameter and the figure, and the comparison says it is not trustworthy.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import math
+import warnings
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import arviz as az
+import numpy as np
+import pandas as pd
+import pymc as pm
+from scipy import stats
+
+from ppl_mle._pytensor import quiet_vendor_warnings
+from ppl_mle.analytic_posterior import analytic_posterior, check_proper
+from ppl_mle.errors import ModelError, SamplingWarning
+from ppl_mle.fit import fit_mle
+from ppl_mle.laplace import laplace_draws
+from ppl_mle.result import MLEResult
+from ppl_mle.validation import check_level
+
+__all__ = ["ESS_MIN", "RHAT_MAX", "BayesComparison", "compare_bayes", "diagnose"]
+
+#: Largest acceptable r_hat (rank-normalised split R-hat, Vehtari et al. 2021).
+RHAT_MAX = 1.01
+#: Smallest acceptable bulk and tail effective sample size.
+ESS_MIN = 400
+
+
+@dataclass(frozen=True, eq=False)
+class BayesComparison:
+    """The MLE and the NUTS posterior of one model, side by side.
+
+    Attributes
+    ----------
+    table : pandas.DataFrame
+        One row per scalar parameter; columns ``mle``, ``se``, ``wald_lower``,
+        ``wald_upper``, ``profile_lower``, ``profile_upper``, ``posterior_mean``,
+        ``posterior_sd``, ``posterior_mode`` (joint mode: the MAP, equal to the MLE under
+        flat priors), ``marginal_mode`` (of the draws, by kernel density), ``hdi_lower``,
+        ``hdi_upper``, ``mcse_mean``, ``ess_bulk``, ``ess_tail``, ``r_hat``,
+        ``laplace_sd``, ``laplace_lower``, ``laplace_upper``, ``width_ratio`` (HDI width
+        over the Laplace interval's), ``wasserstein`` (between the posterior and Laplace
+        draws, in posterior sds), and ``exact_mean``, ``exact_sd`` where the exact
+        posterior is known.
+    idata : arviz.InferenceData
+        The NUTS run (posterior, sample_stats, observed_data).
+    mle : MLEResult
+        The maximum-likelihood fit.
+    divergences : int
+        Number of divergent transitions after tuning.
+    problems : tuple of str
+        Each failed diagnostic, in words; empty when the sampling can be trusted.
+    level : float
+        Level of the intervals and the HDI.
+    """
+
+    table: pd.DataFrame
+    idata: az.InferenceData
+    mle: MLEResult
+    divergences: int
+    problems: tuple[str, ...]
+    level: float
+
+    @property
+    def trustworthy(self) -> bool:
+        """Whether every diagnostic passed (r_hat, ess_bulk, ess_tail, divergences)."""
+        return not self.problems
+
+    def to_dataframe(self) -> pd.DataFrame:
+        """The comparison table."""
+        return self.table
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready: parameters → figures, divergences, trustworthy (NaN → None)."""
+        params = {}
+        for label, row in self.table.iterrows():
+            params[str(label)] = {
+                "mle": _num(row["mle"]),
+                "se": _num(row["se"]),
+                "posterior_mean": _num(row["posterior_mean"]),
+                "posterior_sd": _num(row["posterior_sd"]),
+                "posterior_mode": _num(row["posterior_mode"]),
+                "marginal_mode": _num(row["marginal_mode"]),
+                "hdi": [_num(row["hdi_lower"]), _num(row["hdi_upper"])],
+                "mcse_mean": _num(row["mcse_mean"]),
+                "ess_bulk": _num(row["ess_bulk"]),
+                "ess_tail": _num(row["ess_tail"]),
+                "r_hat": _num(row["r_hat"]),
+                "wald_ci": [_num(row["wald_lower"]), _num(row["wald_upper"])],
+                "profile_ci": [_num(row["profile_lower"]), _num(row["profile_upper"])],
+                "laplace_sd": _num(row["laplace_sd"]),
+            }
+        return {
+            "model": self.mle.model_name,
+            "level": self.level,
+            "parameters": params,
+            "divergences": self.divergences,
+            "trustworthy": self.trustworthy,
+            "problems": list(self.problems),
+        }
+
+    def __str__(self) -> str:
+        shown = self.table[
+            [
+                "mle",
+                "se",
+                "posterior_mean",
+                "posterior_sd",
+                "posterior_mode",
+                "hdi_lower",
+                "hdi_upper",
+                "ess_bulk",
+                "r_hat",
+                "laplace_sd",
+            ]
+        ]
+        verdict = (
+            "trustworthy: every r_hat <= 1.01, ess >= 400, no divergences"
+            if self.trustworthy
+            else "NOT TRUSTWORTHY: " + "; ".join(self.problems)
+        )
+        chains = self.idata.posterior.sizes["chain"]
+        draws = self.idata.posterior.sizes["draw"]
+        return (
+            f"MLE vs NUTS posterior ({self.mle.model_name} model; {chains} chains x {draws} "
+            f"draws, {self.divergences} divergences; HDI {100 * self.level:g}%)\n"
+            f"{shown.to_string(float_format=lambda v: f'{v:.6g}', na_rep='—')}\n{verdict}"
+        )
+
+
+def compare_bayes(
+    model: pm.Model | MLEResult,
+    draws: int = 1000,
+    tune: int = 1000,
+    chains: int = 4,
+    random_seed: int | None = None,
+    *,
+    level: float = 0.95,
+    method: str = "L-BFGS-B",
+    cores: int | None = None,
+    target_accept: float = 0.8,
+    progressbar: bool = False,
+) -> BayesComparison:
+    """Fit the MLE and sample the posterior of the same model; compare them.
+
+    Parameters
+    ----------
+    model : pymc.Model or MLEResult
+        A model (its MLE is fitted with ``method``) or an existing fit of one.
+    draws, tune, chains : int
+        NUTS draws and tuning steps per chain, and number of chains.
+    random_seed : int, optional
+        Seed of the sampler (and of the Laplace draws).
+    level : float
+        Level of the HDI and of the Wald and profile intervals.
+    method : str
+        Optimizer for the MLE when ``model`` is a model.
+    cores : int, optional
+        Processes sampling in parallel (PyMC's default: up to the number of CPUs).
+    target_accept : float
+        NUTS target acceptance rate; raise it (0.9, 0.99) against divergences.
+    progressbar : bool
+        Show PyMC's progress bar while sampling.
+
+    Returns
+    -------
+    BayesComparison
+
+    Raises
+    ------
+    ModelError
+        An improper posterior (the normal model with sigma unknown and n < 3), or bad
+        sampler settings.
+    """
+    level = check_level(level)
+    for name, value, low in (("draws", draws, 1), ("tune", tune, 0), ("chains", chains, 1)):
+        if not isinstance(value, int | np.integer) or isinstance(value, bool) or value < low:
+            raise ModelError(f"`{name}` must be an integer >= {low}; got {value!r}.")
+    result = model if isinstance(model, MLEResult) else None
+    pymc_model = result.model if result is not None else model
+    if not isinstance(pymc_model, pm.Model):
+        raise ModelError(f"`model` must be a pymc.Model or an MLEResult; got {type(model)}.")
+    family = getattr(pymc_model, "family", None)
+    if family is not None:
+        check_proper(family)
+    if result is None:
+        result = fit_mle(pymc_model, method=method)
+    result.check_data_current()
+
+    with quiet_vendor_warnings(), _quiet_pymc_log(progressbar):
+        idata = pm.sample(
+            draws=draws,
+            tune=tune,
+            chains=chains,
+            cores=cores,
+            random_seed=random_seed,
+            target_accept=target_accept,
+            progressbar=progressbar,
+            compute_convergence_checks=False,
+            model=pymc_model,
+        )
+    summary = _arviz_summary(idata, level)
+    divergences = int(idata.sample_stats["diverging"].sum())
+    table = _table(result, idata, summary, level, random_seed)
+    problems = diagnose(table, divergences, chains)
+    for problem in problems:
+        warnings.warn(problem, SamplingWarning, stacklevel=2)
+    return BayesComparison(table, idata, result, divergences, tuple(problems), level)
+
+
+def diagnose(table: pd.DataFrame, divergences: int, chains: int) -> list[str]:
+    """The failed diagnostics, each naming the parameter and the figure.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        With columns ``r_hat``, ``ess_bulk``, ``ess_tail``, one row per parameter.
+    divergences : int
+        Divergent transitions after tuning.
+    chains : int
+        Number of chains (r_hat needs at least 2).
+
+    Returns
+    -------
+    list of str
+    """
+    problems = []
+    if chains < 2:
+        problems.append("r_hat cannot be assessed with a single chain: run at least 2 chains")
+    for label, row in table.iterrows():
+        if chains >= 2 and not row["r_hat"] <= RHAT_MAX:
+            problems.append(
+                f"r_hat of {label} is {row['r_hat']:.4g} (> {RHAT_MAX}): the chains disagree; "
+                "run longer chains or reparametrise"
+            )
+        for column in ("ess_bulk", "ess_tail"):
+            if not row[column] >= ESS_MIN:
+                problems.append(
+                    f"{column} of {label} is {row[column]:.0f} (< {ESS_MIN}): too few "
+                    "effective draws; increase draws"
+                )
+    if divergences:
+        problems.append(
+            f"{divergences} divergent transitions: NUTS could not follow the posterior's "
+            "curvature; raise target_accept or reparametrise the model"
+        )
+    return problems
+
+
+def _arviz_summary(idata: az.InferenceData, level: float) -> pd.DataFrame:
+    with quiet_vendor_warnings(), warnings.catch_warnings():
+        # A parameter that never moves (a single chain, too few draws) has an undefined
+        # r_hat: ArviZ warns; diagnose() reports it in words.
+        warnings.simplefilter("ignore", RuntimeWarning)
+        summary = az.summary(idata, kind="all", hdi_prob=level, round_to="none")
+    hdi_cols = [c for c in summary.columns if c.startswith("hdi_")]
+    return summary.rename(columns=dict(zip(hdi_cols, ["hdi_lower", "hdi_upper"], strict=True)))
+
+
+def _table(
+    result: MLEResult,
+    idata: az.InferenceData,
+    summary: pd.DataFrame,
+    level: float,
+    seed: int | None,
+) -> pd.DataFrame:
+    mle_table = result.summary(level)
+    draws = _flat_draws(idata, list(mle_table.index))
+    n_laplace = max(4000, next(iter(draws.values())).size) if draws else 4000
+    laplace = laplace_draws(result, n_laplace, random_seed=seed)
+    exact = _exact(result)
+    alpha = 1 - level
+    rows = []
+    for label, row in mle_table.iterrows():
+        post = draws[label]
+        lap = laplace[label]
+        sd = float(np.std(post, ddof=1))
+        hdi_lo, hdi_hi = summary.loc[label, "hdi_lower"], summary.loc[label, "hdi_upper"]
+        lap_lo, lap_hi = (
+            np.quantile(lap, [alpha / 2, 1 - alpha / 2])
+            if np.all(np.isfinite(lap))
+            else (
+                math.nan,
+                math.nan,
+            )
+        )
+        rows.append(
+            {
+                "parameter": label,
+                "mle": row["estimate"],
+                "se": row["se"],
+                "wald_lower": row["wald_lower"],
+                "wald_upper": row["wald_upper"],
+                "profile_lower": row["profile_lower"],
+                "profile_upper": row["profile_upper"],
+                "posterior_mean": summary.loc[label, "mean"],
+                "posterior_sd": summary.loc[label, "sd"],
+                "posterior_mode": row["estimate"],
+                "marginal_mode": _kde_mode(post),
+                "hdi_lower": hdi_lo,
+                "hdi_upper": hdi_hi,
+                "mcse_mean": summary.loc[label, "mcse_mean"],
+                "ess_bulk": summary.loc[label, "ess_bulk"],
+                "ess_tail": summary.loc[label, "ess_tail"],
+                "r_hat": summary.loc[label, "r_hat"],
+                "laplace_sd": float(np.std(lap, ddof=1)) if np.all(np.isfinite(lap)) else math.nan,
+                "laplace_lower": lap_lo,
+                "laplace_upper": lap_hi,
+                "width_ratio": (
+                    (hdi_hi - hdi_lo) / (lap_hi - lap_lo) if lap_hi > lap_lo else math.nan
+                ),
+                "wasserstein": (
+                    stats.wasserstein_distance(post, lap) / sd
+                    if sd > 0 and np.all(np.isfinite(lap))
+                    else math.nan
+                ),
+                "exact_mean": exact[label].mean() if label in exact else math.nan,
+                "exact_sd": exact[label].std() if label in exact else math.nan,
+            }
+        )
+    return pd.DataFrame(rows).set_index("parameter")
+
+
+def _flat_draws(idata: az.InferenceData, labels: list[str]) -> dict[str, np.ndarray]:
+    """Draws of each scalar parameter (all chains pooled), by label."""
+    out = {}
+    posterior = idata.posterior
+    for name in posterior.data_vars:
+        values = posterior[name].values  # (chain, draw, *shape)
+        shape = values.shape[2:]
+        flat = values.reshape(values.shape[0] * values.shape[1], -1)
+        if shape == ():
+            out[name] = flat[:, 0]
+            continue
+        dims = posterior[name].dims[2:]
+        coords = [posterior[name].coords[d].values for d in dims]
+        for j, index in enumerate(np.ndindex(*shape)):
+            label = f"{name}[{','.join(str(coords[i][k]) for i, k in enumerate(index))}]"
+            out[label] = flat[:, j]
+    return {label: out[label] for label in labels if label in out}
+
+
+def _kde_mode(draws: np.ndarray) -> float:
+    """Mode of a marginal posterior, from a Gaussian kernel density of the draws."""
+    if draws.size < 10 or np.ptp(draws) == 0:
+        return math.nan
+    kde = stats.gaussian_kde(draws)
+    grid = np.linspace(*np.quantile(draws, [0.001, 0.999]), 2001)
+    return float(grid[np.argmax(kde(grid))])
+
+
+def _exact(result: MLEResult) -> dict[str, Any]:
+    if result.family is None:
+        return {}
+    return analytic_posterior(result.family)
+
+
+def _num(value: Any) -> float | None:
+    value = float(value)
+    return value if math.isfinite(value) else None
+
+
+@contextlib.contextmanager
+def _quiet_pymc_log(progressbar: bool) -> Iterator[None]:
+    """PyMC logs its sampler set-up at INFO; keep it only when a progress bar is wanted."""
+    logger = logging.getLogger("pymc")
+    level = logger.level
+    if not progressbar:
+        logger.setLevel(logging.WARNING)
+    try:
+        yield
+    finally:
+        logger.setLevel(level)

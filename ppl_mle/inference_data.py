@@ -1,0 +1,90 @@
+"""An MLE as ArviZ ``InferenceData``.
+
+Layout (chosen so that ArviZ functions written for posteriors accept an MLE):
+
+- ``posterior``: the MLE as a point mass, one chain and one draw, each variable with the
+  model's own dims and coords (``theta`` over ``category``). ``az.summary``,
+  ``az.plot_forest`` and ``az.extract`` take it; ``az.plot_posterior(idata, ref_val=...)``
+  takes its values as reference values.
+- ``unconstrained_posterior``: the same point in the coordinates find_MAP optimised
+  (``sigma_log__``, ``theta_simplex__``).
+- ``standard_error``: one value per parameter, same dims as in ``posterior`` but without
+  ``chain`` and ``draw`` (NaN on the boundary).
+- ``observed_data``: the data.
+- ``attrs`` of ``posterior``: how the point was obtained (``inference="maximum likelihood"``,
+  method, log-likelihood, n, converged).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import arviz as az
+import numpy as np
+import xarray as xr
+
+from ppl_mle.result import MLEResult
+
+__all__ = ["mle_inference_data"]
+
+
+def _dims_coords(model: Any, name: str, shape: tuple[int, ...]) -> tuple[list[str], dict]:
+    dims = list(model.named_vars_to_dims.get(name, ()) or ())
+    coords: dict[str, Any] = {}
+    if len(dims) != len(shape):
+        dims = [f"{name}_dim_{i}" for i in range(len(shape))]
+    for dim, size in zip(dims, shape, strict=True):
+        values = model.coords.get(dim)
+        coords[dim] = list(values) if values is not None else np.arange(size)
+    return dims, coords
+
+
+def _dataset(values: dict[str, np.ndarray], model: Any, point_mass: bool) -> xr.Dataset:
+    data_vars = {}
+    coords: dict[str, Any] = {}
+    for name, value in values.items():
+        arr = np.asarray(value, dtype=float)
+        dims, var_coords = _dims_coords(model, name, arr.shape)
+        coords.update(var_coords)
+        if point_mass:
+            data_vars[name] = (["chain", "draw", *dims], arr[np.newaxis, np.newaxis, ...])
+        else:
+            data_vars[name] = (dims, arr)
+    if point_mass:
+        coords.update({"chain": [0], "draw": [0]})
+    return xr.Dataset(data_vars, coords=coords)
+
+
+def mle_inference_data(result: MLEResult) -> az.InferenceData:
+    """The MLE of ``result`` as ``arviz.InferenceData`` (layout in the module docstring)."""
+    model = result.model
+    posterior = _dataset(result.estimates, model, point_mass=True)
+    posterior.attrs.update(
+        {
+            "inference": "maximum likelihood",
+            "method": result.method,
+            "loglik": result.loglik,
+            "n_obs": result.n_obs,
+            "converged": int(result.converged),
+            "model": result.model_name,
+        }
+    )
+    unconstrained = _dataset(result.unconstrained, model, point_mass=True)
+    se = result.standard_errors()
+    se_values = {}
+    start = 0
+    for name, value in result.estimates.items():
+        size = int(np.size(value))
+        se_values[name] = se.to_numpy()[start : start + size].reshape(np.shape(value))
+        start += size
+    standard_error = _dataset(se_values, model, point_mass=False)
+    observed = {rv.name: np.asarray(model.rvs_to_values[rv].eval()) for rv in model.observed_RVs}
+    observed_data = xr.Dataset(
+        {name: ([f"{name}_dim_0"], np.ravel(v)) for name, v in observed.items()}
+    )
+    return az.InferenceData(
+        posterior=posterior,
+        unconstrained_posterior=unconstrained,
+        standard_error=standard_error,
+        observed_data=observed_data,
+    )
