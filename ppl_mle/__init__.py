@@ -3,16 +3,15 @@
 Layers, imports pointing down:
 
 1. numpy/scipy only — :mod:`ppl_mle.closed_form`, :mod:`ppl_mle.families`,
-   :mod:`ppl_mle.validation`;
+   :mod:`ppl_mle.analytic_posterior`, :mod:`ppl_mle.validation`;
 2. PyMC declarations — :mod:`ppl_mle.models`;
 3. fitting and verification — :mod:`ppl_mle.objective`, :mod:`ppl_mle.verify`,
    :mod:`ppl_mle.fit`, :mod:`ppl_mle.result`, :mod:`ppl_mle.analytic`; uncertainty on top
    of a fit — :mod:`ppl_mle.uncertainty` (observed information, delta method, Wald),
    :mod:`ppl_mle.profile` (profile likelihood), :mod:`ppl_mle.summary`,
    :mod:`ppl_mle.likelihood_ratio` (tests between models);
-4. Bayesian comparison — :mod:`ppl_mle.analytic_posterior` (exact posteriors, numpy
-   only), :mod:`ppl_mle.laplace`, :mod:`ppl_mle.inference_data` (the MLE as ArviZ data),
-   :mod:`ppl_mle.bayes` (``compare_bayes``), :mod:`ppl_mle.plots`;
+4. Bayesian comparison — :mod:`ppl_mle.laplace`, :mod:`ppl_mle.inference_data` (the MLE
+   as ArviZ data), :mod:`ppl_mle.bayes` (``compare_bayes``), :mod:`ppl_mle.plots`;
 5. command line and examples — :mod:`ppl_mle.io`, :mod:`ppl_mle.demo`, :mod:`ppl_mle.cli`.
 """
 

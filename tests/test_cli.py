@@ -212,3 +212,56 @@ def test_console_script_demo_runs_clean():
     assert "FAIL" not in proc.stdout
     assert "all verdicts: pass" in proc.stdout
     assert "7.14142842854" in proc.stdout  # sqrt(510 / 10), the heights' MLE of sigma
+
+
+def test_compare_json_shape_and_plot(files, tmp_path, capsys):
+    _, paths = files
+    png = tmp_path / "cmp.png"
+    argv = ["compare", "normal", str(paths["txt"]), "--seed", "7", "--json", "--plot", str(png)]
+    code, out, err = run(argv, capsys)
+    assert code == 0, err
+    payload = json.loads(out)
+    assert {"parameters", "divergences", "trustworthy"} <= set(payload)
+    assert payload["trustworthy"] is True and payload["divergences"] == 0
+    assert set(payload["parameters"]) == {"mu", "sigma"}
+    keys = {
+        "mle",
+        "se",
+        "posterior_mean",
+        "posterior_sd",
+        "posterior_mode",
+        "hdi",
+        "mcse_mean",
+        "ess_bulk",
+        "ess_tail",
+        "r_hat",
+    }
+    for figures in payload["parameters"].values():
+        assert keys <= set(figures)
+        assert len(figures["hdi"]) == 2 and figures["hdi"][0] < figures["hdi"][1]
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_compare_untrustworthy_exits_1_and_categorical_table(files, capsys):
+    _, paths = files
+    argv = ["compare", "categorical", str(paths["labels"]), "--draws", "60", "--tune", "60"]
+    code, out, err = run([*argv, "--chains", "2", "--seed", "1"], capsys)
+    assert code == 1
+    assert "NOT TRUSTWORTHY" in out and "theta[1]" in out
+    assert "warning: ess_bulk of theta[" in err
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["compare", "normal", "{two}"], "error: with sigma unknown and only n = 2 observations"),
+        (["compare", "normal", "{two}", "--draws", "0"], "error: `draws` must be an integer >= 1"),
+        (["compare", "normal", "{two}", "--chains", "x"], "error: argument --chains: invalid int"),
+    ],
+)
+def test_compare_bad_input(argv, message, tmp_path, capsys):
+    (tmp_path / "two.txt").write_text("1.0\n3.0\n")
+    argv = [a.format(two=tmp_path / "two.txt") for a in argv]
+    code, out, err = run(argv, capsys)
+    assert code == 2 and out == ""
+    assert err.strip().startswith(message), err

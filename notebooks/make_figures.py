@@ -1,0 +1,26 @@
+"""Regenerate the pictures shown in README.md (notebooks/figures/*.png).
+
+Run: python notebooks/make_figures.py
+"""
+
+from pathlib import Path
+
+import ppl_mle
+from ppl_mle.plots import plot_comparison
+
+HERE = Path(__file__).resolve().parent / "figures"
+HEIGHTS = [160, 162, 165, 167, 170, 172, 175, 177, 180, 182]
+LABELS = list("aabbbbccccccccc")
+
+
+def main() -> None:
+    HERE.mkdir(exist_ok=True)
+    normal = ppl_mle.compare_bayes(ppl_mle.normal(HEIGHTS), random_seed=1)
+    plot_comparison(normal, HERE / "compare_heights.png")
+    cats = ppl_mle.categorical(LABELS, categories=list("abcd"))
+    plot_comparison(ppl_mle.compare_bayes(cats, random_seed=2), HERE / "compare_categories.png")
+    print(normal)
+
+
+if __name__ == "__main__":
+    main()
