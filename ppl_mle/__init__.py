@@ -3,7 +3,7 @@
 Layers, imports pointing down:
 
 1. numpy/scipy only — :mod:`ppl_mle.closed_form`, :mod:`ppl_mle.families`,
-   :mod:`ppl_mle.analytic_posterior`, :mod:`ppl_mle.validation`;
+   :mod:`ppl_mle.analytic_posterior`, :mod:`ppl_mle.divergence`, :mod:`ppl_mle.validation`;
 2. PyMC declarations — :mod:`ppl_mle.models`;
 3. fitting and verification — :mod:`ppl_mle.objective`, :mod:`ppl_mle.verify`,
    :mod:`ppl_mle.fit`, :mod:`ppl_mle.result`, :mod:`ppl_mle.analytic`; uncertainty on top
@@ -27,6 +27,13 @@ from ppl_mle.closed_form import (
     normal_mle,
     normal_stats,
 )
+from ppl_mle.divergence import (
+    DivergenceReport,
+    divergence,
+    kl_divergence,
+    kl_normal,
+    total_variation,
+)
 from ppl_mle.errors import (
     BoundaryWarning,
     ConvergenceError,
@@ -38,12 +45,12 @@ from ppl_mle.errors import (
     PplMleWarning,
     SamplingWarning,
 )
-from ppl_mle.families import CategoricalFamily, NormalFamily
+from ppl_mle.families import CategoricalFamily, NormalFamily, SoftmaxFamily
 from ppl_mle.fit import fit_mle
 from ppl_mle.inference_data import mle_inference_data
 from ppl_mle.laplace import laplace_draws
 from ppl_mle.likelihood_ratio import HypothesisTestResult, lr_test, pearson_test
-from ppl_mle.models import MLEModel, categorical, normal
+from ppl_mle.models import MLEModel, categorical, normal, softmax_regression
 from ppl_mle.profile import ProfileInterval, profile_interval, profile_loglik
 from ppl_mle.result import MLEResult
 from ppl_mle.summary import format_summary, summarize
@@ -56,6 +63,7 @@ __all__ = [
     "MLEModel",
     "categorical",
     "normal",
+    "softmax_regression",
     # fitting and checking
     "AnalyticCheck",
     "MLEResult",
@@ -78,10 +86,17 @@ __all__ = [
     "compare_bayes",
     "laplace_draws",
     "mle_inference_data",
+    # MLE as KL minimisation (numpy only)
+    "DivergenceReport",
+    "divergence",
+    "kl_divergence",
+    "kl_normal",
+    "total_variation",
     # closed forms and families (numpy only)
     "CategoricalFamily",
     "NormalFamily",
     "NormalStats",
+    "SoftmaxFamily",
     "categorical_loglik",
     "categorical_mle",
     "normal_loglik",

@@ -356,7 +356,7 @@ def _flat_draws(idata: az.InferenceData, labels: list[str]) -> dict[str, np.ndar
         dims = posterior[name].dims[2:]
         coords = [posterior[name].coords[d].values for d in dims]
         for j, index in enumerate(np.ndindex(*shape)):
-            label = f"{name}[{','.join(str(coords[i][k]) for i, k in enumerate(index))}]"
+            label = f"{name}[{', '.join(str(coords[i][k]) for i, k in enumerate(index))}]"
             out[label] = flat[:, j]
     return {label: out[label] for label in labels if label in out}
 

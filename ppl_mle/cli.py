@@ -22,10 +22,11 @@ import pandas as pd
 from ppl_mle.analytic import check_analytic
 from ppl_mle.bayes import compare_bayes
 from ppl_mle.demo import run_demo
-from ppl_mle.errors import PplMleError, PplMleWarning
-from ppl_mle.fit import DERIVATIVE_FREE_METHODS, GRADIENT_METHODS, fit_mle
-from ppl_mle.io import read_column
-from ppl_mle.models import MLEModel, categorical, normal
+from ppl_mle.errors import DataError, PplMleError, PplMleWarning
+from ppl_mle.families import SoftmaxFamily
+from ppl_mle.fit import DERIVATIVE_FREE_METHODS, GRADIENT_METHODS, NEWTON_METHODS, fit_mle
+from ppl_mle.io import read_column, read_table
+from ppl_mle.models import FIRST, MLEModel, categorical, normal, softmax_regression
 from ppl_mle.plots import plot_comparison
 from ppl_mle.summary import format_summary
 from ppl_mle.validation import check_level, check_sigma
@@ -54,6 +55,17 @@ def _parser() -> argparse.ArgumentParser:
     compare = sub.add_parser("compare", help="MLE beside the NUTS posterior of the same model")
     for command, parent in (("fit", fit), ("compare", compare)):
         models = parent.add_subparsers(dest="model", required=True, parser_class=_Parser)
+        if command == "fit":
+            soft = models.add_parser("softmax", help="softmax (multinomial logistic) regression")
+            soft.add_argument("file", help=".csv (with header) or .parquet")
+            soft.add_argument("--target", required=True, help="column of the class labels")
+            soft.add_argument("--features", required=True, help="feature columns: a,b,c")
+            soft.add_argument("--reference", help="reference class (default: the first)")
+            soft.add_argument("--no-intercept", action="store_true", help="no intercept")
+            soft.add_argument("--method", default="trust-exact", help=f"one of {_METHODS}")
+            soft.add_argument("--level", default="0.95", help="level of the intervals")
+            soft.add_argument("--profile", action="store_true", help="profile intervals too")
+            soft.add_argument("--json", action="store_true", help="print one JSON object")
         norm = models.add_parser("normal", help="normal model: mu and sigma (or sigma known)")
         norm.add_argument(
             "file", help=".csv (with header), .txt (one value a line), .npy, .parquet"
@@ -76,7 +88,7 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-_METHODS = GRADIENT_METHODS + DERIVATIVE_FREE_METHODS
+_METHODS = GRADIENT_METHODS + NEWTON_METHODS + DERIVATIVE_FREE_METHODS
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -94,6 +106,28 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _model(args: argparse.Namespace) -> MLEModel:
+    if args.model == "softmax":
+        features = [c.strip() for c in args.features.split(",") if c.strip()]
+        table = read_table(args.file, [args.target, *features])
+        labels = table[args.target]
+        if labels.isna().any():
+            raise DataError(
+                f"--target column {args.target!r} has {int(labels.isna().sum())} missing values."
+            )
+        labels = labels.to_numpy()
+        reference: Any = FIRST
+        if args.reference is not None:
+            # The labels as read may be numbers: match the reference by its text.
+            matches = [c for c in dict.fromkeys(labels.tolist()) if str(c) == args.reference]
+            if not matches:
+                raise DataError(
+                    f"--reference {args.reference!r} is not one of the classes in "
+                    f"{args.target!r}: {sorted(map(str, set(labels.tolist())))}."
+                )
+            reference = matches[0]
+        return softmax_regression(
+            table[features], labels, reference, intercept=not args.no_intercept
+        )
     if args.model == "normal":
         sigma = None if args.sigma is None else check_sigma(args.sigma)
         return normal(read_column(args.file, args.column, numeric=True), sigma=sigma)
@@ -135,11 +169,13 @@ def _compare(args: argparse.Namespace) -> int:
 def _fit(args: argparse.Namespace) -> int:
     level = check_level(args.level)
     model = _model(args)
+    softmax = isinstance(model.family, SoftmaxFamily)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", PplMleWarning)
         result = fit_mle(model, method=args.method)
-        check = check_analytic(result)
-        table = result.summary(level)
+        check = None if softmax else check_analytic(result)
+        profile = True if getattr(args, "profile", False) else None
+        table = result.summary(level, profile=profile)
     for w in caught:
         print(f"warning: {w.message}", file=sys.stderr)
     if args.json:
@@ -148,21 +184,38 @@ def _fit(args: argparse.Namespace) -> int:
         print(result)
         print()
         print(format_summary(table))
-        print()
-        print(check)
-    return EXIT_OK if (result.converged and check.passed) else EXIT_UNVERIFIED
+        if check is not None:
+            print()
+            print(check)
+        else:
+            ce = model.family.cross_entropy(result.estimates["beta"])
+            nll = -result.loglik / result.n_obs
+            print(f"\nmean cross-entropy = {ce:.12g}; -loglik/n = {nll:.12g}")
+    passed = check.passed if check is not None else True
+    return EXIT_OK if (result.converged and passed) else EXIT_UNVERIFIED
 
 
 def _json(result: Any, check: Any, table: pd.DataFrame) -> dict[str, Any]:
     """The fit as one JSON object; NaN (no SE on a boundary) becomes null."""
     out = result.to_dict()
-    out["analytic"] = {
-        name: (float(v) if np.ndim(v) == 0 else np.asarray(v, dtype=float).tolist())
-        for name, v in result.family.closed_form().items()
-    }
-    out["max_rel_diff"] = check.max_rel_diff
-    out["loglik_diff"] = check.loglik_diff
-    out["check_passed"] = check.passed
+    if check is None:  # softmax regression: no closed form
+        family = result.family
+        out["analytic"] = None
+        out["max_rel_diff"] = None
+        out["features"] = list(family.features)
+        out["classes"] = [str(c) for c in family.classes]
+        out["reference"] = (
+            None if family.reference is None else str(family.classes[family.reference])
+        )
+        out["cross_entropy"] = family.cross_entropy(result.estimates["beta"])
+    else:
+        out["analytic"] = {
+            name: (float(v) if np.ndim(v) == 0 else np.asarray(v, dtype=float).tolist())
+            for name, v in result.family.closed_form().items()
+        }
+        out["max_rel_diff"] = check.max_rel_diff
+        out["loglik_diff"] = check.loglik_diff
+        out["check_passed"] = check.passed
     if hasattr(result.family, "categories"):
         out["categories"] = [str(c) for c in result.family.categories]
     out["level"] = table.attrs["level"]
@@ -200,13 +253,17 @@ def _clean(value: Any) -> Any:
 
 
 def _by_variable(result: Any, table: pd.DataFrame, cell: Any) -> dict[str, Any]:
+    """Per variable, shaped like the variable (nested lists for a matrix such as beta)."""
     out: dict[str, Any] = {}
     rows = iter(table.iterrows())
     for name, value in result.estimates.items():
+        cells = [cell(next(rows)[1]) for _ in range(max(1, np.size(value)))]
         if np.ndim(value) == 0:
-            out[name] = cell(next(rows)[1])
+            out[name] = cells[0]
         else:
-            out[name] = [cell(next(rows)[1]) for _ in range(np.size(value))]
+            out[name] = (
+                np.array(cells, dtype=object).reshape(np.shape(value) + np.shape(cells[0])).tolist()
+            )
     return out
 
 

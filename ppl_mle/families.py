@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 
 import numpy as np
+from scipy import special
 
 from ppl_mle.closed_form import (
     NormalStats,
@@ -22,8 +23,12 @@ from ppl_mle.closed_form import (
     normal_loglik,
     normal_stats,
 )
+from ppl_mle.errors import ModelError
 
-__all__ = ["CategoricalFamily", "Family", "NormalFamily"]
+__all__ = ["CategoricalFamily", "Family", "NormalFamily", "SoftmaxFamily"]
+
+#: A fitted probability of the observed class above 1 − this counts as perfect prediction.
+_PERFECT = 1e-10
 
 # Consistency constant of the median absolute deviation for the normal distribution.
 _MAD_TO_SD = 1.482602218505602
@@ -168,4 +173,125 @@ class CategoricalFamily:
         return {"theta": theta}
 
 
-Family = NormalFamily | CategoricalFamily
+@dataclass(frozen=True, eq=False)
+class SoftmaxFamily:
+    """Softmax (multinomial logistic) regression of class labels on features.
+
+    The probability of class k for features x is softmax(xᵀB)ₖ. With a reference class its
+    column of B is fixed at 0 (the model is identified); with ``reference=None`` all K
+    columns are free and the model is not identified (adding one vector to every column
+    changes nothing).
+
+    Attributes
+    ----------
+    design : numpy.ndarray
+        n × p design matrix (with the intercept column, if any).
+    codes : numpy.ndarray
+        Class index of each observation.
+    classes : tuple
+        The class labels, in order.
+    features : tuple of str
+        Names of the design's columns.
+    reference : int or None
+        Index of the reference class, or None when all classes are free.
+    """
+
+    design: np.ndarray = field(repr=False)
+    codes: np.ndarray = field(repr=False)
+    classes: tuple[Hashable, ...]
+    features: tuple[str, ...]
+    reference: int | None = 0
+
+    name = "softmax regression"
+
+    @property
+    def n_obs(self) -> int:
+        """Number of observations."""
+        return int(self.codes.size)
+
+    @property
+    def k(self) -> int:
+        """Number of classes."""
+        return len(self.classes)
+
+    @property
+    def free_classes(self) -> tuple[Hashable, ...]:
+        """Classes whose coefficients are estimated."""
+        return tuple(c for j, c in enumerate(self.classes) if j != self.reference)
+
+    def logits(self, beta: np.ndarray, design: np.ndarray | None = None) -> np.ndarray:
+        """N × K logits, with the reference class's column 0."""
+        x = self.design if design is None else design
+        eta = x @ np.asarray(beta, dtype=np.float64)
+        if self.reference is None:
+            return eta
+        return np.insert(eta, self.reference, 0.0, axis=1)
+
+    def loglik(self, params: dict[str, np.ndarray]) -> float:
+        """Log-likelihood Σᵢ log softmax(xᵢᵀB)_{yᵢ}."""
+        logits = self.logits(params["beta"])
+        picked = logits[np.arange(self.n_obs), self.codes]
+        return float(np.sum(picked - special.logsumexp(logits, axis=1)))
+
+    def predict_proba(self, beta: np.ndarray, design: np.ndarray) -> np.ndarray:
+        """Class probabilities for each row of ``design`` (n × K)."""
+        return special.softmax(self.logits(beta, design), axis=1)
+
+    def cross_entropy(self, beta: np.ndarray) -> float:
+        """Mean cross-entropy of the one-hot labels against the predicted probabilities.
+
+        Computed directly, −(1/n) Σᵢ Σₖ 1[yᵢ = k] log pᵢₖ, as a check on the likelihood:
+        it equals −ℓ/n.
+        """
+        one_hot = np.zeros((self.n_obs, self.k))
+        one_hot[np.arange(self.n_obs), self.codes] = 1.0
+        p = special.softmax(self.logits(beta), axis=1)
+        return float(-np.mean(np.sum(special.xlogy(one_hot, p), axis=1)))
+
+    def closed_form(self) -> dict[str, np.ndarray]:
+        """There is none: the score equations of softmax regression have no closed form."""
+        raise ModelError(
+            "softmax regression has no closed-form MLE; check it against an independent "
+            "implementation such as statsmodels' MNLogit instead."
+        )
+
+    def start(self) -> dict[str, np.ndarray]:
+        """Intercepts at the log odds of the class frequencies; other coefficients 0."""
+        beta = np.zeros((len(self.features), len(self.free_classes)))
+        if "intercept" in self.features:
+            freq = np.bincount(self.codes, minlength=self.k) / self.n_obs
+            log_freq = np.log(freq)
+            base = log_freq[self.reference] if self.reference is not None else log_freq.mean()
+            free = [j for j in range(self.k) if j != self.reference]
+            beta[self.features.index("intercept")] = log_freq[free] - base
+        return {"beta": beta}
+
+    def boundary(self) -> dict[str, np.ndarray]:
+        """Parameters whose MLE is on the boundary: none (every class is observed)."""
+        return {}
+
+    def diagnose(self, params: dict[str, np.ndarray]) -> str:
+        """Detect (quasi-)separation: observations predicted with probability ~1.
+
+        When a combination of features separates a class from the others, the likelihood
+        rises forever as the coefficients grow: the MLE does not exist. An optimizer then
+        stops at huge coefficients whose fitted probabilities are numerically 0 or 1 (the
+        criterion of R's glm). Returns ``""`` or the problem in words.
+        """
+        logits = self.logits(params["beta"])
+        log_p = logits - special.logsumexp(logits, axis=1, keepdims=True)
+        own = log_p[np.arange(self.n_obs), self.codes]
+        perfect = own > -_PERFECT
+        if not perfect.any():
+            return ""
+        classes = sorted({repr(self.classes[c]) for c in self.codes[perfect]})
+        return (
+            f"the classes are (quasi-)separated by the features: {int(perfect.sum())} of "
+            f"{self.n_obs} observations (classes {', '.join(classes)}) are predicted with "
+            f"probability above 1 - {_PERFECT:g}, so the likelihood keeps rising as the "
+            "coefficients grow and the MLE does not exist; the coefficients reported are "
+            "not estimates. Remove the separating features, merge classes, or use a prior"
+        )
+
+
+Family = NormalFamily | CategoricalFamily | SoftmaxFamily

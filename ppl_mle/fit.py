@@ -21,6 +21,7 @@ The steps, each visible in :class:`~ppl_mle.MLEResult`:
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import logging
 import math
 import warnings
@@ -38,11 +39,20 @@ from ppl_mle.families import CategoricalFamily
 from ppl_mle.models import model_for
 from ppl_mle.objective import Objective, objective_for
 from ppl_mle.result import MLEResult
-from ppl_mle.verify import Verification, newton_polish, verify_maximum
+from ppl_mle.verify import Verification, newton_polish, unbounded_direction, verify_maximum
 
-__all__ = ["DERIVATIVE_FREE_METHODS", "GRADIENT_METHODS", "VERIFY_TOL_SE", "fit_mle"]
+__all__ = [
+    "DERIVATIVE_FREE_METHODS",
+    "GRADIENT_METHODS",
+    "NEWTON_METHODS",
+    "VERIFY_TOL_SE",
+    "fit_mle",
+]
 
 GRADIENT_METHODS = ("L-BFGS-B", "BFGS", "CG", "TNC", "SLSQP")
+#: Methods given the exact Hessian (trust-exact) or Hessian-vector products (Newton-CG):
+#: quadratic convergence where quasi-Newton methods crawl (many badly scaled coefficients).
+NEWTON_METHODS = ("trust-exact", "Newton-CG")
 DERIVATIVE_FREE_METHODS = ("Nelder-Mead", "Powell")
 
 #: A fit is verified when the Newton step left is below this many standard errors: the
@@ -72,8 +82,9 @@ def fit_mle(
         likelihood.
     method : str
         scipy optimizer run by ``pymc.find_MAP``: gradient methods ``"L-BFGS-B"``,
-        ``"BFGS"``, ``"CG"``, ``"TNC"``, ``"SLSQP"`` or derivative-free ``"Nelder-Mead"``,
-        ``"Powell"``.
+        ``"BFGS"``, ``"CG"``, ``"TNC"``, ``"SLSQP"``; Newton methods given the exact
+        Hessian, ``"trust-exact"`` and ``"Newton-CG"`` (best for many coefficients, e.g.
+        softmax regression); or derivative-free ``"Nelder-Mead"``, ``"Powell"``.
     start : mapping, optional
         Starting values by variable name, natural (``{"sigma": 2.0}``) or unconstrained
         (``{"sigma_log__": 0.7}``). Missing variables start from the family's robust values
@@ -126,9 +137,21 @@ def fit_mle(
     else:
         inner, z_raw = objective, raw["z"]
 
-    z, steps = newton_polish(inner, z_raw) if polish else (z_raw, 0)
-    check = verify_maximum(inner, z)
+    z, steps, check = newton_polish(inner, z_raw) if polish else (z_raw, 0, None)
+    check = check if check is not None else verify_maximum(inner, z)
     converged = check.problem == "" and check.step_se <= VERIFY_TOL_SE
+    # A second look where the MLE may not exist: separated classes (the family knows how
+    # to tell), or a log-likelihood that keeps rising along the flattest direction.
+    if hasattr(family, "diagnose") and np.all(np.isfinite(z)):
+        separated = family.diagnose(inner.natural(z))
+        if separated:
+            check = dataclasses.replace(check, problem=separated)
+            converged = False
+    if converged:
+        escape = unbounded_direction(inner, z, check.hessian)
+        if escape:
+            check = dataclasses.replace(check, problem=escape)
+            converged = False
 
     estimates = inner.natural(z)
     if interior_family is not None:
@@ -163,6 +186,7 @@ def fit_mle(
         objective=inner,
         z=z,
         data_version=getattr(model, "data_version", 0),
+        hessian=check.hessian,
     )
     if not converged:
         if on_failure == "raise":
@@ -223,12 +247,10 @@ def _vertex_result(
 
 
 def _check_method(method: str) -> str:
-    known = {m.lower(): m for m in GRADIENT_METHODS + DERIVATIVE_FREE_METHODS}
+    methods = GRADIENT_METHODS + NEWTON_METHODS + DERIVATIVE_FREE_METHODS
+    known = {m.lower(): m for m in methods}
     if not isinstance(method, str) or method.lower() not in known:
-        raise ModelError(
-            f"unknown method {method!r}; choose one of "
-            f"{', '.join(GRADIENT_METHODS + DERIVATIVE_FREE_METHODS)}."
-        )
+        raise ModelError(f"unknown method {method!r}; choose one of {', '.join(methods)}.")
     return known[method.lower()]
 
 
@@ -280,9 +302,10 @@ def _method_options(
     method: str, objective: Objective, z0: np.ndarray, maxeval: int
 ) -> dict[str, Any]:
     """Tolerances near machine precision, and scaling from the exact Hessian at the start."""
-    f0, _, h0 = objective(z0)
-    scale = _scales(h0)
     big = 10 * maxeval
+    if method in DERIVATIVE_FREE_METHODS:
+        f0, _, h0 = objective(z0)  # only the derivative-free methods need the scale
+        scale = _scales(h0)
     if method == "Nelder-Mead":
         simplex = np.vstack([z0, z0 + np.diag(scale)])
         return {
@@ -299,6 +322,10 @@ def _method_options(
         return {"ftol": 1e-15, "gtol": 1e-12, "maxiter": big, "maxfun": big, "maxls": 50}
     if method in ("BFGS", "CG"):
         return {"gtol": 1e-10, "maxiter": big}
+    if method == "trust-exact":
+        return {"gtol": 1e-10, "maxiter": big}
+    if method == "Newton-CG":
+        return {"xtol": 1e-12, "maxiter": big}
     if method == "TNC":
         return {"ftol": 1e-15, "gtol": 1e-12, "maxfun": big}
     return {"ftol": 1e-15, "maxiter": big}  # SLSQP
@@ -342,6 +369,19 @@ def _run_find_map(
     progressbar: bool,
 ) -> dict[str, Any]:
     options = _method_options(method, objective, z0, maxeval)
+    extra: dict[str, Any] = {}
+    if method in NEWTON_METHODS:
+        # find_MAP passes these on to scipy.optimize.minimize; it minimises −logp over the
+        # value variables in the model's order, which is the order of z.
+        order = [v.name for v in model.value_vars]
+        if order != [s.name for s in objective.slots]:
+            raise ModelError(
+                f"method {method!r} needs a model whose parameters are all continuous."
+            )
+        if method == "trust-exact":
+            extra["hess"] = lambda x: -objective(x)[2]
+        else:
+            extra["hessp"] = lambda x, v: -objective.hvp(x, v)
     with quiet_vendor_warnings(), _pymc_log_quiet(), np.errstate(all="ignore"):
         point, opt = pm.find_MAP(
             start=objective.to_point(z0),
@@ -351,6 +391,7 @@ def _run_find_map(
             progressbar=progressbar,
             maxeval=maxeval,
             options=options,
+            **extra,
         )
     z = objective.from_point(point)
     natural = {name: np.asarray(point[name]) for name in objective.free_names}

@@ -10,7 +10,7 @@ import pandas as pd
 
 from ppl_mle.errors import DataError
 
-__all__ = ["SUPPORTED_SUFFIXES", "read_column"]
+__all__ = ["SUPPORTED_SUFFIXES", "read_column", "read_table"]
 
 SUPPORTED_SUFFIXES = (".csv", ".txt", ".npy", ".parquet")
 
@@ -104,3 +104,42 @@ def _pick_column(frame: pd.DataFrame, column: str | None, path: Path) -> Any:
             f"column {column!r} is not in {path.name}; its columns are {list(frame.columns)}."
         )
     return frame[column].to_numpy()
+
+
+def read_table(path: str | Path, columns: list[str]) -> pd.DataFrame:
+    """Read the named columns of a ``.csv`` (with header) or ``.parquet`` file.
+
+    Parameters
+    ----------
+    path : str or Path
+        The file.
+    columns : list of str
+        Columns to return, in this order.
+
+    Raises
+    ------
+    DataError
+        Missing or unreadable file, another file type, or columns that are not in it.
+    """
+    path = Path(path)
+    if not path.exists():
+        raise DataError(f"file not found: {path}")
+    if not path.is_file():
+        raise DataError(f"not a file: {path}")
+    suffix = path.suffix.lower()
+    if suffix not in (".csv", ".parquet"):
+        raise DataError(
+            f"cannot read {path.name}: a table with named columns must be .csv or .parquet."
+        )
+    try:
+        frame = pd.read_csv(path) if suffix == ".csv" else pd.read_parquet(path)
+    except (OSError, ValueError, UnicodeDecodeError, pd.errors.ParserError) as exc:
+        raise DataError(f"cannot read {path}: {exc}") from None
+    if frame.shape[0] == 0:
+        raise DataError(f"{path.name} has no data.")
+    missing = [c for c in columns if c not in frame.columns]
+    if missing:
+        raise DataError(
+            f"columns {missing} are not in {path.name}; its columns are {list(frame.columns)}."
+        )
+    return frame[columns]

@@ -14,11 +14,16 @@ from typing import Any
 
 import numpy as np
 import pymc as pm
+import pytensor.tensor as pt
 
-from ppl_mle.families import CategoricalFamily, Family, NormalFamily
-from ppl_mle.validation import as_float_data, as_labels, check_sigma
+from ppl_mle.errors import DataError, ModelError
+from ppl_mle.families import CategoricalFamily, Family, NormalFamily, SoftmaxFamily
+from ppl_mle.validation import as_design, as_float_data, as_labels, check_sigma
 
-__all__ = ["MLEModel", "categorical", "model_for", "normal"]
+__all__ = ["MLEModel", "categorical", "model_for", "normal", "softmax_regression"]
+
+#: Default reference class of a softmax regression: the first class.
+FIRST = "first"
 
 
 class MLEModel(pm.Model):
@@ -64,6 +69,11 @@ class MLEModel(pm.Model):
         the model no longer holds their data.
         """
         family = self.family
+        if isinstance(family, SoftmaxFamily):
+            raise ModelError(
+                "the data of a softmax regression cannot be replaced piecemeal (features and "
+                "labels go together): declare a new model with softmax_regression(X, y)."
+            )
         if name == "data" and isinstance(family, NormalFamily):
             values = as_float_data(values, "data", sigma_known=family.sigma is not None)
             self.family = NormalFamily(values, family.sigma)
@@ -168,6 +178,65 @@ def categorical(labels: Any, categories: Sequence[Hashable] | None = None) -> ML
     return model_for(CategoricalFamily(codes, cats))
 
 
+def softmax_regression(
+    X: Any,
+    y: Any,
+    reference: Hashable | None = FIRST,
+    *,
+    intercept: bool = True,
+    classes: Sequence[Hashable] | None = None,
+) -> MLEModel:
+    """Declare softmax (multinomial logistic) regression with flat priors.
+
+    ``beta ~ Flat`` with dims ``(feature, class)``; ``y ~ Categorical(softmax(X @ beta))``,
+    the reference class's logit fixed at 0. Its MLE minimises the mean cross-entropy of the
+    one-hot labels against the predicted probabilities.
+
+    Parameters
+    ----------
+    X : array_like or pandas.DataFrame
+        Features, one row per observation; DataFrame column names label the coefficients.
+    y : array_like
+        Class labels, any hashable values.
+    reference : hashable or None
+        The class whose coefficients are fixed at 0 (default: the first class, as in
+        statsmodels' MNLogit). ``None`` leaves all K classes free: the model is then not
+        identified, and the fit says so.
+    intercept : bool
+        Add an intercept column.
+    classes : sequence, optional
+        All classes in order; by default the distinct labels, sorted.
+
+    Returns
+    -------
+    MLEModel
+        Free variable ``beta`` (features × free classes); observed ``y``.
+
+    Raises
+    ------
+    DataError
+        Bad labels or features (non-finite, wrong length, constant or collinear columns),
+        a class never observed, or a reference that is not a class.
+    """
+    codes, cats = as_labels(y, classes, name="y")
+    design, names = as_design(X, codes.size, intercept=intercept)
+    counts = np.bincount(codes, minlength=len(cats))
+    if np.any(counts == 0):
+        missing = [cats[j] for j in np.flatnonzero(counts == 0)]
+        raise DataError(
+            f"classes {missing!r} never occur in `y`: their coefficients have no finite MLE."
+        )
+    if reference is None:
+        ref = None
+    elif isinstance(reference, str) and reference == FIRST and FIRST not in cats:
+        ref = 0
+    elif reference in cats:
+        ref = cats.index(reference)
+    else:
+        raise DataError(f"`reference` {reference!r} is not one of the classes {list(cats)!r}.")
+    return model_for(SoftmaxFamily(design, codes, cats, names, ref))
+
+
 def _coord(value: Hashable) -> str | int | float:
     return value if isinstance(value, str | int | float) else str(value)
 
@@ -199,5 +268,21 @@ def model_for(family: Family) -> MLEModel:
             codes = pm.Data("codes", family.codes)
             theta = pm.Dirichlet("theta", a=np.ones(family.k), dims="category")
             pm.Categorical("label", p=theta, observed=codes)
+        return model
+    if isinstance(family, SoftmaxFamily):
+        coords = {
+            "feature": list(family.features),
+            "class": [_coord(c) for c in family.free_classes],
+        }
+        with MLEModel(family, coords=coords) as model:
+            design = pm.Data("X", family.design)
+            codes = pm.Data("codes", family.codes)
+            beta = pm.Flat("beta", dims=("feature", "class"))
+            eta = pt.dot(design, beta)
+            if family.reference is not None:
+                ref = family.reference
+                zeros = pt.zeros((eta.shape[0], 1), dtype=eta.dtype)
+                eta = pt.concatenate([eta[:, :ref], zeros, eta[:, ref:]], axis=1)
+            pm.Categorical("y", logit_p=eta, observed=codes)
         return model
     raise TypeError(f"unknown family {family!r}")

@@ -18,7 +18,7 @@ import numpy as np
 import pymc as pm
 import pytensor
 import pytensor.tensor as pt
-from pytensor.gradient import hessian, jacobian
+from pytensor.gradient import jacobian
 
 from ppl_mle._pytensor import quiet_vendor_warnings
 from ppl_mle.errors import ModelError
@@ -26,7 +26,7 @@ from ppl_mle.errors import ModelError
 __all__ = ["Objective", "objective_for"]
 
 
-_UNROLL_HESSIAN = 40
+_UNROLL_HESSIAN = 8
 
 
 @dataclass(frozen=True)
@@ -84,11 +84,6 @@ class Objective:
             model.logp(vars=model.observed_RVs, jacobian=False), replace, strict=False
         )
         grad = pt.grad(logp, z)
-        if self.size <= _UNROLL_HESSIAN:
-            # One gradient per row: faster to compile and to run than a scan for few params.
-            hess = pt.stack([pt.grad(grad[i], z) for i in range(self.size)])
-        else:
-            hess = hessian(logp, z)
         free = get_free_outputs(model)
         constrained = pytensor.graph_replace(
             [model.unobserved_value_vars[i] for i in free.indices], replace, strict=False
@@ -98,39 +93,73 @@ class Objective:
         self._natural_flat = pt.concatenate([pt.cast(c, "float64").ravel() for c in constrained])
         self._natural_fn: Any = None
         self._natural_size = 0
-        # One compiled function for everything: graph rewriting, not evaluation, dominates
-        # the cost of a fit of a small model.
+        outputs = [logp, grad, loglik, *constrained]
         with quiet_vendor_warnings():
-            self._fn = pm.pytensorf.compile(
-                [z], [logp, grad, hess, loglik, *constrained], on_unused_input="ignore"
-            )
+            if self.size <= _UNROLL_HESSIAN:
+                # Few parameters: one gradient per Hessian row, all in one compiled function
+                # (graph rewriting, not evaluation, dominates the cost of a small fit).
+                hess = pt.stack([pt.grad(grad[i], z) for i in range(self.size)])
+                self._fn = pm.pytensorf.compile([z], [*outputs, hess], on_unused_input="ignore")
+                self._hvp = None
+            else:
+                # Many parameters: the Hessian column by column from one compiled
+                # Hessian-vector product, ∇(∇ℓ·v). Compiling d unrolled gradients would take
+                # minutes; a scan over them runs slower than this loop.
+                v = pt.vector("v", dtype="float64")
+                hvp = pt.grad(pt.dot(grad, v), z)
+                self._fn = pm.pytensorf.compile([z], outputs, on_unused_input="ignore")
+                self._hvp = pm.pytensorf.compile([z, v], hvp, on_unused_input="ignore")
 
     def _eval(self, z: np.ndarray) -> list[np.ndarray]:
+        """logp, gradient, log-likelihood, natural values (and the Hessian if unrolled)."""
         with quiet_vendor_warnings(), np.errstate(all="ignore"):
             return self._fn(np.asarray(z, dtype=np.float64))
 
+    def _hessian(self, z: np.ndarray, outputs: list[np.ndarray]) -> np.ndarray:
+        if self._hvp is None:
+            return np.asarray(outputs[-1], dtype=np.float64)
+        z = np.asarray(z, dtype=np.float64)
+        eye = np.eye(self.size)
+        with quiet_vendor_warnings(), np.errstate(all="ignore"):
+            columns = [np.asarray(self._hvp(z, eye[i]), dtype=np.float64) for i in range(self.size)]
+        h = np.column_stack(columns)
+        return 0.5 * (h + h.T)
+
     def __call__(self, z: np.ndarray) -> tuple[float, np.ndarray, np.ndarray]:
         """Return the objective, its gradient and its Hessian at ``z``."""
-        f, g, h = self._eval(z)[:3]
-        return float(f), np.asarray(g, dtype=np.float64), np.asarray(h, dtype=np.float64)
+        f, g, h, _ = self.evaluate(z)
+        return f, g, h
 
     def evaluate(self, z: np.ndarray) -> tuple[float, np.ndarray, np.ndarray, float]:
         """Return the objective, its gradient, its Hessian and the log-likelihood at ``z``."""
-        f, g, h, ll = self._eval(z)[:4]
+        outputs = self._eval(z)
         return (
-            float(f),
-            np.asarray(g, dtype=np.float64),
-            np.asarray(h, dtype=np.float64),
-            float(ll),
+            float(outputs[0]),
+            np.asarray(outputs[1], dtype=np.float64),
+            self._hessian(z, outputs),
+            float(outputs[2]),
         )
+
+    def hvp(self, z: np.ndarray, v: np.ndarray) -> np.ndarray:
+        """Hessian-vector product ∇²logp(z)·v."""
+        if self._hvp is None:
+            return self(z)[2] @ np.asarray(v, dtype=np.float64)
+        with quiet_vendor_warnings(), np.errstate(all="ignore"):
+            out = self._hvp(np.asarray(z, dtype=np.float64), np.asarray(v, dtype=np.float64))
+        return np.asarray(out, dtype=np.float64)
+
+    def value_and_grad(self, z: np.ndarray) -> tuple[float, np.ndarray]:
+        """Return the objective and its gradient (no Hessian) at ``z``."""
+        outputs = self._eval(z)
+        return float(outputs[0]), np.asarray(outputs[1], dtype=np.float64)
 
     def loglik(self, z: np.ndarray) -> float:
         """Log-likelihood of the observed variables (all constants included) at ``z``."""
-        return float(self._eval(z)[3])
+        return float(self._eval(z)[2])
 
     def natural(self, z: np.ndarray) -> dict[str, np.ndarray]:
         """Values of the free variables in their natural (constrained) space at ``z``."""
-        values = self._eval(z)[4:]
+        values = self._eval(z)[3 : 3 + len(self.free_names)]
         return {n: np.asarray(v) for n, v in zip(self.free_names, values, strict=True)}
 
     def natural_derivatives(

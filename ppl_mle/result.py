@@ -88,6 +88,9 @@ class MLEResult:
     data_version : int
         The model's ``data_version`` when it was fitted; the uncertainty methods refuse to
         run once the model's data have been replaced.
+    hessian : numpy.ndarray or None
+        The exact Hessian of the objective at ``z`` from the verification, reused for the
+        standard errors.
     """
 
     estimates: dict[str, np.ndarray]
@@ -113,6 +116,7 @@ class MLEResult:
     objective: Objective = field(repr=False)
     z: np.ndarray = field(repr=False)
     data_version: int = field(default=0, repr=False)
+    hessian: np.ndarray | None = field(default=None, repr=False)
 
     @property
     def model_name(self) -> str:
@@ -178,14 +182,14 @@ class MLEResult:
         table = self.summary(level)
         return table[[f"{method}_lower", f"{method}_upper"]].set_axis(["lower", "upper"], axis=1)
 
-    def summary(self, level: float = 0.95) -> pd.DataFrame:
+    def summary(self, level: float = 0.95, *, profile: bool | None = None) -> pd.DataFrame:
         """Estimates, SEs, z, p, Wald and profile intervals; see :func:`ppl_mle.summarize`."""
         from ppl_mle.summary import summarize
 
         cache = self.__dict__.setdefault("_cache", {})
-        key = ("summary", float(level) if isinstance(level, int | float) else level)
+        key = ("summary", float(level) if isinstance(level, int | float) else level, profile)
         if key not in cache:
-            cache[key] = summarize(self, level)
+            cache[key] = summarize(self, level, profile=profile)
         table = cache[key].copy()
         table.attrs = dict(cache[key].attrs)
         return table
@@ -240,13 +244,27 @@ class MLEResult:
 
 
 def _labels(name: str, shape: tuple[int, ...], model: Any) -> list[str]:
-    """Readable labels for the entries of a parameter (category names where known)."""
+    """Readable labels for the entries of a parameter, as ArviZ writes them.
+
+    Coordinate values where the model names its dims (``theta[a]``,
+    ``beta[selfLR, 3]``), positions otherwise (``b[0, 1]``).
+    """
     if shape == ():
         return [name]
-    dims = getattr(model, "named_vars_to_dims", {}).get(name)
-    if dims and len(dims) == 1 and dims[0] in model.coords:
-        return [f"{name}[{c}]" for c in model.coords[dims[0]]]
-    return [f"{name}[{','.join(map(str, i))}]" for i in np.ndindex(*shape)]
+    dims = getattr(model, "named_vars_to_dims", {}).get(name) or ()
+    coords = getattr(model, "coords", {})
+    axes = []
+    for axis, size in enumerate(shape):
+        dim = dims[axis] if axis < len(dims) else None
+        values = coords.get(dim) if dim is not None else None
+        if values is not None and len(values) == size:
+            axes.append([str(v) for v in values])
+        else:
+            axes.append([str(i) for i in range(size)])
+    return [
+        f"{name}[{', '.join(axes[a][i] for a, i in enumerate(index))}]"
+        for index in np.ndindex(*shape)
+    ]
 
 
 def at_vertex(result: MLEResult) -> bool:

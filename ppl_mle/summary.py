@@ -19,7 +19,7 @@ from ppl_mle.result import MLEResult, at_vertex
 from ppl_mle.uncertainty import uncertainty, wald_intervals
 from ppl_mle.validation import check_level
 
-__all__ = ["SUMMARY_COLUMNS", "format_summary", "summarize"]
+__all__ = ["PROFILE_MAX_PARAMS", "SUMMARY_COLUMNS", "format_summary", "summarize"]
 
 SUMMARY_COLUMNS = (
     "estimate",
@@ -34,7 +34,14 @@ SUMMARY_COLUMNS = (
 )
 
 
-def summarize(result: MLEResult, level: float = 0.95) -> pd.DataFrame:
+#: Above this many parameters the profile intervals are computed only on request: each
+#: needs a constrained optimisation per endpoint.
+PROFILE_MAX_PARAMS = 12
+
+
+def summarize(
+    result: MLEResult, level: float = 0.95, *, profile: bool | None = None
+) -> pd.DataFrame:
     """Summary table of a fit.
 
     Parameters
@@ -43,6 +50,10 @@ def summarize(result: MLEResult, level: float = 0.95) -> pd.DataFrame:
         A fit from :func:`ppl_mle.fit_mle`.
     level : float
         Confidence level of the intervals, in (0, 1).
+    profile : bool, optional
+        Compute the profile-likelihood intervals. By default they are computed when the
+        model has at most ``PROFILE_MAX_PARAMS`` parameters, and left NaN (with a note)
+        above that.
 
     Returns
     -------
@@ -54,6 +65,7 @@ def summarize(result: MLEResult, level: float = 0.95) -> pd.DataFrame:
         singular (an :class:`~ppl_mle.IdentifiabilityWarning` says which direction).
     """
     level = check_level(level)
+    do_profile = result.n_params <= PROFILE_MAX_PARAMS if profile is None else bool(profile)
     unc = uncertainty(result)
     se = unc.se
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -69,8 +81,19 @@ def summarize(result: MLEResult, level: float = 0.95) -> pd.DataFrame:
                 f"on the boundary (estimate exactly {unc.estimate[i]:g}): no SE or Wald interval"
             )
         elif not unc.identified:
-            notes.append("not identified: no SE")
-        if unc.identified or unc.on_boundary[i] or vertex:
+            notes.append(
+                "not identified: no SE"
+                if result.converged or "information" in unc.problem
+                else "fit not verified: no SE"
+            )
+        if not do_profile:
+            prof_lo = prof_hi = math.nan
+            if i == 0:
+                notes.append(
+                    f"profile intervals not computed for {result.n_params} parameters: "
+                    "pass profile=True (ppl-mle: --profile)"
+                )
+        elif unc.identified or unc.on_boundary[i] or vertex:
             prof = profile_interval(result, label, level)
             prof_lo, prof_hi = prof.lower, prof.upper
             if prof.note:

@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 from scipy import linalg, stats
 
-from ppl_mle.errors import IdentifiabilityWarning, ModelError
+from ppl_mle.errors import ConvergenceWarning, IdentifiabilityWarning, ModelError
 from ppl_mle.result import MLEResult, _labels, at_vertex
 from ppl_mle.validation import check_level
 from ppl_mle.verify import information_problem
@@ -135,19 +135,35 @@ def uncertainty(result: MLEResult, *, warn: bool = True) -> Uncertainty:
         # Every observation in one category: no interior parameter is left.
         return Uncertainty(labels, estimate, nan_cov, z_labels, z, nan_z, nan_z, on_boundary, "")
 
-    _, _, h, _ = objective.evaluate(z)
+    h = result.hessian if result.hessian is not None else objective.evaluate(z)[2]
     information = -0.5 * (h + h.T)
     problem = (
         information_problem(list(z_labels), h)
         if np.all(np.isfinite(h))
         else ("the Hessian of the log-likelihood is not finite at the estimate")
     )
-    if problem:
+    # Where the MLE does not exist (separated classes) the information is singular too, but
+    # the reason to give is the fit's, not a redundant parameter.
+    no_mle = not result.converged and "does not exist" in result.message
+    if problem and not no_mle:
         if warn:
             warnings.warn(
                 f"No standard errors: {problem}. Fix or remove the parameters involved "
                 "(e.g. drop a redundant intercept, fix a reference category).",
                 IdentifiabilityWarning,
+                stacklevel=3,
+            )
+        return Uncertainty(
+            labels, estimate, nan_cov, z_labels, z, nan_z, information, on_boundary, problem
+        )
+
+    if not result.converged:
+        problem = "the fit was not verified as a maximum"
+        if warn:
+            warnings.warn(
+                f"No standard errors: {problem} ({result.message.split('. find_MAP')[0]}). "
+                "Standard errors at a point that is not the MLE would mean nothing.",
+                ConvergenceWarning,
                 stacklevel=3,
             )
         return Uncertainty(

@@ -16,6 +16,7 @@ import numpy as np
 from ppl_mle.errors import DataError, ModelError
 
 __all__ = [
+    "as_design",
     "as_float_data",
     "as_labels",
     "check_level",
@@ -209,3 +210,96 @@ def check_level(level: Any) -> float:
     if not 0.0 < value < 1.0:
         raise ModelError(f"`level` must lie strictly between 0 and 1; got {level!r}.")
     return value
+
+
+def as_design(
+    features: Any, n_rows: int | None = None, *, intercept: bool = True, name: str = "X"
+) -> tuple[np.ndarray, tuple[str, ...]]:
+    """Return a design matrix (float64, n × p) and its column names.
+
+    Parameters
+    ----------
+    features : array_like or pandas.DataFrame
+        Features, one row per observation; a 1-D array is one feature. DataFrame column
+        names become the feature names; otherwise ``x0, x1, …``.
+    n_rows : int, optional
+        Required number of rows (the length of the labels).
+    intercept : bool
+        Prepend a column of ones named ``intercept``.
+    name : str
+        Name of the argument, used in error messages.
+
+    Raises
+    ------
+    DataError
+        Non-numeric or non-finite values (named by column and count), a length that does not
+        match the labels, a constant column, or columns that are linearly dependent (named).
+    """
+    if hasattr(features, "columns"):
+        names = [str(c) for c in features.columns]
+        try:
+            arr = features.to_numpy(dtype=np.float64)
+        except (TypeError, ValueError):
+            bad = [str(c) for c in features.columns if features[c].dtype.kind not in "biuf"]
+            raise DataError(f"`{name}` columns {bad} are not numeric.") from None
+    else:
+        raw = np.asarray(features)
+        if raw.ndim == 1:
+            raw = raw[:, np.newaxis]
+        if raw.ndim != 2:
+            raise DataError(f"`{name}` must be 2-dimensional (rows × features); got {raw.shape}.")
+        if raw.dtype.kind not in "biuf":
+            raise DataError(f"`{name}` must be numeric; got values of type {raw.dtype}.")
+        arr = raw.astype(np.float64)
+        names = [f"x{j}" for j in range(arr.shape[1])]
+    if arr.shape[0] == 0:
+        raise DataError(f"`{name}` is empty: at least one observation is needed.")
+    if n_rows is not None and arr.shape[0] != n_rows:
+        raise DataError(
+            f"`{name}` has {arr.shape[0]} rows but there are {n_rows} labels: one row per label."
+        )
+    finite = np.isfinite(arr)
+    if not finite.all():
+        counts = (~finite).sum(axis=0)
+        bad = ", ".join(f"{names[j]!r} ({counts[j]})" for j in np.flatnonzero(counts))
+        raise DataError(
+            f"`{name}` has non-finite values (NaN or inf) in columns {bad}: remove or impute "
+            "those rows first."
+        )
+    if intercept and "intercept" in names:
+        raise DataError(f"`{name}` already has a column named 'intercept'; pass intercept=False.")
+    constant = [names[j] for j in range(arr.shape[1]) if np.ptp(arr[:, j]) == 0]
+    if constant and intercept:
+        raise DataError(
+            f"`{name}` columns {constant} are constant: they duplicate the intercept. "
+            "Drop them (or pass intercept=False)."
+        )
+    if intercept:
+        arr = np.column_stack([np.ones(arr.shape[0]), arr])
+        names = ["intercept", *names]
+    dependent = _dependent_columns(arr)
+    if dependent:
+        raise DataError(
+            f"`{name}` is rank-deficient: columns {[names[j] for j in dependent]} are linear "
+            "combinations of the others; their coefficients would not be identified. Drop them."
+        )
+    return np.ascontiguousarray(arr), tuple(names)
+
+
+def _dependent_columns(arr: np.ndarray) -> list[int]:
+    """Columns that QR with column pivoting finds linearly dependent on the others."""
+    from scipy import linalg
+
+    scale = np.sqrt(np.sum(arr**2, axis=0))
+    scaled = arr / np.where(scale > 0, scale, 1.0)
+    if arr.shape[0] > 100_000:  # the rank is decided by the Gram matrix for tall data
+        gram = scaled.T @ scaled
+        _, r, perm = linalg.qr(gram, pivoting=True)
+        tol = np.abs(r[0, 0]) * 1e-12 * gram.shape[0]
+    else:
+        _, r, perm = linalg.qr(scaled, mode="economic", pivoting=True)
+        tol = np.abs(r[0, 0]) * 1e-10 * max(arr.shape)
+    rank = int(np.sum(np.abs(np.diag(r)) > tol))
+    if rank == arr.shape[1]:
+        return []
+    return sorted(int(j) for j in perm[rank:])

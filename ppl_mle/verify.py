@@ -22,6 +22,7 @@ __all__ = [
     "Verification",
     "describe_indefinite",
     "information_problem",
+    "unbounded_direction",
     "newton_polish",
     "verify_maximum",
 ]
@@ -45,6 +46,8 @@ class Verification:
     problem : str
         Empty when the Hessian is negative definite; otherwise what is wrong, naming the
         coordinates involved.
+    hessian : numpy.ndarray or None
+        The exact Hessian at ``z`` (None where the objective is not finite).
     """
 
     value: float
@@ -53,6 +56,7 @@ class Verification:
     se: np.ndarray | None
     step: np.ndarray | None
     problem: str
+    hessian: np.ndarray | None = None
 
 
 def verify_maximum(objective: Objective, z: np.ndarray) -> Verification:
@@ -63,13 +67,13 @@ def verify_maximum(objective: Objective, z: np.ndarray) -> Verification:
     grad_norm = float(np.linalg.norm(g))
     problem = information_problem(objective.coordinate_names(), h)
     if problem:
-        return Verification(f, grad_norm, math.inf, None, None, problem)
+        return Verification(f, grad_norm, math.inf, None, None, problem, h)
     chol = linalg.cho_factor(-0.5 * (h + h.T), lower=True)
     step = linalg.cho_solve(chol, g)
     cov = linalg.cho_solve(chol, np.eye(g.size))
     se = np.sqrt(np.diag(cov))
     step_se = float(np.max(np.abs(step) / se))
-    return Verification(f, grad_norm, step_se, se, step, "")
+    return Verification(f, grad_norm, step_se, se, step, "", h)
 
 
 #: Smallest eigenvalue of the information matrix scaled to unit diagonal (a correlation-like
@@ -106,6 +110,50 @@ def information_problem(names: list[str], h: np.ndarray) -> str:
     return describe_indefinite(names, h)
 
 
+#: How far (in standard errors along the flattest direction) the unboundedness probe looks.
+_PROBE_SE = 30.0
+
+
+def unbounded_direction(objective: Objective, z: np.ndarray, h: np.ndarray) -> str:
+    """Look along the flattest direction for a log-likelihood that keeps rising.
+
+    A regular maximum falls by about ½·30² = 450 log units 30 standard errors away along
+    any direction. Where the MLE does not exist — it lies at infinity, as for separated
+    classes in a logistic regression — the optimizer stops where the gradient became
+    small, the curvature along the escape direction is tiny, and the log-likelihood 30
+    "standard errors" further on is as high or higher. Returns ``""`` when it falls, or a
+    description of the direction otherwise.
+
+    Parameters
+    ----------
+    objective : Objective
+    z : numpy.ndarray
+        The candidate maximum.
+    h : numpy.ndarray
+        The Hessian at ``z`` (negative definite).
+    """
+    eigval, eigvec = np.linalg.eigh(-0.5 * (h + h.T))
+    direction = eigvec[:, 0]
+    step = _PROBE_SE / math.sqrt(eigval[0])
+    base = objective.loglik(z)
+    for sign in (1.0, -1.0):
+        value = objective.loglik(z + sign * step * direction)
+        if math.isfinite(value) and value >= base - 0.5:
+            names = objective.coordinate_names()
+            order = np.argsort(-np.abs(direction))
+            terms = [
+                f"{sign * direction[i]:+.3g}·{names[i]}"
+                for i in order[:4]
+                if abs(direction[i]) > 1e-3
+            ]
+            return (
+                f"the log-likelihood keeps rising along {' '.join(terms)} (from {base:.6g} to "
+                f"{value:.6g} {_PROBE_SE:g} standard errors on): the MLE does not exist, "
+                "the estimates diverge"
+            )
+    return ""
+
+
 def describe_indefinite(names: list[str], h: np.ndarray) -> str:
     """Name the direction in which the Hessian ``h`` is least negative definite.
 
@@ -134,7 +182,7 @@ def describe_indefinite(names: list[str], h: np.ndarray) -> str:
 
 def newton_polish(
     objective: Objective, z: np.ndarray, max_steps: int = 100
-) -> tuple[np.ndarray, int]:
+) -> tuple[np.ndarray, int, Verification]:
     """Take Newton steps with the exact Hessian from ``z`` until the noise floor.
 
     Far from the maximum (a step over ``_QUADRATIC_SE`` standard errors) each step −H⁻¹g is
@@ -152,10 +200,12 @@ def newton_polish(
         The polished point (``z`` itself if no step was taken).
     steps : int
         Number of steps taken.
+    check : Verification
+        The verification at the returned point.
     """
     z = np.array(z, dtype=np.float64)
     check = verify_maximum(objective, z)
-    best_z, best_se = z, check.step_se
+    best_z, best_se, best_check = z, check.step_se, check
     previous = math.inf
     steps = 0
     while steps < max_steps and check.step is not None:
@@ -179,8 +229,8 @@ def newton_polish(
         z, check = z + t * check.step, trial
         steps += 1
         if check.step_se < best_se:
-            best_z, best_se = z, check.step_se
-    return best_z, steps
+            best_z, best_se, best_check = z, check.step_se, check
+    return best_z, steps, best_check
 
 
 #: Below this many standard errors the Newton step is taken whole.

@@ -265,3 +265,32 @@ def test_compare_bad_input(argv, message, tmp_path, capsys):
     code, out, err = run(argv, capsys)
     assert code == 2 and out == ""
     assert err.strip().startswith(message), err
+
+
+def test_fit_softmax_json_and_table(tmp_path, capsys):
+    import statsmodels.api as sm
+
+    data = sm.datasets.anes96.load_pandas().data
+    data["PID"] = data["PID"].astype(int)
+    path = tmp_path / "anes.csv"
+    data.to_csv(path, index=False)
+    argv = ["fit", "softmax", str(path), "--target", "PID", "--features", "selfLR,educ"]
+    code, out, _ = run([*argv, "--json", "--reference", "3"], capsys)
+    assert code == 0
+    payload = json.loads(out)
+    assert payload["model"] == "softmax regression" and payload["reference"] == "3"
+    assert payload["features"] == ["intercept", "selfLR", "educ"]
+    beta = np.asarray(payload["estimates"]["beta"])
+    assert beta.shape == (3, 6)
+    assert np.asarray(payload["se"]["beta"]).shape == (3, 6)
+    assert np.asarray(payload["wald_ci"]["beta"]).shape == (3, 6, 2)
+    assert payload["cross_entropy"] == pytest.approx(-payload["loglik"] / payload["n"])
+    y = data["PID"].replace({3: -1})  # MNLogit takes the smallest label as reference
+    ref = sm.MNLogit(y, sm.add_constant(data[["selfLR", "educ"]])).fit(disp=0, method="newton")
+    np.testing.assert_allclose(beta, ref.params.to_numpy(), rtol=1e-8)
+    code, out, _ = run(argv, capsys)
+    assert code == 0 and "beta[selfLR, 6]" in out and "mean cross-entropy" in out
+    code, _, err = run([*argv, "--reference", "9"], capsys)
+    assert code == 2 and err.startswith("error: --reference '9' is not one of the classes")
+    code, _, err = run(["fit", "softmax", str(path), "--target", "PID", "--features", "zz"], capsys)
+    assert code == 2 and err.startswith("error: columns ['zz'] are not in anes.csv")
