@@ -4,7 +4,8 @@ Layers, imports pointing down:
 
 1. numpy/scipy only — :mod:`ppl_mle.closed_form`, :mod:`ppl_mle.families`,
    :mod:`ppl_mle.analytic_posterior`, :mod:`ppl_mle.divergence`, :mod:`ppl_mle.validation`;
-2. PyMC declarations — :mod:`ppl_mle.models`;
+2. PyMC declarations — :mod:`ppl_mle.models`, :mod:`ppl_mle.flat` (any model's priors made
+   flat);
 3. fitting and verification — :mod:`ppl_mle.objective`, :mod:`ppl_mle.verify`,
    :mod:`ppl_mle.fit`, :mod:`ppl_mle.result`, :mod:`ppl_mle.analytic`; uncertainty on top
    of a fit — :mod:`ppl_mle.uncertainty` (observed information, delta method, Wald),
@@ -47,6 +48,7 @@ from ppl_mle.errors import (
 )
 from ppl_mle.families import CategoricalFamily, NormalFamily, SoftmaxFamily
 from ppl_mle.fit import fit_mle
+from ppl_mle.flat import flat_priors
 from ppl_mle.inference_data import mle_inference_data
 from ppl_mle.laplace import laplace_draws
 from ppl_mle.likelihood_ratio import HypothesisTestResult, lr_test, pearson_test
@@ -69,6 +71,7 @@ __all__ = [
     "MLEResult",
     "check_analytic",
     "fit_mle",
+    "flat_priors",
     # uncertainty and tests
     "HypothesisTestResult",
     "ProfileInterval",

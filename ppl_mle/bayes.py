@@ -56,8 +56,9 @@ class BayesComparison:
     table : pandas.DataFrame
         One row per scalar parameter; columns ``mle``, ``se``, ``wald_lower``,
         ``wald_upper``, ``profile_lower``, ``profile_upper``, ``posterior_mean``,
-        ``posterior_sd``, ``posterior_mode`` (joint mode: the MAP, equal to the MLE under
-        flat priors), ``marginal_mode`` (of the draws, by kernel density), ``hdi_lower``,
+        ``posterior_sd``, ``posterior_mode`` (joint mode: the MAP under the model's own
+        priors, equal to the MLE under flat priors), ``marginal_mode`` (of the draws, by
+        kernel density), ``hdi_lower``,
         ``hdi_upper``, ``mcse_mean``, ``ess_bulk``, ``ess_tail``, ``r_hat``,
         ``laplace_sd``, ``laplace_lower``, ``laplace_upper``, ``width_ratio`` (HDI width
         over the Laplace interval's), ``wasserstein`` (between the posterior and Laplace
@@ -167,7 +168,8 @@ def compare_bayes(
     Parameters
     ----------
     model : pymc.Model or MLEResult
-        A model (its MLE is fitted with ``method``) or an existing fit of one.
+        A model (its MLE is fitted with ``method``) or an existing fit of one. A model
+        with proper priors is sampled with them, beside the MLE of its flattened copy.
     draws, tune, chains : int
         NUTS draws and tuning steps per chain, and number of chains.
     random_seed : int, optional
@@ -207,6 +209,11 @@ def compare_bayes(
     if result is None:
         result = fit_mle(pymc_model, method=method)
     result.check_data_current()
+    # The posterior under the user's own priors; its mode (the MAP) beside the MLE.
+    source = result.source_model if result.source_model is not None else result.model
+    posterior_mode = None
+    if source is not result.model:
+        posterior_mode = fit_mle(source, method=method, estimate="map").to_dataframe()["estimate"]
 
     with quiet_vendor_warnings(), _quiet_pymc_log(progressbar):
         idata = pm.sample(
@@ -218,11 +225,13 @@ def compare_bayes(
             target_accept=target_accept,
             progressbar=progressbar,
             compute_convergence_checks=False,
-            model=pymc_model,
+            model=source,
         )
     summary = _arviz_summary(idata, level)
     divergences = int(idata.sample_stats["diverging"].sum())
     table = _table(result, idata, summary, level, random_seed)
+    if posterior_mode is not None:
+        table["posterior_mode"] = posterior_mode.reindex(table.index).to_numpy()
     problems = diagnose(table, divergences, chains)
     for problem in problems:
         warnings.warn(problem, SamplingWarning, stacklevel=2)

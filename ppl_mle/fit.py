@@ -36,6 +36,7 @@ from scipy import linalg
 from ppl_mle._pytensor import quiet_vendor_warnings
 from ppl_mle.errors import ConvergenceError, ConvergenceWarning, ModelError
 from ppl_mle.families import CategoricalFamily
+from ppl_mle.flat import flat_priors, has_flat_priors
 from ppl_mle.models import model_for
 from ppl_mle.objective import Objective, objective_for
 from ppl_mle.result import MLEResult
@@ -71,6 +72,7 @@ def fit_mle(
     polish: bool = True,
     on_failure: Literal["warn", "raise"] = "warn",
     progressbar: bool = False,
+    estimate: Literal["mle", "map"] = "mle",
 ) -> MLEResult:
     """Maximum-likelihood estimate of a flat-prior PyMC model, verified.
 
@@ -99,6 +101,11 @@ def fit_mle(
         return a result with ``converged=False``, or raise ``ConvergenceError``.
     progressbar : bool
         Show find_MAP's progress bar.
+    estimate : {"mle", "map"}
+        For a model with proper priors: ``"mle"`` fits a copy with every prior replaced
+        by a flat one on the same support (:func:`ppl_mle.flat_priors`), ``"map"`` the
+        model as it is (its posterior mode). The result says which (``estimate_kind``).
+        Models declared by :func:`ppl_mle.normal` and friends are flat already.
 
     Returns
     -------
@@ -119,6 +126,13 @@ def fit_mle(
         raise ModelError(f"`on_failure` must be 'warn' or 'raise'; got {on_failure!r}.")
     if not (isinstance(maxeval, int) and maxeval > 0):
         raise ModelError(f"`maxeval` must be a positive integer; got {maxeval!r}.")
+    if estimate not in ("mle", "map"):
+        raise ModelError(f"`estimate` must be 'mle' or 'map'; got {estimate!r}.")
+    source = model
+    flat = has_flat_priors(model)
+    if estimate == "mle" and not flat:
+        model = flat_priors(model)
+    kind = "MLE" if (estimate == "mle" or flat) else "MAP"
 
     family = getattr(model, "family", None)
     objective = objective_for(model)
@@ -162,6 +176,10 @@ def fit_mle(
         shift = max(shift, _boundary_shift_se(family, raw["natural"]))
 
     message = _message(method, raw, check, converged, steps, shift, boundary, family)
+    if source is not model:
+        message += " Priors replaced by flat ones on the same supports: this is the MLE."
+    elif kind == "MAP":
+        message += " With the model's own priors: this is the MAP, not the MLE."
     result = MLEResult(
         estimates=estimates,
         unconstrained=unconstrained,
@@ -187,6 +205,8 @@ def fit_mle(
         z=z,
         data_version=getattr(model, "data_version", 0),
         hessian=check.hessian,
+        estimate_kind=kind,
+        source_model=source,
     )
     if not converged:
         if on_failure == "raise":

@@ -91,6 +91,11 @@ class MLEResult:
     hessian : numpy.ndarray or None
         The exact Hessian of the objective at ``z`` from the verification, reused for the
         standard errors.
+    estimate_kind : str
+        ``"MLE"`` (flat priors, or priors replaced by flat ones) or ``"MAP"`` (the
+        model's own priors).
+    source_model : pymc.Model or None
+        The model the user passed; ``model`` is its flat copy when priors were replaced.
     """
 
     estimates: dict[str, np.ndarray]
@@ -117,6 +122,8 @@ class MLEResult:
     z: np.ndarray = field(repr=False)
     data_version: int = field(default=0, repr=False)
     hessian: np.ndarray | None = field(default=None, repr=False)
+    estimate_kind: str = "MLE"
+    source_model: Any = field(default=None, repr=False)
 
     @property
     def model_name(self) -> str:
@@ -231,6 +238,7 @@ class MLEResult:
             "n_params": self.n_params,
             "converged": self.converged,
             "method": self.method,
+            "estimate_kind": self.estimate_kind,
             "message": self.message,
         }
 
@@ -238,7 +246,8 @@ class MLEResult:
         table = self.to_dataframe().to_string(float_format=lambda v: f"{v:.12g}")
         verdict = "converged" if self.converged else "NOT VERIFIED"
         return (
-            f"MLE of the {self.model_name} model ({self.method}, n = {self.n_obs}): {verdict}\n"
+            f"{self.estimate_kind} of the {self.model_name} model ({self.method}, "
+            f"n = {self.n_obs}): {verdict}\n"
             f"{table}\nlog-likelihood = {self.loglik:.12g}\n{self.message}"
         )
 

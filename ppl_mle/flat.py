@@ -1,0 +1,126 @@
+"""The MLE of any PyMC model: replace every prior by a flat density on the same support.
+
+``flat_priors(model)`` returns a copy of a PyMC model in which each free variable's prior
+is replaced by a flat density on its support, recognised by the transform PyMC attached to
+it — which is kept, so the optimizer works in the same unconstrained space:
+
+=====================  =============================  ==========================
+transform              support                        flat prior
+=====================  =============================  ==========================
+none                   real line                      ``Flat``
+log                    positive half-line             ``HalfFlat``
+logodds                (0, 1)                         ``Uniform(0, 1)``
+interval               (a, b)                         ``Uniform(a, b)``
+simplex                the simplex                    ``Dirichlet(1, …, 1)``
+=====================  =============================  ==========================
+
+With flat priors, ``find_MAP`` (which maximises ``logp`` without the Jacobian of the
+transforms) finds the MLE. Flattening makes no sense for a discrete free variable, or for
+a free variable whose prior depends on other free variables (a hierarchical model: with
+the hierarchy kept the likelihood is unbounded as the group scale goes to 0; with it
+flattened the group-level parameters leave the likelihood altogether). Both are refused
+with an error naming the variable. The original model is not modified.
+"""
+
+from __future__ import annotations
+
+import pymc as pm
+import pytensor.tensor as pt
+from pymc.logprob.transforms import (
+    IntervalTransform,
+    LogOddsTransform,
+    LogTransform,
+    SimplexTransform,
+)
+from pymc.model.fgraph import ModelFreeRV, fgraph_from_model, model_from_fgraph
+from pytensor.graph.traversal import ancestors
+
+from ppl_mle._pytensor import quiet_vendor_warnings
+from ppl_mle.errors import ModelError
+
+__all__ = ["flat_priors", "has_flat_priors"]
+
+_FLAT_OPS = ("flat", "half_flat")
+
+
+def flat_priors(model: pm.Model) -> pm.Model:
+    """A copy of ``model`` with every prior replaced by a flat density on its support.
+
+    Parameters
+    ----------
+    model : pymc.Model
+
+    Returns
+    -------
+    pymc.Model
+        The copy; observed variables, data, coords, deterministics and potentials are kept.
+
+    Raises
+    ------
+    ModelError
+        A discrete free variable, a prior that depends on other free variables
+        (hierarchical), or a support other than those in the module's table.
+    """
+    if not isinstance(model, pm.Model):
+        raise ModelError(f"`model` must be a pymc.Model; got {type(model).__name__}.")
+    discrete = [rv.name for rv in model.free_RVs if rv.type.dtype.startswith(("int", "uint"))]
+    if discrete:
+        raise ModelError(
+            f"free variables {discrete} are discrete: a flat prior on them gives no MLE by "
+            "find_MAP (it needs continuous parameters). Marginalise them out first."
+        )
+    with quiet_vendor_warnings():
+        fgraph, _ = fgraph_from_model(model)
+        free_nodes = [n for n in fgraph.toposort() if isinstance(n.op, ModelFreeRV)]
+        free_outputs = {n.outputs[0]: n.inputs[0].name for n in free_nodes}
+        for node in free_nodes:
+            rv = node.inputs[0]
+            parents = sorted(
+                {free_outputs[v] for v in ancestors(rv.owner.inputs) if v in free_outputs}
+            )
+            if parents:
+                raise ModelError(
+                    f"the prior of {rv.name!r} depends on the free variables {parents}: "
+                    "a hierarchical model has no MLE by flattening (kept, its likelihood is "
+                    f"unbounded as the spread of {rv.name!r} goes to 0; flattened, "
+                    f"{parents} leave the likelihood). Fit it as a MAP with its "
+                    "priors (estimate='map'), or marginalise the group effects."
+                )
+            fgraph.replace(rv, _flat_like(rv, node.op.transform), import_missing=True)
+        flat = model_from_fgraph(fgraph, mutate_fgraph=True)
+    return flat
+
+
+def _flat_like(rv: pt.TensorVariable, transform: object) -> pt.TensorVariable:
+    """A flat random variable with the shape and support of ``rv``."""
+    shape = tuple(rv.shape)
+    if transform is None:
+        new = pm.Flat.dist(shape=shape)
+    elif isinstance(transform, LogTransform):
+        new = pm.HalfFlat.dist(shape=shape)
+    elif isinstance(transform, LogOddsTransform):
+        new = pm.Uniform.dist(0.0, 1.0, shape=shape)
+    elif isinstance(transform, IntervalTransform):
+        lower, upper, *_ = transform.get_a_and_b(rv.owner.inputs)
+        if lower is None or upper is None:
+            raise ModelError(
+                f"the support of {rv.name!r} is a half-bounded interval: no flat prior is "
+                "defined for it here (only the real line, (0, inf), (a, b), the simplex)."
+            )
+        new = pm.Uniform.dist(lower, upper, shape=shape)
+    elif isinstance(transform, SimplexTransform):
+        new = pm.Dirichlet.dist(a=pt.ones(shape[-1]), shape=shape)
+    else:
+        raise ModelError(
+            f"{rv.name!r} has support transform {type(transform).__name__}: no flat prior "
+            "is defined for it here."
+        )
+    new.name = rv.name
+    return new.astype(rv.dtype) if new.dtype != rv.dtype else new
+
+
+def has_flat_priors(model: pm.Model) -> bool:
+    """Whether every free variable already has a flat prior (Flat, HalfFlat, declared here)."""
+    if getattr(model, "family", None) is not None:
+        return True
+    return all(rv.owner.op.name in _FLAT_OPS for rv in model.free_RVs if rv.owner is not None)
