@@ -10,23 +10,29 @@ its closed form, or a posterior whose sampling diagnostics fail, exits with stat
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
+import runpy
 import sys
 import warnings
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any, NoReturn
 
 import numpy as np
 import pandas as pd
+import pymc as pm
 
+from ppl_mle._pytensor import quiet_vendor_warnings
 from ppl_mle.analytic import check_analytic
 from ppl_mle.bayes import compare_bayes
 from ppl_mle.demo import run_demo
+from ppl_mle.divergence import divergence
 from ppl_mle.errors import DataError, PplMleError, PplMleWarning
 from ppl_mle.families import SoftmaxFamily
 from ppl_mle.fit import DERIVATIVE_FREE_METHODS, GRADIENT_METHODS, NEWTON_METHODS, fit_mle
 from ppl_mle.io import read_column, read_table
-from ppl_mle.models import FIRST, MLEModel, categorical, normal, softmax_regression
+from ppl_mle.models import FIRST, categorical, normal, softmax_regression
 from ppl_mle.plots import plot_comparison
 from ppl_mle.summary import format_summary
 from ppl_mle.validation import check_level, check_sigma
@@ -56,6 +62,15 @@ def _parser() -> argparse.ArgumentParser:
     for command, parent in (("fit", fit), ("compare", compare)):
         models = parent.add_subparsers(dest="model", required=True, parser_class=_Parser)
         if command == "fit":
+            anym = models.add_parser("pymc", help="any PyMC model declared in a Python script")
+            anym.add_argument("file", help="a .py script that declares a pymc.Model")
+            anym.add_argument("--variable", help="name of the model in the script")
+            anym.add_argument(
+                "--estimate", default="mle", help="mle (priors made flat) or map (own priors)"
+            )
+            anym.add_argument("--method", default="L-BFGS-B", help=f"one of {_METHODS}")
+            anym.add_argument("--level", default="0.95", help="level of the intervals")
+            anym.add_argument("--json", action="store_true", help="print one JSON object")
             soft = models.add_parser("softmax", help="softmax (multinomial logistic) regression")
             soft.add_argument("file", help=".csv (with header) or .parquet")
             soft.add_argument("--target", required=True, help="column of the class labels")
@@ -105,7 +120,32 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_BAD_INPUT
 
 
-def _model(args: argparse.Namespace) -> MLEModel:
+def _script_model(path: str, variable: str | None) -> pm.Model:
+    """Run a model-declaration script and pick its pymc.Model."""
+    script = Path(path)
+    if not script.is_file() or script.suffix != ".py":
+        raise DataError(f"not a Python script: {path}")
+    try:
+        with quiet_vendor_warnings():
+            namespace = runpy.run_path(str(script), run_name="ppl_mle_model")
+    except Exception as exc:  # the user's script failed: say where, in one line
+        raise DataError(f"{script.name} failed: {type(exc).__name__}: {exc}") from None
+    models = {k: v for k, v in namespace.items() if isinstance(v, pm.Model)}
+    if variable is not None:
+        if variable not in models:
+            raise DataError(f"{script.name} has no pymc.Model named {variable!r}: {sorted(models)}")
+        return models[variable]
+    if len(models) != 1:
+        raise DataError(
+            f"{script.name} declares {len(models)} pymc.Models {sorted(models)}: choose one "
+            "with --variable."
+        )
+    return next(iter(models.values()))
+
+
+def _model(args: argparse.Namespace) -> pm.Model:
+    if args.model == "pymc":
+        return _script_model(args.file, args.variable)
     if args.model == "softmax":
         features = [c.strip() for c in args.features.split(",") if c.strip()]
         table = read_table(args.file, [args.target, *features])
@@ -169,11 +209,13 @@ def _compare(args: argparse.Namespace) -> int:
 def _fit(args: argparse.Namespace) -> int:
     level = check_level(args.level)
     model = _model(args)
-    softmax = isinstance(model.family, SoftmaxFamily)
+    family = getattr(model, "family", None)
+    no_closed_form = family is None or isinstance(family, SoftmaxFamily)
+    estimate = getattr(args, "estimate", "mle")
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", PplMleWarning)
-        result = fit_mle(model, method=args.method)
-        check = None if softmax else check_analytic(result)
+        result = fit_mle(model, method=args.method, estimate=estimate)
+        check = None if no_closed_form else check_analytic(result)
         profile = True if getattr(args, "profile", False) else None
         table = result.summary(level, profile=profile)
     for w in caught:
@@ -187,8 +229,14 @@ def _fit(args: argparse.Namespace) -> int:
         if check is not None:
             print()
             print(check)
-        else:
-            ce = model.family.cross_entropy(result.estimates["beta"])
+            report = divergence(result)
+            print(
+                f"\nKL(empirical || model) = {report.kl:.3g}, total variation = "
+                f"{report.total_variation:.3g}, Wasserstein = {report.wasserstein:.6g}, "
+                f"-loglik/n = {report.cross_entropy:.10g} = entropy {report.entropy:.10g} + KL"
+            )
+        elif isinstance(family, SoftmaxFamily):
+            ce = family.cross_entropy(result.estimates["beta"])
             nll = -result.loglik / result.n_obs
             print(f"\nmean cross-entropy = {ce:.12g}; -loglik/n = {nll:.12g}")
     passed = check.passed if check is not None else True
@@ -198,8 +246,11 @@ def _fit(args: argparse.Namespace) -> int:
 def _json(result: Any, check: Any, table: pd.DataFrame) -> dict[str, Any]:
     """The fit as one JSON object; NaN (no SE on a boundary) becomes null."""
     out = result.to_dict()
-    if check is None:  # softmax regression: no closed form
-        family = result.family
+    family = result.family
+    if family is None:  # any PyMC model
+        out["analytic"] = None
+        out["max_rel_diff"] = None
+    elif check is None:  # softmax regression: no closed form
         out["analytic"] = None
         out["max_rel_diff"] = None
         out["features"] = list(family.features)
@@ -216,6 +267,7 @@ def _json(result: Any, check: Any, table: pd.DataFrame) -> dict[str, Any]:
         out["max_rel_diff"] = check.max_rel_diff
         out["loglik_diff"] = check.loglik_diff
         out["check_passed"] = check.passed
+        out["divergence"] = dataclasses.asdict(divergence(result))
     if hasattr(result.family, "categories"):
         out["categories"] = [str(c) for c in result.family.categories]
     out["level"] = table.attrs["level"]

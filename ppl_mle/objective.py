@@ -19,6 +19,7 @@ import pymc as pm
 import pytensor
 import pytensor.tensor as pt
 from pytensor.gradient import jacobian
+from pytensor.graph.replace import vectorize_graph
 
 from ppl_mle._pytensor import quiet_vendor_warnings
 from ppl_mle.errors import ModelError
@@ -27,6 +28,8 @@ __all__ = ["Objective", "objective_for"]
 
 
 _UNROLL_HESSIAN = 8
+#: Hessian-vector products computed together in one call.
+_HVP_BLOCK = 8
 
 
 @dataclass(frozen=True)
@@ -107,8 +110,15 @@ class Objective:
                 # minutes; a scan over them runs slower than this loop.
                 v = pt.vector("v", dtype="float64")
                 hvp = pt.grad(pt.dot(grad, v), z)
+                # The same product for a block of vectors at once (one pass over the data
+                # per block instead of per vector).
+                block = pt.matrix("V", dtype="float64")
+                hvp_block = vectorize_graph(hvp, replace={v: block})
                 self._fn = pm.pytensorf.compile([z], outputs, on_unused_input="ignore")
                 self._hvp = pm.pytensorf.compile([z, v], hvp, on_unused_input="ignore")
+                self._hvp_block = pm.pytensorf.compile(
+                    [z, block], hvp_block, on_unused_input="ignore"
+                )
 
     def _eval(self, z: np.ndarray) -> list[np.ndarray]:
         """logp, gradient, log-likelihood, natural values (and the Hessian if unrolled)."""
@@ -120,9 +130,11 @@ class Objective:
             return np.asarray(outputs[-1], dtype=np.float64)
         z = np.asarray(z, dtype=np.float64)
         eye = np.eye(self.size)
+        rows = []
         with quiet_vendor_warnings(), np.errstate(all="ignore"):
-            columns = [np.asarray(self._hvp(z, eye[i]), dtype=np.float64) for i in range(self.size)]
-        h = np.column_stack(columns)
+            for start in range(0, self.size, _HVP_BLOCK):
+                rows.append(np.asarray(self._hvp_block(z, eye[start : start + _HVP_BLOCK])))
+        h = np.vstack(rows).astype(np.float64)
         return 0.5 * (h + h.T)
 
     def __call__(self, z: np.ndarray) -> tuple[float, np.ndarray, np.ndarray]:

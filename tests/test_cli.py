@@ -1,6 +1,7 @@
 """The ppl-mle command line: output shape, exit status, one-line errors."""
 
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -294,3 +295,42 @@ def test_fit_softmax_json_and_table(tmp_path, capsys):
     assert code == 2 and err.startswith("error: --reference '9' is not one of the classes")
     code, _, err = run(["fit", "softmax", str(path), "--target", "PID", "--features", "zz"], capsys)
     assert code == 2 and err.startswith("error: columns ['zz'] are not in anes.csv")
+
+
+def test_fit_any_pymc_script_mle_and_map(tmp_path, capsys):
+    script = tmp_path / "coin.py"
+    script.write_text(
+        "import numpy as np\nimport pymc as pm\n\n"
+        "flips = np.array([1, 0, 0, 1, 0, 0, 0, 1, 0, 0])\n"
+        "with pm.Model() as coin:\n"
+        "    p = pm.Beta('p', 2, 2)\n"
+        "    pm.Bernoulli('y', p, observed=flips)\n"
+    )
+    code, out, _ = run(["fit", "pymc", str(script), "--json"], capsys)
+    payload = json.loads(out)
+    assert code == 0 and payload["estimate_kind"] == "MLE"
+    assert payload["estimates"]["p"] == pytest.approx(0.3, rel=1e-12)
+    assert payload["se"]["p"] == pytest.approx(np.sqrt(0.3 * 0.7 / 10), rel=1e-8)
+    code, out, _ = run(["fit", "pymc", str(script), "--estimate", "map", "--json"], capsys)
+    payload = json.loads(out)
+    assert payload["estimate_kind"] == "MAP"
+    assert payload["estimates"]["p"] == pytest.approx(4 / 12, rel=1e-12)  # (s+1)/(n+2)
+    code, _, err = run(["fit", "pymc", str(script), "--variable", "dice"], capsys)
+    assert code == 2 and err.startswith("error: coin.py has no pymc.Model named 'dice'")
+    broken = tmp_path / "broken.py"
+    broken.write_text("raise RuntimeError('boom')\n")
+    code, _, err = run(["fit", "pymc", str(broken)], capsys)
+    assert code == 2 and err.strip() == "error: broken.py failed: RuntimeError: boom"
+
+
+def test_fit_reports_kl_divergence(files, capsys):
+    _, paths = files
+    code, out, _ = run(["fit", "categorical", str(paths["labels"]), "--json"], capsys)
+    payload = json.loads(out)
+    report = payload["divergence"]
+    assert report["kl"] == pytest.approx(0.0, abs=1e-15)
+    assert report["cross_entropy"] == pytest.approx(-payload["loglik"] / payload["n"])
+    assert report["cross_entropy"] == pytest.approx(report["entropy"], rel=1e-12)
+    code, out, _ = run(["fit", "categorical", str(paths["labels"])], capsys)
+    kl = re.search(r"KL\(empirical \|\| model\) = (\S+),", out)
+    assert kl is not None and abs(float(kl.group(1))) < 1e-15
