@@ -27,6 +27,7 @@ __all__ = [
     "categorical_counts",
     "categorical_loglik",
     "categorical_mle",
+    "merge_normal_stats",
     "normal_loglik",
     "normal_mle",
     "normal_stats",
@@ -56,13 +57,40 @@ class NormalStats:
         """MLE of the standard deviation, sqrt(SS/n)."""
         return math.sqrt(self.ss / self.n)
 
+    def merge(self, other: NormalStats) -> NormalStats:
+        """Statistics of the two samples together; see :func:`merge_normal_stats`."""
+        return merge_normal_stats(self, other)
+
+
+def merge_normal_stats(a: NormalStats, b: NormalStats) -> NormalStats:
+    """Combine the statistics of two samples (Chan, Golub and LeVeque's parallel update).
+
+    n = nₐ + n_b, δ = x̄_b − x̄ₐ, x̄ = x̄ₐ + δ·n_b/n, SS = SSₐ + SS_b + δ²·nₐn_b/n: exact in
+    exact arithmetic and stable in floating point, unlike Σx² − n·x̄².
+    """
+    if a.n == 0:
+        return b
+    if b.n == 0:
+        return a
+    n = a.n + b.n
+    delta = b.mean - a.mean
+    mean = a.mean + delta * (b.n / n)
+    ss = a.ss + b.ss + delta * delta * (a.n * b.n / n)
+    return NormalStats(n=n, mean=mean, ss=ss)
+
+
+#: Observations per chunk when statistics are accumulated chunk by chunk (fits in cache).
+CHUNK = 1 << 16
+
 
 def normal_stats(x: np.ndarray) -> NormalStats:
     """Compute (n, mean, SS) accurately, also for data far from 0.
 
     The mean is refined by one correction pass, x̄ + mean(x − x̄), and SS uses the corrected
     two-pass formula Σd² − (Σd)²/n with d = x − x̄, never Σx² − n·x̄² (which loses every
-    digit on data far from 0).
+    digit on data far from 0). Large arrays are processed in cache-sized chunks whose
+    statistics are merged (:func:`merge_normal_stats`), so the data are read from memory
+    once.
 
     Parameters
     ----------
@@ -73,11 +101,24 @@ def normal_stats(x: np.ndarray) -> NormalStats:
     -------
     NormalStats
     """
+    if x.size > 4 * CHUNK:
+        # One read of the data: each cache-sized chunk by the two-pass formula, merged.
+        # Chunks are centred on a pivot near the data first, so that chunk means and their
+        # differences keep full relative precision (x − pivot is exact for x near pivot).
+        pivot = float(x[:CHUNK].mean())
+        total = NormalStats(0, 0.0, 0.0)
+        for start in range(0, x.size, CHUNK):
+            total = total.merge(_two_pass(x[start : start + CHUNK] - pivot))
+        return NormalStats(total.n, total.mean + pivot, total.ss)
+    return _two_pass(x)
+
+
+def _two_pass(x: np.ndarray) -> NormalStats:
     n = x.size
-    mean = float(x.mean())
-    mean += float((x - mean).mean())
+    mean = float(x.sum()) / n
     d = x - mean
     s1 = float(d.sum())
+    mean += s1 / n
     ss = float(np.dot(d, d)) - s1 * s1 / n
     return NormalStats(n=n, mean=mean, ss=max(ss, 0.0))
 

@@ -326,11 +326,13 @@ def test_fit_any_pymc_script_mle_and_map(tmp_path, capsys):
 def test_fit_reports_kl_divergence(files, capsys):
     _, paths = files
     code, out, _ = run(["fit", "categorical", str(paths["labels"]), "--json"], capsys)
+    assert code == 0
     payload = json.loads(out)
     report = payload["divergence"]
     assert report["kl"] == pytest.approx(0.0, abs=1e-15)
     assert report["cross_entropy"] == pytest.approx(-payload["loglik"] / payload["n"])
     assert report["cross_entropy"] == pytest.approx(report["entropy"], rel=1e-12)
     code, out, _ = run(["fit", "categorical", str(paths["labels"])], capsys)
+    assert code == 0
     kl = re.search(r"KL\(empirical \|\| model\) = (\S+),", out)
     assert kl is not None and abs(float(kl.group(1))) < 1e-15
