@@ -24,6 +24,7 @@ from ppl_mle.closed_form import (
     NormalStats,
     categorical_loglik,
     categorical_mle,
+    merge_normal_stats,
     normal_loglik,
     normal_mle,
     normal_stats,
@@ -52,9 +53,19 @@ from ppl_mle.flat import flat_priors
 from ppl_mle.inference_data import mle_inference_data
 from ppl_mle.laplace import laplace_draws
 from ppl_mle.likelihood_ratio import HypothesisTestResult, lr_test, pearson_test
-from ppl_mle.models import MLEModel, categorical, normal, softmax_regression
+from ppl_mle.models import (
+    MLEModel,
+    categorical,
+    categorical_from_counts,
+    categorical_from_source,
+    normal,
+    normal_from_source,
+    normal_from_stats,
+    softmax_regression,
+)
 from ppl_mle.profile import ProfileInterval, profile_interval, profile_loglik
 from ppl_mle.result import MLEResult
+from ppl_mle.streaming import label_counts_of, normal_stats_of
 from ppl_mle.summary import format_summary, summarize
 from ppl_mle.uncertainty import Uncertainty, uncertainty
 
@@ -64,8 +75,15 @@ __all__ = [
     # models
     "MLEModel",
     "categorical",
+    "categorical_from_counts",
+    "categorical_from_source",
     "normal",
+    "normal_from_source",
+    "normal_from_stats",
     "softmax_regression",
+    # sufficient statistics of big data
+    "label_counts_of",
+    "normal_stats_of",
     # fitting and checking
     "AnalyticCheck",
     "MLEResult",
@@ -104,6 +122,7 @@ __all__ = [
     "categorical_mle",
     "normal_loglik",
     "normal_mle",
+    "merge_normal_stats",
     "normal_stats",
     # errors and warnings
     "BoundaryWarning",

@@ -32,7 +32,15 @@ from ppl_mle.errors import DataError, PplMleError, PplMleWarning
 from ppl_mle.families import SoftmaxFamily
 from ppl_mle.fit import DERIVATIVE_FREE_METHODS, GRADIENT_METHODS, NEWTON_METHODS, fit_mle
 from ppl_mle.io import read_column, read_table
-from ppl_mle.models import FIRST, categorical, normal, softmax_regression
+from ppl_mle.models import (
+    FIRST,
+    categorical,
+    categorical_from_counts,
+    categorical_from_source,
+    normal,
+    normal_from_source,
+    softmax_regression,
+)
 from ppl_mle.plots import plot_comparison
 from ppl_mle.summary import format_summary
 from ppl_mle.validation import check_level, check_sigma
@@ -87,7 +95,10 @@ def _parser() -> argparse.ArgumentParser:
         )
         norm.add_argument("--sigma", help="known standard deviation (only mu is estimated)")
         cat = models.add_parser("categorical", help="categorical model: probabilities of k labels")
-        cat.add_argument("file", help=".csv (with header), .txt (one label a line), .npy, .parquet")
+        cat.add_argument(
+            "file",
+            help=".csv (header), .txt (a label a line), .npy, .parquet, or a folder of shards",
+        )
         cat.add_argument("--categories", help="all categories in order, comma-separated: a,b,c")
         for p in (norm, cat):
             p.add_argument("--column", help="column of a .csv or .parquet file")
@@ -168,12 +179,39 @@ def _model(args: argparse.Namespace) -> pm.Model:
         return softmax_regression(
             table[features], labels, reference, intercept=not args.no_intercept
         )
+    streamed = _stream(args.file)
     if args.model == "normal":
         sigma = None if args.sigma is None else check_sigma(args.sigma)
+        if streamed:
+            return normal_from_source(args.file, args.column, sigma)
         return normal(read_column(args.file, args.column, numeric=True), sigma=sigma)
     cats = None if args.categories is None else [c.strip() for c in args.categories.split(",")]
+    if streamed:
+        model = categorical_from_source(args.file, args.column)
+        labels = [str(c) for c in model.family.categories]
+        if cats is None or labels == cats:
+            return model
+        missing = sorted(set(labels) - set(cats))
+        if missing:
+            raise DataError(f"labels {missing} are not in --categories {cats}.")
+        counts = dict(zip(labels, model.family.counts.tolist(), strict=True))
+        return categorical_from_counts([counts.get(c, 0) for c in cats], cats)
     labels = read_column(args.file, args.column, numeric=False)
     return categorical([str(v) for v in labels], categories=cats)
+
+
+#: Files larger than this are read in batches, like folders of shards.
+_STREAM_BYTES = 256 * 2**20
+
+
+def _stream(path: str) -> bool:
+    """Whether to read ``path`` in batches: a folder of shards, or a big file."""
+    p = Path(path)
+    return p.is_dir() or (
+        p.is_file()
+        and p.suffix.lower() in (".csv", ".parquet")
+        and p.stat().st_size > _STREAM_BYTES
+    )
 
 
 def _compare(args: argparse.Namespace) -> int:

@@ -130,12 +130,13 @@ def _normal(family: NormalFamily, params: dict[str, Any]) -> DivergenceReport:
     mean, sd = family.stats.mean, family.stats.sd_mle
     x = family.data
     # The model's quantiles on a fine grid stand in for the model in scipy's W1.
-    m = int(min(max(20 * x.size, 20_000), 2_000_000))
+    m = int(min(max(20 * (x.size if x is not None else 0), 20_000), 2_000_000))
     grid = stats.norm.ppf((np.arange(m) + 0.5) / m, loc=mu, scale=sigma)
+    wasserstein = math.nan if x is None else float(stats.wasserstein_distance(x, grid))
     return DivergenceReport(
         kl=kl_normal(mean, sd, mu, sigma),
         total_variation=1.0,
-        wasserstein=float(stats.wasserstein_distance(x, grid)),
+        wasserstein=wasserstein,
         entropy=0.5 * math.log(2 * math.pi * math.e * sd**2),
         cross_entropy=-family.loglik({"mu": mu, "sigma": sigma}) / family.n_obs,
         note=(

@@ -30,6 +30,9 @@ __all__ = ["CategoricalFamily", "Family", "NormalFamily", "SoftmaxFamily"]
 #: A fitted probability of the observed class above 1 − this counts as perfect prediction.
 _PERFECT = 1e-10
 
+#: Above this many observations the start comes from the statistics, not the median (a sort).
+_ROBUST_START_MAX = 1_000_000
+
 # Consistency constant of the median absolute deviation for the normal distribution.
 _MAD_TO_SD = 1.482602218505602
 
@@ -40,14 +43,17 @@ class NormalFamily:
 
     Attributes
     ----------
-    data : numpy.ndarray
-        Validated float64 observations.
+    data : numpy.ndarray or None
+        Validated float64 observations, or None when only their statistics are known.
     sigma : float or None
         Known standard deviation, or None when it is estimated.
+    given_stats : NormalStats or None
+        The sufficient statistics when the family is declared from them.
     """
 
-    data: np.ndarray = field(repr=False)
+    data: np.ndarray | None = field(repr=False)
     sigma: float | None = None
+    given_stats: NormalStats | None = None
 
     @property
     def name(self) -> str:
@@ -57,11 +63,13 @@ class NormalFamily:
     @property
     def n_obs(self) -> int:
         """Number of observations."""
-        return int(self.data.size)
+        return int(self.stats.n)
 
     @cached_property
     def stats(self) -> NormalStats:
         """Sufficient statistics (n, mean, SS)."""
+        if self.given_stats is not None:
+            return self.given_stats
         return normal_stats(self.data)
 
     def closed_form(self) -> dict[str, np.ndarray]:
@@ -81,8 +89,15 @@ class NormalFamily:
 
         These are deliberately not the closed form, so the optimizer has real work to do,
         but they are on the scale of the data, which is what lets the optimizer succeed on
-        data such as 1e7 ± 0.1 where PyMC's default start (mu = 0, sigma = 1) fails.
+        data such as 1e7 ± 0.1 where PyMC's default start (mu = 0, sigma = 1) fails. From
+        statistics alone: half a standard deviation off the mean, and 1.5 times the sd.
         """
+        if self.data is None or self.data.size > _ROBUST_START_MAX:
+            sd = self.stats.sd_mle if self.stats.ss > 0 else (self.sigma or 1.0)
+            start = {"mu": np.asarray(self.stats.mean + 0.5 * sd)}
+            if self.sigma is None:
+                start["sigma"] = np.asarray(1.5 * sd)
+            return start
         x = self.data
         centre = float(np.median(x))
         start = {"mu": np.asarray(centre)}
@@ -112,21 +127,25 @@ class CategoricalFamily:
 
     Attributes
     ----------
-    codes : numpy.ndarray
-        Integer code of each observation, an index into ``categories``.
+    codes : numpy.ndarray or None
+        Integer code of each observation, an index into ``categories``; None when only
+        the counts are known.
     categories : tuple
         The category labels, in order.
+    given_counts : numpy.ndarray or None
+        The counts when the family is declared from them.
     """
 
-    codes: np.ndarray = field(repr=False)
+    codes: np.ndarray | None = field(repr=False)
     categories: tuple[Hashable, ...]
+    given_counts: np.ndarray | None = field(default=None, repr=False)
 
     name = "categorical"
 
     @property
     def n_obs(self) -> int:
         """Number of observations."""
-        return int(self.codes.size)
+        return int(self.counts.sum())
 
     @property
     def k(self) -> int:
@@ -136,6 +155,8 @@ class CategoricalFamily:
     @cached_property
     def counts(self) -> np.ndarray:
         """Count of each category."""
+        if self.given_counts is not None:
+            return np.asarray(self.given_counts, dtype=np.int64)
         return categorical_counts(self.codes, self.k)
 
     def closed_form(self) -> dict[str, np.ndarray]:
@@ -162,9 +183,12 @@ class CategoricalFamily:
     def interior(self) -> CategoricalFamily:
         """The same data restricted to the observed categories."""
         keep = np.flatnonzero(self.counts > 0)
+        categories = tuple(self.categories[i] for i in keep)
+        if self.codes is None:
+            return CategoricalFamily(None, categories, self.counts[keep])
         recode = np.full(self.k, -1, dtype=np.int64)
         recode[keep] = np.arange(keep.size)
-        return CategoricalFamily(recode[self.codes], tuple(self.categories[i] for i in keep))
+        return CategoricalFamily(recode[self.codes], categories)
 
     def embed(self, params: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
         """Map interior probabilities back to all k categories, with exact zeros."""

@@ -184,7 +184,7 @@ def fit_mle(
         estimates=estimates,
         unconstrained=unconstrained,
         loglik=inner.loglik(z),
-        n_obs=_n_obs(model),
+        n_obs=family.n_obs if family is not None else _n_obs(model),
         n_params=objective.size,
         method=method,
         n_iterations=raw["nit"],
@@ -231,8 +231,11 @@ def _vertex_result(
     """
     estimates = family.embed({"theta": np.ones(1)})
     theta = estimates["theta"]
-    with quiet_vendor_warnings():
-        loglik = float(pm.logp(pm.Categorical.dist(p=theta), family.codes).sum().eval())
+    if family.codes is None:
+        loglik = family.loglik(estimates)
+    else:
+        with quiet_vendor_warnings():
+            loglik = float(pm.logp(pm.Categorical.dist(p=theta), family.codes).sum().eval())
     (observed,) = [family.categories[i] for i in np.flatnonzero(~boundary["theta"])]
     message = (
         f"Every observation is {observed!r}: the MLE is the vertex theta[{observed!r}] = 1 "

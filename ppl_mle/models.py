@@ -16,11 +16,31 @@ import numpy as np
 import pymc as pm
 import pytensor.tensor as pt
 
+from ppl_mle.closed_form import normal_stats
 from ppl_mle.errors import DataError, ModelError
 from ppl_mle.families import CategoricalFamily, Family, NormalFamily, SoftmaxFamily
-from ppl_mle.validation import as_design, as_float_data, as_labels, check_sigma
+from ppl_mle.streaming import DEFAULT_BATCH_ROWS, label_counts_of, normal_stats_of
+from ppl_mle.validation import (
+    as_design,
+    as_float_data,
+    as_labels,
+    check_counts,
+    check_normal_stats,
+    check_sigma,
+    label_counts,
+)
 
-__all__ = ["MLEModel", "categorical", "model_for", "normal", "softmax_regression"]
+__all__ = [
+    "MLEModel",
+    "categorical",
+    "categorical_from_counts",
+    "categorical_from_source",
+    "model_for",
+    "normal",
+    "normal_from_source",
+    "normal_from_stats",
+    "softmax_regression",
+]
 
 #: Default reference class of a softmax regression: the first class.
 FIRST = "first"
@@ -56,8 +76,11 @@ class MLEModel(pm.Model):
         data : array_like
             New observations (labels, for the categorical model, from the same categories).
         """
-        name = "data" if isinstance(self.family, NormalFamily) else "codes"
-        self.set_data(name, data)
+        family = self.family
+        if isinstance(family, NormalFamily):
+            self.set_data("stats" if family.given_stats is not None else "data", data)
+        else:
+            self.set_data("counts" if family.given_counts is not None else "codes", data)
 
     def set_data(self, name: str, values: Any, coords: Any = None) -> None:
         """``pymc.Model.set_data``, validating the observations and updating the family.
@@ -74,7 +97,18 @@ class MLEModel(pm.Model):
                 "the data of a softmax regression cannot be replaced piecemeal (features and "
                 "labels go together): declare a new model with softmax_regression(X, y)."
             )
-        if name == "data" and isinstance(family, NormalFamily):
+        if name == "stats" and isinstance(family, NormalFamily):
+            # New *data*, summarised here: the model holds only their statistics.
+            x = as_float_data(values, "data", sigma_known=family.sigma is not None)
+            st = normal_stats(x)
+            self.family = NormalFamily(x, family.sigma, st)
+            values = np.array([st.n, st.mean, st.ss], dtype=np.float64)
+        elif name == "counts" and isinstance(family, CategoricalFamily):
+            # New *labels*, counted here.
+            counts, cats = label_counts(values, family.categories)
+            self.family = CategoricalFamily(None, cats, counts)
+            values = counts.astype(np.float64)
+        elif name == "data" and isinstance(family, NormalFamily):
             values = as_float_data(values, "data", sigma_known=family.sigma is not None)
             self.family = NormalFamily(values, family.sigma)
         elif name == "codes" and isinstance(family, CategoricalFamily):
@@ -119,7 +153,12 @@ def _variables_key(variables: Any) -> tuple[Any, ...] | None:
     return (variables,)
 
 
-def normal(data: Any, sigma: float | None = None) -> MLEModel:
+#: From this many observations on, normal() and categorical() write the likelihood in the
+#: sufficient statistics (O(1) per evaluation) instead of the data (O(n)).
+SUFFICIENT_MIN = 100_000
+
+
+def normal(data: Any, sigma: float | None = None, *, sufficient: bool | None = None) -> MLEModel:
     """Declare the normal model with flat priors.
 
     ``mu ~ Flat``, ``sigma ~ HalfFlat`` (or fixed), ``x ~ Normal(mu, sigma)``.
@@ -146,10 +185,92 @@ def normal(data: Any, sigma: float | None = None) -> MLEModel:
     """
     known = None if sigma is None else check_sigma(sigma)
     x = as_float_data(data, "data", sigma_known=known is not None)
-    return model_for(NormalFamily(x, known))
+    use_stats = x.size >= SUFFICIENT_MIN if sufficient is None else bool(sufficient)
+    return model_for(NormalFamily(x, known, normal_stats(x) if use_stats else None))
 
 
-def categorical(labels: Any, categories: Sequence[Hashable] | None = None) -> MLEModel:
+def normal_from_stats(n: int, mean: float, ss: float, sigma: float | None = None) -> MLEModel:
+    """Declare the normal model from its sufficient statistics alone.
+
+    Parameters
+    ----------
+    n : int
+        Number of observations.
+    mean : float
+        Their mean.
+    ss : float
+        Their sum of squared deviations from the mean, Σ(x − x̄)² (not the variance).
+    sigma : float, optional
+        Known standard deviation.
+
+    Returns
+    -------
+    MLEModel
+        The same free variables as :func:`normal`; the observed ``x`` holds (n, mean, SS)
+        and its log-likelihood is −n/2·log(2πσ²) − (SS + n(x̄ − μ)²)/(2σ²), equal to that
+        of the data.
+
+    Raises
+    ------
+    DataError
+        n not a positive integer, a non-finite mean, a negative SS; with sigma unknown,
+        n < 2 or SS = 0 (the MLE of sigma would be 0).
+    """
+    known = None if sigma is None else check_sigma(sigma)
+    stats = check_normal_stats(n, mean, ss, sigma_known=known is not None)
+    return model_for(NormalFamily(None, known, stats))
+
+
+normal.from_stats = normal_from_stats  # type: ignore[attr-defined]
+
+
+def normal_from_source(
+    source: Any,
+    column: str | None = None,
+    sigma: float | None = None,
+    *,
+    client: Any = None,
+    batch_rows: int = DEFAULT_BATCH_ROWS,
+    progress: bool | None = None,
+) -> MLEModel:
+    """Declare the normal model of a source bigger than memory, from its statistics.
+
+    Parameters
+    ----------
+    source : str, Path, dask array or dataframe
+        A ``.csv``/``.parquet`` file or a folder of ``.parquet`` shards (read in batches),
+        or a Dask collection (reduced by Dask; on ``client`` when given).
+    column : str, optional
+        The column to model.
+    sigma : float, optional
+        Known standard deviation.
+    client : distributed.Client or str, optional
+        Dask cluster or scheduler address.
+    batch_rows : int
+        Rows per batch when reading files.
+    progress : bool, optional
+        Progress bar over shards (default: when stderr is a terminal).
+
+    Returns
+    -------
+    MLEModel
+        As :func:`normal_from_stats`.
+    """
+    known = None if sigma is None else check_sigma(sigma)
+    st = normal_stats_of(source, column, batch_rows=batch_rows, client=client, progress=progress)
+    stats = check_normal_stats(st.n, st.mean, st.ss, sigma_known=known is not None)
+    return model_for(NormalFamily(None, known, stats))
+
+
+normal.from_source = normal_from_source  # type: ignore[attr-defined]
+
+
+def categorical(
+    labels: Any,
+    categories: Sequence[Hashable] | None = None,
+    *,
+    sufficient: bool | None = None,
+) -> MLEModel:
     """Declare the categorical model with a flat prior on the simplex.
 
     ``theta ~ Dirichlet(1, …, 1)`` (the uniform density on the simplex),
@@ -174,8 +295,77 @@ def categorical(labels: Any, categories: Sequence[Hashable] | None = None) -> ML
         Empty labels, missing values, labels not in ``categories``, fewer than two
         categories.
     """
+    use_counts = np.size(labels) >= SUFFICIENT_MIN if sufficient is None else bool(sufficient)
+    if use_counts:
+        counts, cats = label_counts(labels, categories)
+        return model_for(CategoricalFamily(None, cats, counts))
     codes, cats = as_labels(labels, categories)
     return model_for(CategoricalFamily(codes, cats))
+
+
+def categorical_from_counts(counts: Any, categories: Sequence[Hashable] | None = None) -> MLEModel:
+    """Declare the categorical model from the count of each category alone.
+
+    Parameters
+    ----------
+    counts : array_like or mapping
+        Non-negative integer counts, one per category (or a mapping category → count).
+    categories : sequence, optional
+        Category labels (default ``0 … k−1``, or the mapping's keys).
+
+    Returns
+    -------
+    MLEModel
+        Free ``theta`` as in :func:`categorical`; its log-likelihood Σ cⱼ log θⱼ equals
+        that of the labels.
+    """
+    values, cats = check_counts(counts, categories)
+    return model_for(CategoricalFamily(None, cats, values))
+
+
+categorical.from_counts = categorical_from_counts  # type: ignore[attr-defined]
+
+
+def categorical_from_source(
+    source: Any,
+    column: str | None = None,
+    categories: Sequence[Hashable] | None = None,
+    *,
+    client: Any = None,
+    batch_rows: int = DEFAULT_BATCH_ROWS,
+    progress: bool | None = None,
+) -> MLEModel:
+    """Declare the categorical model of a source bigger than memory, from its counts.
+
+    Parameters as for :func:`normal_from_source`; ``categories`` as for
+    :func:`categorical`.
+    """
+    counts, cats = label_counts_of(
+        source,
+        column,
+        categories=categories,
+        batch_rows=batch_rows,
+        client=client,
+        progress=progress,
+    )
+    return model_for(CategoricalFamily(None, cats, counts))
+
+
+categorical.from_source = categorical_from_source  # type: ignore[attr-defined]
+
+
+def _normal_stats_logp(value: Any, mu: Any, sigma: Any, template: Any) -> Any:
+    """Normal log-likelihood from (n, mean, SS); ``template`` only fixes the length 3."""
+    n, mean, ss = value[..., 0], value[..., 1], value[..., 2]
+    return -0.5 * n * pt.log(2.0 * np.pi * sigma**2) - (ss + n * (mean - mu) ** 2) / (
+        2.0 * sigma**2
+    )
+
+
+def _counts_logp(value: Any, theta: Any) -> Any:
+    """Categorical log-likelihood Σ cⱼ log θⱼ from the counts (0·log 0 = 0, safe gradient)."""
+    safe = pt.switch(pt.eq(value, 0), 1.0, theta)
+    return pt.sum(value * pt.log(safe), axis=-1)
 
 
 def softmax_regression(
@@ -252,6 +442,30 @@ def model_for(family: Family) -> MLEModel:
     -------
     MLEModel
     """
+    if isinstance(family, NormalFamily) and family.given_stats is not None:
+        st = family.stats
+        with MLEModel(family) as model:
+            stats = pm.Data("stats", np.array([st.n, st.mean, st.ss], dtype=np.float64))
+            mu = pm.Flat("mu")
+            known = None if family.sigma is None else np.asarray(family.sigma, dtype=np.float64)
+            sigma = pm.HalfFlat("sigma") if known is None else known
+            pm.CustomDist(
+                "x",
+                mu,
+                sigma,
+                np.zeros(3),
+                logp=_normal_stats_logp,
+                observed=stats,
+                signature="(),(),(s)->(s)",
+            )
+        return model
+    if isinstance(family, CategoricalFamily) and family.given_counts is not None:
+        coords = {"category": [_coord(c) for c in family.categories]}
+        with MLEModel(family, coords=coords) as model:
+            counts = pm.Data("counts", family.counts.astype(np.float64), dims="category")
+            theta = pm.Dirichlet("theta", a=np.ones(family.k), dims="category")
+            pm.CustomDist("label", theta, logp=_counts_logp, observed=counts, signature="(k)->(k)")
+        return model
     if isinstance(family, NormalFamily):
         with MLEModel(family) as model:
             data = pm.Data("data", family.data)

@@ -44,6 +44,11 @@ from ppl_mle.validation import check_level
 
 __all__ = ["ProfileInterval", "profile_interval", "profile_loglik"]
 
+#: Newton steps that stop shrinking below this many standard errors have met the
+#: floating-point noise of the log-likelihood (large n, data far from 0): converged. The
+#: same tolerance as a verified fit (fit.VERIFY_TOL_SE).
+_NOISE_SE = 1e-4
+
 
 @dataclass(frozen=True)
 class ProfileInterval:
@@ -329,7 +334,7 @@ class _Profiler:
             except (linalg.LinAlgError, ValueError):
                 return None
             size = float(np.max(np.abs(step[:-1]) / self.z_scale))
-            if size <= 1e-13 or (size < 1e-7 and size >= 0.5 * previous):
+            if size <= 1e-13 or (size < _NOISE_SE and size >= 0.5 * previous):
                 # Converged, to the floating-point noise floor.
                 return _Point(t, z, lam, loglik)
             if size > 1e3:

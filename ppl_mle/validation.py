@@ -8,15 +8,19 @@ says what was wrong and what to do.
 from __future__ import annotations
 
 import math
-from collections.abc import Hashable, Sequence
+from collections.abc import Hashable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
 
+from ppl_mle.closed_form import NormalStats
 from ppl_mle.errors import DataError, ModelError
 
 __all__ = [
     "as_design",
+    "check_counts",
+    "check_normal_stats",
+    "label_counts",
     "as_float_data",
     "as_labels",
     "check_level",
@@ -85,7 +89,9 @@ def as_float_data(values: Any, name: str = "data", *, sigma_known: bool = False)
                     f"at position {i}."
                 )
     arr = np.ascontiguousarray(arr, dtype=np.float64)
-    bad = ~np.isfinite(arr)
+    # A finite sum proves every value finite (NaN and ±inf propagate): one cheap pass; the
+    # full scan, which names the positions, runs only when the sum is not finite.
+    bad = np.zeros(0, dtype=bool) if math.isfinite(float(arr.sum())) else ~np.isfinite(arr)
     if bad.any():
         nan = np.isnan(arr)
         inf = bad & ~nan
@@ -106,7 +112,8 @@ def as_float_data(values: Any, name: str = "data", *, sigma_known: bool = False)
                 "boundary of the parameter space where the normal likelihood is unbounded. "
                 "Give more data or fix sigma (normal(data, sigma=...))."
             )
-        if np.all(arr == arr[0]):
+        # The first values decide almost every sample without a full pass.
+        if np.all(arr[:1000] == arr[0]) and np.all(arr == arr[0]):
             raise DataError(
                 f"`{name}` is constant (all {arr.size} values equal {float(arr[0])!r}): the MLE of "
                 "sigma would be 0, on the boundary of the parameter space where the normal "
@@ -303,3 +310,96 @@ def _dependent_columns(arr: np.ndarray) -> list[int]:
     if rank == arr.shape[1]:
         return []
     return sorted(int(j) for j in perm[rank:])
+
+
+def check_normal_stats(n: Any, mean: Any, ss: Any, *, sigma_known: bool = False) -> NormalStats:
+    """Validate sufficient statistics (n, mean, SS) of a normal sample.
+
+    Raises
+    ------
+    DataError
+        n not a positive integer, non-finite mean or SS, negative SS, or (sigma unknown)
+        n < 2 or SS = 0.
+    """
+    if isinstance(n, bool) or not isinstance(n, int | np.integer) or n < 1:
+        raise DataError(f"`n` must be a positive integer (the number of observations); got {n!r}.")
+    try:
+        mean_f, ss_f = float(mean), float(ss)
+    except (TypeError, ValueError):
+        raise DataError(f"`mean` and `ss` must be numbers; got {mean!r}, {ss!r}.") from None
+    if not math.isfinite(mean_f):
+        raise DataError(f"`mean` must be finite; got {mean!r}.")
+    if not math.isfinite(ss_f) or ss_f < 0:
+        raise DataError(
+            f"`ss` (the sum of squared deviations) must be finite and >= 0; got {ss!r}."
+        )
+    if not sigma_known and (n < 2 or ss_f == 0):
+        raise DataError(
+            f"with n = {int(n)} and ss = {ss_f!r} the MLE of sigma would be 0, on the boundary "
+            "where the normal likelihood is unbounded: give more data or fix sigma."
+        )
+    return NormalStats(int(n), mean_f, ss_f)
+
+
+def check_counts(
+    counts: Any, categories: Sequence[Hashable] | None = None
+) -> tuple[np.ndarray, tuple[Hashable, ...]]:
+    """Validate category counts: non-negative integers, at least two categories, n > 0."""
+    if isinstance(counts, Mapping):
+        if categories is not None:
+            raise ModelError("give the categories as the mapping's keys or as `categories`.")
+        categories, counts = list(counts.keys()), list(counts.values())
+    arr = np.asarray(counts)
+    if arr.ndim != 1 or arr.size < 2:
+        raise DataError(f"`counts` must list at least two categories; got shape {arr.shape}.")
+    if arr.dtype.kind not in "iuf" or not np.all(np.isfinite(arr)):
+        raise DataError(f"`counts` must be finite numbers; got {arr.tolist()[:10]}.")
+    if np.any(arr < 0) or np.any(arr != np.round(arr)):
+        raise DataError(f"`counts` must be non-negative integers; got {arr.tolist()[:10]}.")
+    if arr.sum() == 0:
+        raise DataError("`counts` are all zero: at least one observation is needed.")
+    cats = tuple(range(arr.size)) if categories is None else tuple(categories)
+    if len(cats) != arr.size:
+        raise DataError(f"{arr.size} counts but {len(cats)} categories.")
+    return arr.astype(np.int64), cats
+
+
+def label_counts(
+    labels: Any, categories: Sequence[Hashable] | None = None, name: str = "labels"
+) -> tuple[np.ndarray, tuple[Hashable, ...]]:
+    """Count labels without encoding each one: ``bincount`` for integer arrays.
+
+    Same rules and messages as :func:`as_labels`, for data too large to encode.
+
+    Returns
+    -------
+    counts : numpy.ndarray
+    categories : tuple
+    """
+    arr = labels.to_numpy() if hasattr(labels, "to_numpy") else labels
+    if isinstance(arr, np.ndarray) and arr.ndim == 1 and arr.dtype.kind in "iu" and arr.size:
+        low, high = int(arr.min()), int(arr.max())
+        if high - low < 10_000_000:
+            raw = np.bincount(arr - low if low else arr, minlength=high - low + 1)
+            nonzero = np.flatnonzero(raw)
+            present = dict(zip((nonzero + low).tolist(), raw[nonzero].tolist(), strict=True))
+            if categories is None:
+                cats = tuple(sorted(present))
+            else:
+                cats = tuple(categories)
+                unknown = sorted(set(present) - set(cats))
+                if unknown:
+                    total = sum(present[u] for u in unknown)
+                    raise DataError(
+                        f"`{name}` has {total} values not in `categories` {list(cats)!r}: "
+                        f"{unknown[:_MAX_LISTED]!r}."
+                    )
+            if len(cats) < 2:
+                raise DataError(
+                    f"the categorical model needs at least two categories; got {list(cats)!r}. "
+                    "Pass `categories=` to name categories that were not observed."
+                )
+            counts = np.array([present.get(c, 0) for c in cats], dtype=np.int64)
+            return counts, cats
+    codes, cats = as_labels(labels, categories, name)
+    return np.bincount(codes, minlength=len(cats)).astype(np.int64), cats

@@ -336,3 +336,30 @@ def test_fit_reports_kl_divergence(files, capsys):
     assert code == 0
     kl = re.search(r"KL\(empirical \|\| model\) = (\S+),", out)
     assert kl is not None and abs(float(kl.group(1))) < 1e-15
+
+
+def test_fit_and_compare_accept_a_folder_of_parquet_shards(tmp_path, capsys):
+    rng = np.random.default_rng(8)
+    parts = [rng.normal(4.0, 1.5, 30_000) for _ in range(3)]
+    for i, x in enumerate(parts):
+        pd.DataFrame({"v": x, "c": np.where(x > 4, "hi", "lo")}).to_parquet(
+            tmp_path / f"part{i}.parquet"
+        )
+    x = np.concatenate(parts)
+    code, out, _ = run(["fit", "normal", str(tmp_path), "--column", "v", "--json"], capsys)
+    payload = json.loads(out)
+    assert code == 0 and payload["n"] == x.size and payload["check_passed"]
+    assert payload["estimates"]["mu"] == pytest.approx(x.mean(), rel=1e-13)
+    assert payload["estimates"]["sigma"] == pytest.approx(x.std(), rel=1e-12)
+    code, out, _ = run(["fit", "categorical", str(tmp_path), "--column", "c", "--json"], capsys)
+    payload = json.loads(out)
+    assert payload["categories"] == ["hi", "lo"]
+    assert payload["estimates"]["theta"][0] == pytest.approx(np.mean(x > 4), rel=1e-12)
+    argv = ["compare", "normal", str(tmp_path), "--column", "v", "--seed", "2", "--json"]
+    code, out, _ = run(argv, capsys)
+    payload = json.loads(out)
+    assert code == 0 and payload["trustworthy"]
+    empty = tmp_path / "nothing"
+    empty.mkdir()
+    code, _, err = run(["fit", "normal", str(empty)], capsys)
+    assert code == 2 and err.startswith("error:") and "has no .parquet files" in err

@@ -1,0 +1,339 @@
+"""Sufficient statistics of data bigger than memory: files in chunks, Dask collections.
+
+The normal model needs only (n, mean, SS) and the categorical model only the counts, and
+both merge exactly across pieces (:func:`~ppl_mle.closed_form.merge_normal_stats`, sums of
+counts). So a CSV or Parquet file, or a folder of Parquet shards, is read batch by batch
+with pyarrow and never held whole; a Dask array or dataframe column is reduced by Dask
+itself (each block to its statistics, on the local scheduler or on a ``dask.distributed``
+cluster) and only the statistics travel. Peak memory is one batch.
+
+NaN follows the core policy: it is an error, with the count and the shard named.
+"""
+
+from __future__ import annotations
+
+import math
+import sys
+from collections.abc import Hashable, Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ppl_mle.closed_form import NormalStats, normal_stats
+from ppl_mle.errors import DataError
+
+__all__ = ["DEFAULT_BATCH_ROWS", "label_counts_of", "normal_stats_of"]
+
+#: Rows per batch when a file is streamed (8 MB of float64).
+DEFAULT_BATCH_ROWS = 1_000_000
+
+
+def normal_stats_of(
+    source: Any,
+    column: str | None = None,
+    *,
+    batch_rows: int = DEFAULT_BATCH_ROWS,
+    client: Any = None,
+    progress: bool | None = None,
+) -> NormalStats:
+    """(n, mean, SS) of a column of a big source, in one pass and bounded memory.
+
+    Parameters
+    ----------
+    source : str, Path, dask array, dask Series/DataFrame or array_like
+        A ``.csv`` or ``.parquet`` file, a folder of ``.parquet`` shards, a Dask collection
+        or an in-memory array.
+    column : str, optional
+        The column (files with several columns, Dask dataframes).
+    batch_rows : int
+        Rows per batch when reading files.
+    client : distributed.Client or str, optional
+        A Dask cluster (client or scheduler address) to reduce a Dask collection on.
+    progress : bool, optional
+        Show a progress bar while reading files; by default when stderr is a terminal.
+
+    Returns
+    -------
+    NormalStats
+    """
+    if _is_dask(source):
+        return _dask_normal_stats(_dask_column(source, column), client)
+    if isinstance(source, str | Path):
+        # Batches are centred on a pivot from the first one, so that batch means and their
+        # differences keep full relative precision when merged.
+        total, pivot = NormalStats(0, 0.0, 0.0), None
+        for name, values in _batches(Path(source), column, batch_rows, progress, numeric=True):
+            _check_finite(values, name)
+            if values.size:
+                pivot = float(values[: 1 << 16].mean()) if pivot is None else pivot
+                total = total.merge(normal_stats(values - pivot))
+        if total.n == 0 or pivot is None:
+            raise DataError(f"{source} has no data.")
+        return NormalStats(total.n, total.mean + pivot, total.ss)
+    x = np.asarray(source, dtype=np.float64)
+    _check_finite(x, "data")
+    return normal_stats(x)
+
+
+def label_counts_of(
+    source: Any,
+    column: str | None = None,
+    *,
+    categories: Sequence[Hashable] | None = None,
+    batch_rows: int = DEFAULT_BATCH_ROWS,
+    client: Any = None,
+    progress: bool | None = None,
+) -> tuple[np.ndarray, tuple[Hashable, ...]]:
+    """Count the labels of a column of a big source, in one pass and bounded memory.
+
+    Parameters are as for :func:`normal_stats_of`; ``categories`` fixes the order and
+    allows categories never observed.
+
+    Returns
+    -------
+    counts : numpy.ndarray
+    categories : tuple
+    """
+    if _is_dask(source):
+        found = _dask_label_counts(_dask_column(source, column), client)
+    elif isinstance(source, str | Path):
+        found: dict[Hashable, int] = {}
+        for name, values in _batches(Path(source), column, batch_rows, progress, numeric=False):
+            if values.dtype.kind == "f" and np.isnan(values).any():
+                raise DataError(f"{name} has {int(np.isnan(values).sum())} missing labels.")
+            keys, counts = np.unique(values, return_counts=True)
+            for key, count in zip(keys.tolist(), counts.tolist(), strict=True):
+                found[key] = found.get(key, 0) + count
+        if not found:
+            raise DataError(f"{source} has no data.")
+    else:
+        keys, counts = np.unique(np.asarray(source), return_counts=True)
+        found = dict(zip(keys.tolist(), counts.tolist(), strict=True))
+    if categories is None:
+        try:
+            cats = tuple(sorted(found))
+        except TypeError:
+            cats = tuple(found)
+    else:
+        cats = tuple(categories)
+        unknown = [k for k in found if k not in set(cats)]
+        if unknown:
+            raise DataError(
+                f"labels {unknown[:5]!r} ({sum(found[k] for k in unknown)} values) are not in "
+                f"`categories` {list(cats)!r}."
+            )
+    if len(cats) < 2:
+        raise DataError(f"the categorical model needs at least two categories; got {list(cats)}.")
+    return np.array([found.get(c, 0) for c in cats], dtype=np.int64), cats
+
+
+# -- files ---------------------------------------------------------------------------------
+def _files(path: Path) -> list[Path]:
+    if not path.exists():
+        raise DataError(f"file not found: {path}")
+    if path.is_dir():
+        shards = sorted(p for p in path.rglob("*.parquet") if p.is_file())
+        if not shards:
+            raise DataError(f"{path} has no .parquet files.")
+        return shards
+    if path.suffix.lower() not in (".csv", ".parquet"):
+        raise DataError(f"cannot stream {path.name}: use a .csv or .parquet file or a folder.")
+    return [path]
+
+
+def _batches(
+    path: Path, column: str | None, batch_rows: int, progress: bool | None, numeric: bool
+) -> Iterator[tuple[str, np.ndarray]]:
+    """(shard name, values) for each batch of one column, over every file."""
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+    import pyarrow.parquet as pq
+
+    files = _files(path)
+    first_type = None
+    bar = _progress(files, progress)
+    for file in files:
+        try:
+            if file.suffix.lower() == ".parquet":
+                reader = pq.ParquetFile(file)
+                schema = reader.schema_arrow
+                name = _pick(schema.names, column, file)
+                batches = reader.iter_batches(batch_size=batch_rows, columns=[name])
+            else:
+                options = pacsv.ReadOptions(block_size=max(batch_rows * 16, 1 << 20))
+                stream = pacsv.open_csv(file, read_options=options)
+                schema = stream.schema
+                name = _pick(schema.names, column, file)
+                batches = stream
+            kind = schema.field(name).type
+            if first_type is None:
+                first_type = kind
+            elif kind != first_type and not (
+                (pa.types.is_floating(kind) and pa.types.is_integer(first_type))
+                or (pa.types.is_integer(kind) and pa.types.is_floating(first_type))
+            ):
+                raise DataError(
+                    f"{file.name}: column {name!r} has type {kind}, but the earlier shards "
+                    f"have {first_type}: every shard must hold the same kind of values."
+                )
+            if numeric and not (pa.types.is_floating(kind) or pa.types.is_integer(kind)):
+                raise DataError(f"{file.name}: column {name!r} is {kind}, not numeric.")
+            rows = 0
+            for batch in batches:
+                array = batch.column(batch.schema.get_field_index(name))
+                rows += len(array)
+                values = array.to_numpy(zero_copy_only=False)
+                if numeric:
+                    values = values.astype(np.float64, copy=False)
+                yield file.name, values
+            if rows == 0:
+                raise DataError(f"{file.name} is empty: no rows in column {name!r}.")
+        except DataError:
+            raise
+        except (OSError, ValueError, pa.ArrowException) as exc:
+            raise DataError(f"cannot read {file.name}: {exc}") from None
+        if bar is not None:
+            bar.update(1)
+    if bar is not None:
+        bar.close()
+
+
+def _pick(names: list[str], column: str | None, file: Path) -> str:
+    if column is None:
+        if len(names) != 1:
+            raise DataError(f"{file.name} has columns {names}: choose one with --column.")
+        return names[0]
+    if column not in names:
+        raise DataError(f"column {column!r} is not in {file.name}; its columns are {names}.")
+    return column
+
+
+def _check_finite(values: np.ndarray, name: str) -> None:
+    if not math.isfinite(float(np.sum(values))):
+        nan = int(np.isnan(values).sum())
+        inf = int(np.isinf(values).sum())
+        raise DataError(
+            f"{name} has {nan + inf} non-finite values ({nan} NaN, {inf} infinite): remove or "
+            "impute them first; PyMC would silently treat each NaN as a parameter."
+        )
+
+
+class _Bar:
+    """A rich progress bar over shards, on stderr."""
+
+    def __init__(self, total: int) -> None:
+        from rich.console import Console
+        from rich.progress import Progress
+
+        self._progress = Progress(console=Console(stderr=True), transient=True)
+        self._task = self._progress.add_task("reading shards", total=total)
+        self._progress.start()
+
+    def update(self, n: int) -> None:
+        self._progress.advance(self._task, n)
+
+    def close(self) -> None:
+        self._progress.stop()
+
+
+def _progress(files: list[Path], progress: bool | None) -> _Bar | None:
+    show = sys.stderr.isatty() if progress is None else progress
+    if not show or len(files) < 2:
+        return None
+    return _Bar(len(files))
+
+
+# -- Dask ----------------------------------------------------------------------------------
+def _is_dask(obj: Any) -> bool:
+    return type(obj).__module__.startswith("dask")
+
+
+def _dask_column(obj: Any, column: str | None) -> Any:
+    if hasattr(obj, "columns"):  # a dask DataFrame
+        if column is None:
+            if len(obj.columns) != 1:
+                raise DataError(f"the dataframe has columns {list(obj.columns)}: choose one.")
+            column = obj.columns[0]
+        if column not in obj.columns:
+            raise DataError(f"column {column!r} is not in the dataframe {list(obj.columns)}.")
+        obj = obj[column]
+    if obj.ndim != 1:
+        raise DataError(f"a Dask source must be one column; got {obj.ndim} dimensions.")
+    return obj
+
+
+def _block_stats(block: np.ndarray) -> np.ndarray:
+    """(n, mean, SS, non-finite count) of one block, as a small array."""
+    x = np.asarray(block, dtype=np.float64)
+    bad = int(np.count_nonzero(~np.isfinite(x))) if not math.isfinite(float(x.sum())) else 0
+    if bad or x.size == 0:
+        return np.array([[x.size, 0.0, 0.0, bad]])
+    s = normal_stats(x)
+    return np.array([[s.n, s.mean, s.ss, 0]])
+
+
+def _block_counts(block: np.ndarray) -> dict[Any, int]:
+    keys, counts = np.unique(np.asarray(block), return_counts=True)
+    return dict(zip(keys.tolist(), counts.tolist(), strict=True))
+
+
+def _dask_compute(tasks: list[Any], client: Any) -> list[Any]:
+    import dask
+
+    if client is None:
+        return list(dask.compute(*tasks))
+    return list(_client(client).compute(tasks, sync=True))
+
+
+def _client(client: Any) -> Any:
+    if not isinstance(client, str):
+        return client
+    from distributed import Client
+
+    try:
+        return Client(client, timeout="5s")
+    except (OSError, TimeoutError) as exc:
+        raise DataError(
+            f"cannot reach the Dask scheduler at {client!r} within 5 s: {exc}"
+        ) from None
+
+
+def _dask_normal_stats(array: Any, client: Any) -> NormalStats:
+    import dask
+
+    if hasattr(array, "to_dask_array"):  # a numeric dask Series
+        array = array.to_dask_array(lengths=True)
+    tasks = [dask.delayed(_block_stats)(block) for block in array.to_delayed().ravel()]
+    total = NormalStats(0, 0.0, 0.0)
+    bad = 0
+    for row in _dask_compute(tasks, client):
+        n, mean, ss, nonfinite = row[0]
+        bad += int(nonfinite)
+        if not nonfinite and n:
+            total = total.merge(NormalStats(int(n), float(mean), float(ss)))
+    if bad:
+        raise DataError(f"the Dask data have {bad} non-finite values (NaN or inf): remove them.")
+    if total.n == 0:
+        raise DataError("the Dask data are empty.")
+    return total
+
+
+def _dask_label_counts(array: Any, client: Any) -> dict[Hashable, int]:
+    import dask
+
+    if hasattr(array, "value_counts"):  # a dask Series: Dask's own reduction
+        (counts,) = _dask_compute([array.value_counts(dropna=False)], client)
+        if counts.index.isna().any():
+            raise DataError(
+                f"the Dask data have {int(counts[counts.index.isna()].sum())} missing labels."
+            )
+        return {k: int(v) for k, v in counts.items()}
+    tasks = [dask.delayed(_block_counts)(block) for block in array.to_delayed().ravel()]
+    found: dict[Hashable, int] = {}
+    for part in _dask_compute(tasks, client):
+        for key, count in part.items():
+            found[key] = found.get(key, 0) + count
+    if not found:
+        raise DataError("the Dask data are empty.")
+    return found
