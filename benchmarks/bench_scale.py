@@ -74,7 +74,7 @@ def normal_in_memory(sizes, raw_up_to):
 
             _, t_raw = timed(raw)
         print(
-            f"{n:>12.0e} {t_sum:>10.3f} {t_data:>12.3f} {t_fixed:>8.3f} {t_fit:>10.3f} "
+            f"{n:>12.0e} {t_sum:>10.4f} {t_data:>12.4f} {t_fixed:>8.3f} {t_fit:>10.3f} "
             f"{t_raw:>11.2f} {t_raw / t_fit:>11.1f}x {t_data / t_sum:>8.2f}x"
         )
         del x
@@ -95,7 +95,7 @@ def categorical_counts(n):
 
 
 _CHILD = """
-import json, resource, sys, time
+import json, sys, time
 kind, folder = sys.argv[1], sys.argv[2]
 t0 = time.perf_counter()
 if kind == "ppl_mle":
@@ -106,7 +106,10 @@ else:
     import dask.dataframe as dd
     value = float(dd.read_parquet(folder, columns=["x"])["x"].mean().compute())
 elapsed = time.perf_counter() - t0
-rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+# VmHWM: this process's own peak resident memory (ru_maxrss would include the parent's
+# high-water mark inherited across fork).
+status = open("/proc/self/status").read().splitlines()
+rss = [int(line.split()[1]) for line in status if line.startswith("VmHWM")][0] / 1024
 print(json.dumps({"seconds": elapsed, "peak_mb": rss, "mean": value}))
 """
 

@@ -6,7 +6,6 @@ Run: python notebooks/make_figures.py
 from pathlib import Path
 
 import ppl_mle
-from ppl_mle.plots import plot_comparison
 
 HERE = Path(__file__).resolve().parent / "figures"
 HEIGHTS = [160, 162, 165, 167, 170, 172, 175, 177, 180, 182]
@@ -15,10 +14,15 @@ LABELS = list("aabbbbccccccccc")
 
 def main() -> None:
     HERE.mkdir(exist_ok=True)
-    normal = ppl_mle.compare_bayes(ppl_mle.normal(HEIGHTS), random_seed=1)
-    plot_comparison(normal, HERE / "compare_heights.png")
+    heights = ppl_mle.fit_mle(ppl_mle.normal(HEIGHTS))
+    ppl_mle.plot_profiles(heights, HERE / "profiles_heights.png")
+    ppl_mle.plot_loglik_contour(heights, HERE / "contour_heights.png")
+    normal = ppl_mle.compare_bayes(heights, random_seed=1)
+    ppl_mle.plot_comparison(normal, HERE / "compare_heights.png")
     cats = ppl_mle.categorical(LABELS, categories=list("abcd"))
-    plot_comparison(ppl_mle.compare_bayes(cats, random_seed=2), HERE / "compare_categories.png")
+    ppl_mle.plot_comparison(
+        ppl_mle.compare_bayes(cats, random_seed=2), HERE / "compare_categories.png"
+    )
     print(normal)
 
 

@@ -24,10 +24,12 @@ from ppl_mle.closed_form import (
     NormalStats,
     categorical_loglik,
     categorical_mle,
+    categorical_mle_constrained,
     merge_normal_stats,
     normal_loglik,
     normal_mle,
     normal_stats,
+    product_underflow_n,
 )
 from ppl_mle.divergence import (
     DivergenceReport,
@@ -63,10 +65,12 @@ from ppl_mle.models import (
     normal_from_stats,
     softmax_regression,
 )
+from ppl_mle.plots import plot_comparison, plot_loglik_contour, plot_profiles
 from ppl_mle.profile import ProfileInterval, profile_interval, profile_loglik
 from ppl_mle.result import MLEResult
 from ppl_mle.streaming import label_counts_of, normal_stats_of
 from ppl_mle.summary import format_summary, summarize
+from ppl_mle.symbolic import categorical_derivation, normal_derivation
 from ppl_mle.uncertainty import Uncertainty, uncertainty
 
 __version__ = "0.1.0"
@@ -120,10 +124,18 @@ __all__ = [
     "SoftmaxFamily",
     "categorical_loglik",
     "categorical_mle",
+    "categorical_mle_constrained",
     "normal_loglik",
     "normal_mle",
     "merge_normal_stats",
     "normal_stats",
+    "product_underflow_n",
+    # symbolic derivations (SymPy) and pictures
+    "categorical_derivation",
+    "normal_derivation",
+    "plot_comparison",
+    "plot_loglik_contour",
+    "plot_profiles",
     # errors and warnings
     "BoundaryWarning",
     "ConvergenceError",

@@ -23,6 +23,7 @@ a 50:50 mixture of 0 and χ²₁, so this interval is conservative.
 from __future__ import annotations
 
 import math
+import warnings
 from dataclasses import dataclass
 from typing import Any
 
@@ -313,11 +314,8 @@ class _Profiler:
         matrix, _, _, _ = self._kkt(near.z, near.lam)
         rhs = np.zeros(near.z.size + 1)
         rhs[-1] = 1.0
-        try:
-            tangent = linalg.solve(matrix, rhs)
-        except (linalg.LinAlgError, ValueError):
-            return near.z, near.lam
-        if not np.all(np.isfinite(tangent)):
+        tangent = _solve(matrix, rhs)
+        if tangent is None:
             return near.z, near.lam
         dt = t - near.t
         return near.z + dt * tangent[:-1], near.lam + dt * tangent[-1]
@@ -329,9 +327,8 @@ class _Profiler:
             if not (np.all(np.isfinite(matrix)) and np.all(np.isfinite(residual))):
                 return None
             residual[-1] = psi - t
-            try:
-                step = linalg.solve(matrix, -residual)
-            except (linalg.LinAlgError, ValueError):
+            step = _solve(matrix, -residual)
+            if step is None:
                 return None
             size = float(np.max(np.abs(step[:-1]) / self.z_scale))
             if size <= 1e-13 or (size < _NOISE_SE and size >= 0.5 * previous):
@@ -427,3 +424,19 @@ class _Profiler:
             if note:
                 notes.append(f"{side}: {note}")
         return ProfileInterval(self.label, self.estimate, lower, upper, level, "; ".join(notes))
+
+
+def _solve(matrix: np.ndarray, rhs: np.ndarray) -> np.ndarray | None:
+    """Solve the KKT system; None if singular.
+
+    Near the edge of the support (a probability profiled at 1e-12) the system is
+    ill-conditioned but still gives a usable Newton step: SciPy's warning about it is not
+    for the user, and convergence is checked anyway.
+    """
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", linalg.LinAlgWarning)
+        try:
+            out = linalg.solve(matrix, rhs)
+        except (linalg.LinAlgError, ValueError):
+            return None
+    return out if np.all(np.isfinite(out)) else None

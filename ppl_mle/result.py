@@ -201,6 +201,12 @@ class MLEResult:
         table.attrs = dict(cache[key].attrs)
         return table
 
+    def plot(self, path: str | None = None, level: float = 0.95) -> Any:
+        """Profile-likelihood curves; see :func:`ppl_mle.plots.plot_profiles`."""
+        from ppl_mle.plots import plot_profiles
+
+        return plot_profiles(self, path, level)
+
     def to_inference_data(self) -> az.InferenceData:
         """The MLE as ArviZ ``InferenceData``; layout in :mod:`ppl_mle.inference_data`."""
         from ppl_mle.inference_data import mle_inference_data
