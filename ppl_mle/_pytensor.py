@@ -11,10 +11,11 @@ other code sees the stack as it is.
 from __future__ import annotations
 
 import contextlib
+import logging
 import warnings
 from collections.abc import Iterator
 
-__all__ = ["quiet_vendor_warnings"]
+__all__ = ["quiet_pymc_log", "quiet_vendor_warnings"]
 
 _VENDOR_MESSAGES = (
     (r"\s*ArviZ is undergoing a major refactor", FutureWarning),
@@ -33,6 +34,22 @@ def quiet_vendor_warnings() -> Iterator[None]:
         for message, category in _VENDOR_MESSAGES:
             warnings.filterwarnings("ignore", message=message, category=category)
         yield
+
+
+@contextlib.contextmanager
+def quiet_pymc_log(level: int = logging.ERROR) -> Iterator[None]:
+    """Raise the "pymc" logger's level inside the block.
+
+    find_MAP logs an empty line when ``maxeval`` stops it (we report that ourselves) and
+    ``pm.sample`` logs its set-up at INFO, which only belongs beside a progress bar.
+    """
+    logger = logging.getLogger("pymc")
+    previous = logger.level
+    logger.setLevel(level)
+    try:
+        yield
+    finally:
+        logger.setLevel(previous)
 
 
 with quiet_vendor_warnings():

@@ -17,11 +17,9 @@ parameter and the figure, and the comparison says it is not trustworthy.
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import math
 import warnings
-from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -31,7 +29,7 @@ import pandas as pd
 import pymc as pm
 from scipy import stats
 
-from ppl_mle._pytensor import quiet_vendor_warnings
+from ppl_mle._pytensor import quiet_pymc_log, quiet_vendor_warnings
 from ppl_mle.analytic_posterior import analytic_posterior, check_proper
 from ppl_mle.errors import ModelError, SamplingWarning
 from ppl_mle.fit import fit_mle
@@ -215,7 +213,7 @@ def compare_bayes(
     if source is not result.model:
         posterior_mode = fit_mle(source, method=method, estimate="map").to_dataframe()["estimate"]
 
-    with quiet_vendor_warnings(), _quiet_pymc_log(progressbar):
+    with quiet_vendor_warnings(), quiet_pymc_log(logging.INFO if progressbar else logging.WARNING):
         idata = pm.sample(
             draws=draws,
             tune=tune,
@@ -388,16 +386,3 @@ def _exact(result: MLEResult) -> dict[str, Any]:
 def _num(value: Any) -> float | None:
     value = float(value)
     return value if math.isfinite(value) else None
-
-
-@contextlib.contextmanager
-def _quiet_pymc_log(progressbar: bool) -> Iterator[None]:
-    """PyMC logs its sampler set-up at INFO; keep it only when a progress bar is wanted."""
-    logger = logging.getLogger("pymc")
-    level = logger.level
-    if not progressbar:
-        logger.setLevel(logging.WARNING)
-    try:
-        yield
-    finally:
-        logger.setLevel(level)

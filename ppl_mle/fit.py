@@ -20,12 +20,10 @@ The steps, each visible in :class:`~ppl_mle.MLEResult`:
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
-import logging
 import math
 import warnings
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from typing import Any, Literal
 
 import numpy as np
@@ -33,7 +31,7 @@ import pymc as pm
 from pymc.initial_point import make_initial_point_fn
 from scipy import linalg
 
-from ppl_mle._pytensor import quiet_vendor_warnings
+from ppl_mle._pytensor import quiet_pymc_log, quiet_vendor_warnings
 from ppl_mle.errors import ConvergenceError, ConvergenceWarning, ModelError
 from ppl_mle.families import CategoricalFamily
 from ppl_mle.flat import flat_priors, has_flat_priors
@@ -371,18 +369,6 @@ def _directions(h: np.ndarray, scale: np.ndarray) -> np.ndarray:
         return np.diag(scale)
 
 
-@contextlib.contextmanager
-def _pymc_log_quiet() -> Iterator[None]:
-    """find_MAP logs an empty line at INFO when maxeval stops it; we report that ourselves."""
-    logger = logging.getLogger("pymc")
-    level = logger.level
-    logger.setLevel(logging.ERROR)
-    try:
-        yield
-    finally:
-        logger.setLevel(level)
-
-
 def _run_find_map(
     model: pm.Model,
     objective: Objective,
@@ -405,7 +391,7 @@ def _run_find_map(
             extra["hess"] = lambda x: -objective(x)[2]
         else:
             extra["hessp"] = lambda x, v: -objective.hvp(x, v)
-    with quiet_vendor_warnings(), _pymc_log_quiet(), np.errstate(all="ignore"):
+    with quiet_vendor_warnings(), quiet_pymc_log(), np.errstate(all="ignore"):
         point, opt = pm.find_MAP(
             start=objective.to_point(z0),
             method=method,

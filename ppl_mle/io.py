@@ -38,11 +38,7 @@ def read_column(path: str | Path, column: str | None = None, *, numeric: bool) -
     DataError
         Missing or unreadable file, unsupported suffix, unknown or ambiguous column.
     """
-    path = Path(path)
-    if not path.exists():
-        raise DataError(f"file not found: {path}")
-    if not path.is_file():
-        raise DataError(f"not a file: {path}")
+    path = _existing_file(path)
     suffix = path.suffix.lower()
     if suffix not in SUPPORTED_SUFFIXES:
         raise DataError(
@@ -121,11 +117,7 @@ def read_table(path: str | Path, columns: list[str]) -> pd.DataFrame:
     DataError
         Missing or unreadable file, another file type, or columns that are not in it.
     """
-    path = Path(path)
-    if not path.exists():
-        raise DataError(f"file not found: {path}")
-    if not path.is_file():
-        raise DataError(f"not a file: {path}")
+    path = _existing_file(path)
     suffix = path.suffix.lower()
     if suffix not in (".csv", ".parquet"):
         raise DataError(
@@ -143,3 +135,12 @@ def read_table(path: str | Path, columns: list[str]) -> pd.DataFrame:
             f"columns {missing} are not in {path.name}; its columns are {list(frame.columns)}."
         )
     return frame[columns]
+
+
+def _existing_file(path: str | Path) -> Path:
+    path = Path(path)
+    if not path.exists():
+        raise DataError(f"file not found: {path}")
+    if not path.is_file():
+        raise DataError(f"not a file: {path}")
+    return path

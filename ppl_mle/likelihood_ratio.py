@@ -153,15 +153,7 @@ def pearson_test(result: MLEResult, p: Any = None) -> HypothesisTestResult:
     with np.errstate(divide="ignore", invalid="ignore"):
         terms = np.where(expected > 0, (counts - expected) ** 2 / expected, np.inf)
     terms = np.where((expected == 0) & (counts == 0), 0.0, terms)
-    statistic = float(terms.sum())
-    df = family.k - 1
-    return HypothesisTestResult(
-        statistic=statistic,
-        df=df,
-        pvalue=float(stats.chi2.sf(statistic, df)),
-        method="Pearson chi-square test",
-        null=f"theta = {np.round(probs, 6).tolist()}",
-    )
+    return _against_p(float(terms.sum()), family, probs, "Pearson chi-square test")
 
 
 def _lr_against_p(result: MLEResult, p: Any) -> HypothesisTestResult:
@@ -169,13 +161,19 @@ def _lr_against_p(result: MLEResult, p: Any) -> HypothesisTestResult:
     probs = _probabilities(family, p)
     loglik_null = family.loglik({"theta": probs})
     statistic = 2.0 * (result.loglik - loglik_null) if math.isfinite(loglik_null) else math.inf
-    statistic = max(statistic, 0.0)
+    return _against_p(max(statistic, 0.0), family, probs, "likelihood-ratio (G) test")
+
+
+def _against_p(
+    statistic: float, family: CategoricalFamily, probs: np.ndarray, method: str
+) -> HypothesisTestResult:
+    """A goodness-of-fit result on k − 1 degrees of freedom."""
     df = family.k - 1
     return HypothesisTestResult(
         statistic=statistic,
         df=df,
         pvalue=float(stats.chi2.sf(statistic, df)),
-        method="likelihood-ratio (G) test",
+        method=method,
         null=f"theta = {np.round(probs, 6).tolist()}",
     )
 

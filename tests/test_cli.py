@@ -162,7 +162,7 @@ def test_categorical_json_has_null_for_boundary_se(files, capsys):
         ),
         (["fit", "normal", "{empty_txt}"], "error: `data` is empty"),
         (["fit", "normal", "{const_txt}"], "error: `data` is constant"),
-        (["fit", "normal", "{dir}"], "error: not a file"),
+        (["fit", "normal", "{dir}"], "error: {dir} has no .parquet files"),
         (["fit", "normal", "{json}"], "error: cannot read x.json: unsupported file type .json"),
         (
             ["fit", "categorical", "{labels}", "--categories", "1,2,3"],
@@ -181,6 +181,7 @@ def test_bad_input_exits_2_with_one_line(argv, message, files, tmp_path, capsys)
     (tmp_path / "empty.txt").write_text("\n")
     (tmp_path / "const.txt").write_text("2\n2\n2\n")
     (tmp_path / "x.json").write_text("[]")
+    (tmp_path / "emptydir").mkdir()
     names = {
         "csv": paths["csv"],
         "txt": paths["txt"],
@@ -189,10 +190,11 @@ def test_bad_input_exits_2_with_one_line(argv, message, files, tmp_path, capsys)
         "nan_csv": tmp_path / "nan.csv",
         "empty_txt": tmp_path / "empty.txt",
         "const_txt": tmp_path / "const.txt",
-        "dir": tmp_path,
+        "dir": tmp_path / "emptydir",
         "json": tmp_path / "x.json",
     }
     argv = [a.format(**{k: str(v) for k, v in names.items()}) for a in argv]
+    message = message.format(**{k: str(v) for k, v in names.items()})
     code, out, err = run(argv, capsys)
     assert code == 2
     assert out == ""
