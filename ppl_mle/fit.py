@@ -168,7 +168,13 @@ def fit_mle(
     estimates = inner.natural(z)
     if interior_family is not None:
         estimates = family.embed(estimates)
-    unconstrained = _unconstrained(model, objective, estimates)
+    # In the interior the polished z *is* the unconstrained point; only estimates embedded
+    # with boundary zeros need the transforms applied again.
+    unconstrained = (
+        objective.to_point(z)
+        if interior_family is None
+        else _unconstrained(model, objective, estimates)
+    )
     shift = _shift_se(inner, z_raw, z, check)
     if interior_family is not None:
         shift = max(shift, _boundary_shift_se(family, raw["natural"]))

@@ -13,8 +13,10 @@ NaN follows the core policy: it is an error, with the count and the shard named.
 from __future__ import annotations
 
 import math
+import os
 import sys
 from collections.abc import Hashable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -60,17 +62,7 @@ def normal_stats_of(
     if _is_dask(source):
         return _dask_normal_stats(_dask_column(source, column), client)
     if isinstance(source, str | Path):
-        # Batches are centred on a pivot from the first one, so that batch means and their
-        # differences keep full relative precision when merged.
-        total, pivot = NormalStats(0, 0.0, 0.0), None
-        for name, values in _batches(Path(source), column, batch_rows, progress, numeric=True):
-            _check_finite(values, name)
-            if values.size:
-                pivot = float(values[: 1 << 16].mean()) if pivot is None else pivot
-                total = total.merge(normal_stats(values - pivot))
-        if total.n == 0 or pivot is None:
-            raise DataError(f"{source} has no data.")
-        return NormalStats(total.n, total.mean + pivot, total.ss)
+        return _stream_normal_stats(Path(source), column, batch_rows, progress)
     x = np.asarray(source, dtype=np.float64)
     _check_finite(x, "data")
     return normal_stats(x)
@@ -142,61 +134,119 @@ def _files(path: Path) -> list[Path]:
     return [path]
 
 
-def _batches(
-    path: Path, column: str | None, batch_rows: int, progress: bool | None, numeric: bool
-) -> Iterator[tuple[str, np.ndarray]]:
-    """(shard name, values) for each batch of one column, over every file."""
-    import pyarrow as pa
+def _open(file: Path, column: str | None, batch_rows: int) -> tuple[str, Any, Any]:
+    """The column's name and Arrow type in ``file``, and an iterator over its batches."""
     import pyarrow.csv as pacsv
     import pyarrow.parquet as pq
 
+    if file.suffix.lower() == ".parquet":
+        reader = pq.ParquetFile(file)
+        name = _pick(reader.schema_arrow.names, column, file)
+        kind = reader.schema_arrow.field(name).type
+        return name, kind, reader.iter_batches(batch_size=batch_rows, columns=[name])
+    options = pacsv.ReadOptions(block_size=max(batch_rows * 16, 1 << 20))
+    stream = pacsv.open_csv(file, read_options=options)
+    name = _pick(stream.schema.names, column, file)
+    return name, stream.schema.field(name).type, stream
+
+
+def _file_values(
+    file: Path, column: str | None, batch_rows: int, numeric: bool, expected: Any
+) -> Iterator[np.ndarray]:
+    """The values of one column of one file, batch by batch, with its checks."""
+    import pyarrow as pa
+
+    try:
+        name, kind, batches = _open(file, column, batch_rows)
+        if (
+            expected is not None
+            and kind != expected
+            and not (
+                (pa.types.is_floating(kind) and pa.types.is_integer(expected))
+                or (pa.types.is_integer(kind) and pa.types.is_floating(expected))
+            )
+        ):
+            raise DataError(
+                f"{file.name}: column {name!r} has type {kind}, but the earlier shards "
+                f"have {expected}: every shard must hold the same kind of values."
+            )
+        if numeric and not (pa.types.is_floating(kind) or pa.types.is_integer(kind)):
+            raise DataError(f"{file.name}: column {name!r} is {kind}, not numeric.")
+        rows = 0
+        for batch in batches:
+            array = batch.column(batch.schema.get_field_index(name))
+            rows += len(array)
+            values = array.to_numpy(zero_copy_only=False)
+            yield values.astype(np.float64, copy=False) if numeric else values
+        if rows == 0:
+            raise DataError(f"{file.name} is empty: no rows in column {name!r}.")
+    except DataError:
+        raise
+    except (OSError, ValueError, pa.ArrowException) as exc:
+        raise DataError(f"cannot read {file.name}: {exc}") from None
+
+
+def _first_type(file: Path, column: str | None, batch_rows: int) -> Any:
+    try:
+        return _open(file, column, batch_rows)[1]
+    except DataError:
+        raise
+    except Exception as exc:  # pyarrow's errors are not all OSError/ValueError
+        raise DataError(f"cannot read {file.name}: {exc}") from None
+
+
+def _batches(
+    path: Path, column: str | None, batch_rows: int, progress: bool | None, numeric: bool
+) -> Iterator[tuple[str, np.ndarray]]:
+    """(shard name, values) for each batch of one column, over every file, in order."""
     files = _files(path)
-    first_type = None
+    expected = _first_type(files[0], column, batch_rows)
     bar = _progress(files, progress)
     for file in files:
-        try:
-            if file.suffix.lower() == ".parquet":
-                reader = pq.ParquetFile(file)
-                schema = reader.schema_arrow
-                name = _pick(schema.names, column, file)
-                batches = reader.iter_batches(batch_size=batch_rows, columns=[name])
-            else:
-                options = pacsv.ReadOptions(block_size=max(batch_rows * 16, 1 << 20))
-                stream = pacsv.open_csv(file, read_options=options)
-                schema = stream.schema
-                name = _pick(schema.names, column, file)
-                batches = stream
-            kind = schema.field(name).type
-            if first_type is None:
-                first_type = kind
-            elif kind != first_type and not (
-                (pa.types.is_floating(kind) and pa.types.is_integer(first_type))
-                or (pa.types.is_integer(kind) and pa.types.is_floating(first_type))
-            ):
-                raise DataError(
-                    f"{file.name}: column {name!r} has type {kind}, but the earlier shards "
-                    f"have {first_type}: every shard must hold the same kind of values."
-                )
-            if numeric and not (pa.types.is_floating(kind) or pa.types.is_integer(kind)):
-                raise DataError(f"{file.name}: column {name!r} is {kind}, not numeric.")
-            rows = 0
-            for batch in batches:
-                array = batch.column(batch.schema.get_field_index(name))
-                rows += len(array)
-                values = array.to_numpy(zero_copy_only=False)
-                if numeric:
-                    values = values.astype(np.float64, copy=False)
-                yield file.name, values
-            if rows == 0:
-                raise DataError(f"{file.name} is empty: no rows in column {name!r}.")
-        except DataError:
-            raise
-        except (OSError, ValueError, pa.ArrowException) as exc:
-            raise DataError(f"cannot read {file.name}: {exc}") from None
+        for values in _file_values(file, column, batch_rows, numeric, expected):
+            yield file.name, values
         if bar is not None:
             bar.update(1)
     if bar is not None:
         bar.close()
+
+
+def _stream_normal_stats(
+    path: Path, column: str | None, batch_rows: int, progress: bool | None
+) -> NormalStats:
+    """Normal statistics of every shard, shards read in parallel threads, merged in order.
+
+    Batches are centred on one pivot (from the first batch), so that batch means and their
+    differences keep full relative precision when merged. pyarrow and numpy release the
+    GIL, so threads read and reduce shards at the same time.
+    """
+    files = _files(path)
+    expected = _first_type(files[0], column, batch_rows)
+    first = next(_file_values(files[0], column, batch_rows, True, expected), None)
+    if first is None or first.size == 0:
+        raise DataError(f"{files[0].name} is empty.")
+    _check_finite(first, files[0].name)
+    pivot = float(first[: 1 << 16].mean())
+
+    def one(file: Path) -> NormalStats:
+        total = NormalStats(0, 0.0, 0.0)
+        for values in _file_values(file, column, batch_rows, True, expected):
+            _check_finite(values, file.name)
+            if values.size:
+                total = total.merge(normal_stats(values - pivot))
+        return total
+
+    bar = _progress(files, progress)
+    total = NormalStats(0, 0.0, 0.0)
+    workers = min(len(files), os.cpu_count() or 1)
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        for part in pool.map(one, files):
+            total = total.merge(part)
+            if bar is not None:
+                bar.update(1)
+    if bar is not None:
+        bar.close()
+    return NormalStats(total.n, total.mean + pivot, total.ss)
 
 
 def _pick(names: list[str], column: str | None, file: Path) -> str:
