@@ -9,6 +9,7 @@ model.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Hashable, Sequence
 from typing import Any
 
@@ -28,6 +29,7 @@ from ppl_mle.validation import (
     check_normal_stats,
     check_sigma,
     label_counts,
+    raise_non_finite,
 )
 
 __all__ = [
@@ -184,9 +186,19 @@ def normal(data: Any, sigma: float | None = None, *, sufficient: bool | None = N
         ``sigma`` is not a positive finite number.
     """
     known = None if sigma is None else check_sigma(sigma)
-    x = as_float_data(data, "data", sigma_known=known is not None)
-    use_stats = x.size >= SUFFICIENT_MIN if sufficient is None else bool(sufficient)
-    return model_for(NormalFamily(x, known, normal_stats(x) if use_stats else None))
+    size = np.size(data)
+    use_stats = size >= SUFFICIENT_MIN if sufficient is None else bool(sufficient)
+    if not use_stats:
+        x = as_float_data(data, "data", sigma_known=known is not None)
+        return model_for(NormalFamily(x, known))
+    # One read of the data: NaN and inf propagate into the statistics, so they are checked
+    # there, and the error that locates them is built only when there is one.
+    x = as_float_data(data, "data", sigma_known=known is not None, check_finite=False)
+    stats = normal_stats(x)
+    if not (math.isfinite(stats.mean) and math.isfinite(stats.ss)):
+        raise_non_finite(x, "data")
+        raise DataError("the sum of squares of `data` overflows float64: rescale the data.")
+    return model_for(NormalFamily(x, known, stats))
 
 
 def normal_from_stats(n: int, mean: float, ss: float, sigma: float | None = None) -> MLEModel:

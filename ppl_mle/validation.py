@@ -18,6 +18,7 @@ from ppl_mle.errors import DataError, ModelError
 
 __all__ = [
     "as_design",
+    "raise_non_finite",
     "check_counts",
     "check_normal_stats",
     "label_counts",
@@ -52,7 +53,9 @@ def _one_dimensional(values: Any, name: str) -> np.ndarray:
     return arr
 
 
-def as_float_data(values: Any, name: str = "data", *, sigma_known: bool = False) -> np.ndarray:
+def as_float_data(
+    values: Any, name: str = "data", *, sigma_known: bool = False, check_finite: bool = True
+) -> np.ndarray:
     """Return ``values`` as a 1-D float64 array fit for the normal model.
 
     Parameters
@@ -91,20 +94,8 @@ def as_float_data(values: Any, name: str = "data", *, sigma_known: bool = False)
     arr = np.ascontiguousarray(arr, dtype=np.float64)
     # A finite sum proves every value finite (NaN and ±inf propagate): one cheap pass; the
     # full scan, which names the positions, runs only when the sum is not finite.
-    bad = np.zeros(0, dtype=bool) if math.isfinite(float(arr.sum())) else ~np.isfinite(arr)
-    if bad.any():
-        nan = np.isnan(arr)
-        inf = bad & ~nan
-        parts = []
-        if nan.any():
-            parts.append(f"{int(nan.sum())} NaN at positions {_positions(nan)}")
-        if inf.any():
-            parts.append(f"{int(inf.sum())} infinite at positions {_positions(inf)}")
-        raise DataError(
-            f"`{name}` has {int(bad.sum())} non-finite values of {arr.size} "
-            f"({'; '.join(parts)}). Remove or impute them before fitting: PyMC would "
-            "silently treat each NaN as a parameter to estimate."
-        )
+    if check_finite and not math.isfinite(float(arr.sum())):
+        raise_non_finite(arr, name)
     if not sigma_known:
         if arr.size == 1:
             raise DataError(
@@ -403,3 +394,22 @@ def label_counts(
             return counts, cats
     codes, cats = as_labels(labels, categories, name)
     return np.bincount(codes, minlength=len(cats)).astype(np.int64), cats
+
+
+def raise_non_finite(arr: np.ndarray, name: str = "data") -> None:
+    """Raise the error that counts and locates the NaN and infinite values of ``arr``."""
+    bad = ~np.isfinite(arr)
+    if not bad.any():
+        return
+    nan = np.isnan(arr)
+    inf = bad & ~nan
+    parts = []
+    if nan.any():
+        parts.append(f"{int(nan.sum())} NaN at positions {_positions(nan)}")
+    if inf.any():
+        parts.append(f"{int(inf.sum())} infinite at positions {_positions(inf)}")
+    raise DataError(
+        f"`{name}` has {int(bad.sum())} non-finite values of {arr.size} "
+        f"({'; '.join(parts)}). Remove or impute them before fitting: PyMC would "
+        "silently treat each NaN as a parameter to estimate."
+    )
