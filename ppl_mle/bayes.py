@@ -33,6 +33,7 @@ from ppl_mle._pytensor import quiet_pymc_log, quiet_vendor_warnings
 from ppl_mle.analytic_posterior import analytic_posterior, check_proper
 from ppl_mle.errors import ModelError, SamplingWarning
 from ppl_mle.fit import fit_mle
+from ppl_mle.jsonable import json_number
 from ppl_mle.laplace import laplace_draws
 from ppl_mle.result import MLEResult
 from ppl_mle.validation import check_level
@@ -95,20 +96,23 @@ class BayesComparison:
         params = {}
         for label, row in self.table.iterrows():
             params[str(label)] = {
-                "mle": _num(row["mle"]),
-                "se": _num(row["se"]),
-                "posterior_mean": _num(row["posterior_mean"]),
-                "posterior_sd": _num(row["posterior_sd"]),
-                "posterior_mode": _num(row["posterior_mode"]),
-                "marginal_mode": _num(row["marginal_mode"]),
-                "hdi": [_num(row["hdi_lower"]), _num(row["hdi_upper"])],
-                "mcse_mean": _num(row["mcse_mean"]),
-                "ess_bulk": _num(row["ess_bulk"]),
-                "ess_tail": _num(row["ess_tail"]),
-                "r_hat": _num(row["r_hat"]),
-                "wald_ci": [_num(row["wald_lower"]), _num(row["wald_upper"])],
-                "profile_ci": [_num(row["profile_lower"]), _num(row["profile_upper"])],
-                "laplace_sd": _num(row["laplace_sd"]),
+                "mle": json_number(row["mle"]),
+                "se": json_number(row["se"]),
+                "posterior_mean": json_number(row["posterior_mean"]),
+                "posterior_sd": json_number(row["posterior_sd"]),
+                "posterior_mode": json_number(row["posterior_mode"]),
+                "marginal_mode": json_number(row["marginal_mode"]),
+                "hdi": [json_number(row["hdi_lower"]), json_number(row["hdi_upper"])],
+                "mcse_mean": json_number(row["mcse_mean"]),
+                "ess_bulk": json_number(row["ess_bulk"]),
+                "ess_tail": json_number(row["ess_tail"]),
+                "r_hat": json_number(row["r_hat"]),
+                "wald_ci": [json_number(row["wald_lower"]), json_number(row["wald_upper"])],
+                "profile_ci": [
+                    json_number(row["profile_lower"]),
+                    json_number(row["profile_upper"]),
+                ],
+                "laplace_sd": json_number(row["laplace_sd"]),
             }
         return {
             "model": self.mle.model_name,
@@ -381,8 +385,3 @@ def _exact(result: MLEResult) -> dict[str, Any]:
     if result.family is None:
         return {}
     return analytic_posterior(result.family)
-
-
-def _num(value: Any) -> float | None:
-    value = float(value)
-    return value if math.isfinite(value) else None

@@ -32,6 +32,7 @@ from ppl_mle.errors import DataError, PplMleError, PplMleWarning
 from ppl_mle.families import SoftmaxFamily
 from ppl_mle.fit import DERIVATIVE_FREE_METHODS, GRADIENT_METHODS, NEWTON_METHODS, fit_mle
 from ppl_mle.io import read_column, read_table
+from ppl_mle.jsonable import json_number, json_value
 from ppl_mle.models import (
     FIRST,
     categorical,
@@ -236,7 +237,7 @@ def _compare(args: argparse.Namespace) -> int:
     for w in caught:
         print(f"warning: {w.message}", file=sys.stderr)
     if args.json:
-        print(json.dumps(_clean(comparison.to_dict()), allow_nan=False))
+        print(json.dumps(json_value(comparison.to_dict()), allow_nan=False))
     else:
         print(comparison)
         if args.plot:
@@ -312,34 +313,20 @@ def _json(result: Any, check: Any, table: pd.DataFrame) -> dict[str, Any]:
     out["aic"] = table.attrs["aic"]
     out["bic"] = table.attrs["bic"]
     # Per variable, shaped like "estimates": a number for mu, a list for theta.
-    out["se"] = _by_variable(result, table, lambda row: _num(row["se"]))
+    out["se"] = _by_variable(result, table, lambda row: json_number(row["se"]))
     out["wald_ci"] = _by_variable(
-        result, table, lambda row: [_num(row["wald_lower"]), _num(row["wald_upper"])]
+        result, table, lambda row: [json_number(row["wald_lower"]), json_number(row["wald_upper"])]
     )
     out["profile_ci"] = _by_variable(
-        result, table, lambda row: [_num(row["profile_lower"]), _num(row["profile_upper"])]
+        result,
+        table,
+        lambda row: [json_number(row["profile_lower"]), json_number(row["profile_upper"])],
     )
     out["summary"] = [
-        {"parameter": label, **{k: (_num(v) if k != "note" else v) for k, v in row.items()}}
+        {"parameter": label, **{k: (json_number(v) if k != "note" else v) for k, v in row.items()}}
         for label, row in table.iterrows()
     ]
-    return _clean(out)
-
-
-def _num(value: Any) -> float | None:
-    value = float(value)
-    return value if np.isfinite(value) else None
-
-
-def _clean(value: Any) -> Any:
-    """Replace non-finite floats anywhere in a JSON-ready structure by None."""
-    if isinstance(value, dict):
-        return {k: _clean(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_clean(v) for v in value]
-    if isinstance(value, float) and not np.isfinite(value):
-        return None
-    return value
+    return json_value(out)
 
 
 def _by_variable(result: Any, table: pd.DataFrame, cell: Any) -> dict[str, Any]:

@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 
 from ppl_mle.errors import ModelError
+from ppl_mle.jsonable import json_value
 
 if TYPE_CHECKING:
     import arviz as az
@@ -21,11 +22,6 @@ if TYPE_CHECKING:
     from ppl_mle.uncertainty import Uncertainty
 
 __all__ = ["MLEResult"]
-
-
-def _as_json(value: np.ndarray) -> float | list[float]:
-    arr = np.asarray(value, dtype=float)
-    return float(arr) if arr.ndim == 0 else arr.tolist()
 
 
 @dataclass(frozen=True, eq=False)
@@ -237,8 +233,10 @@ class MLEResult:
         """JSON-ready summary: model, estimates, loglik, n, converged, method, message."""
         return {
             "model": self.model_name,
-            "estimates": {k: _as_json(v) for k, v in self.estimates.items()},
-            "unconstrained": {k: _as_json(v) for k, v in self.unconstrained.items()},
+            "estimates": {k: json_value(np.asarray(v, float)) for k, v in self.estimates.items()},
+            "unconstrained": {
+                k: json_value(np.asarray(v, float)) for k, v in self.unconstrained.items()
+            },
             "loglik": self.loglik,
             "n": self.n_obs,
             "n_params": self.n_params,
