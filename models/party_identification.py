@@ -4,6 +4,7 @@ Seven classes of PID on population, self-placement, age, education and income; t
 class (strong Democrat) is the reference. The MLE minimises the mean cross-entropy.
 
 Run: python models/party_identification.py
+(the data and the comparison come from statsmodels: pip install -e ".[test]")
 """
 
 import statsmodels.api as sm
