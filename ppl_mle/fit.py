@@ -31,7 +31,7 @@ import pymc as pm
 from pymc.initial_point import make_initial_point_fn
 from scipy import linalg
 
-from ppl_mle._pytensor import quiet_pymc_log, quiet_vendor_warnings
+from ppl_mle._pytensor import no_creation_traces, quiet_pymc_log, quiet_vendor_warnings
 from ppl_mle.errors import ConvergenceError, ConvergenceWarning, ModelError
 from ppl_mle.families import CategoricalFamily
 from ppl_mle.flat import flat_priors, has_flat_priors
@@ -133,9 +133,10 @@ def fit_mle(
     kind = "MLE" if (estimate == "mle" or flat) else "MAP"
 
     family = getattr(model, "family", None)
-    objective = objective_for(model)
-    z0 = _start_vector(model, objective, family, start)
-    raw = _run_find_map(model, objective, method, z0, maxeval, progressbar)
+    with no_creation_traces():
+        objective = objective_for(model)
+        z0 = _start_vector(model, objective, family, start)
+        raw = _run_find_map(model, objective, method, z0, maxeval, progressbar)
 
     # Where the family knows estimates sit on the boundary, verify the rest in the interior.
     boundary = family.boundary() if family is not None else {}
