@@ -182,8 +182,16 @@ class MLEResult:
         """
         if method not in ("profile", "wald"):
             raise ModelError(f"`method` must be 'profile' or 'wald'; got {method!r}.")
-        table = self.summary(level)
-        return table[[f"{method}_lower", f"{method}_upper"]].set_axis(["lower", "upper"], axis=1)
+        if method == "wald":  # from the standard errors alone: no profile to compute
+            from ppl_mle.uncertainty import wald_intervals
+
+            unc = self.uncertainty()
+            lower, upper = wald_intervals(unc, level)
+            index = pd.Index(list(unc.labels), name="parameter")
+            return pd.DataFrame({"lower": lower, "upper": upper}, index=index)
+        # Asked for by name: computed whatever the number of parameters.
+        table = self.summary(level, profile=True)
+        return table[["profile_lower", "profile_upper"]].set_axis(["lower", "upper"], axis=1)
 
     def summary(self, level: float = 0.95, *, profile: bool | None = None) -> pd.DataFrame:
         """Estimates, SEs, z, p, Wald and profile intervals; see :func:`ppl_mle.summarize`."""

@@ -145,27 +145,21 @@ def uncertainty(result: MLEResult, *, warn: bool = True) -> Uncertainty:
     # Where the MLE does not exist (separated classes) the information is singular too, but
     # the reason to give is the fit's, not a redundant parameter.
     no_mle = not result.converged and "does not exist" in result.message
+    warning = None
     if problem and not no_mle:
-        if warn:
-            warnings.warn(
-                f"No standard errors: {problem}. Fix or remove the parameters involved "
-                "(e.g. drop a redundant intercept, fix a reference category).",
-                IdentifiabilityWarning,
-                stacklevel=3,
-            )
-        return Uncertainty(
-            labels, estimate, nan_cov, z_labels, z, nan_z, information, on_boundary, problem
+        warning = IdentifiabilityWarning(
+            f"No standard errors: {problem}. Fix or remove the parameters involved "
+            "(e.g. drop a redundant intercept, fix a reference category)."
         )
-
-    if not result.converged:
+    elif not result.converged:
         problem = "the fit was not verified as a maximum"
+        warning = ConvergenceWarning(
+            f"No standard errors: {problem} ({result.message.split('. find_MAP')[0]}). "
+            "Standard errors at a point that is not the MLE would mean nothing."
+        )
+    if warning is not None:
         if warn:
-            warnings.warn(
-                f"No standard errors: {problem} ({result.message.split('. find_MAP')[0]}). "
-                "Standard errors at a point that is not the MLE would mean nothing.",
-                ConvergenceWarning,
-                stacklevel=3,
-            )
+            warnings.warn(warning, stacklevel=3)
         return Uncertainty(
             labels, estimate, nan_cov, z_labels, z, nan_z, information, on_boundary, problem
         )
