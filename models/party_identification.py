@@ -16,7 +16,7 @@ features = data[["logpopul", "selfLR", "age", "educ", "income"]]
 party = data["PID"].astype(int)
 
 model = ppl_mle.softmax_regression(features, party)  # beta ~ Flat, y ~ Categorical(softmax)
-result = ppl_mle.fit_mle(model, method="trust-exact")
+result = ppl_mle.fit_mle(model)  # Newton: the Hessian is known in closed form
 print(result.message)
 print(ppl_mle.format_summary(result.summary()))
 

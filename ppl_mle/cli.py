@@ -86,7 +86,7 @@ def _parser() -> argparse.ArgumentParser:
             soft.add_argument("--features", required=True, help="feature columns: a,b,c")
             soft.add_argument("--reference", help="reference class (default: the first)")
             soft.add_argument("--no-intercept", action="store_true", help="no intercept")
-            soft.add_argument("--method", default="trust-exact", help=f"one of {_METHODS}")
+            soft.add_argument("--method", default="Newton", help=f"one of {_METHODS}")
             soft.add_argument("--level", default="0.95", help="level of the intervals")
             soft.add_argument("--profile", action="store_true", help="profile intervals too")
             soft.add_argument("--json", action="store_true", help="print one JSON object")

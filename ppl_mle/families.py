@@ -15,6 +15,7 @@ from functools import cached_property
 import numpy as np
 from scipy import special
 
+from ppl_mle._threads import map_row_blocks
 from ppl_mle.closed_form import (
     NormalStats,
     categorical_counts,
@@ -29,6 +30,11 @@ __all__ = ["CategoricalFamily", "Family", "NormalFamily", "SoftmaxFamily"]
 
 #: A fitted probability of the observed class above 1 − this counts as perfect prediction.
 _PERFECT = 1e-10
+
+#: Rows of the design taken at a time by SoftmaxFamily.hessian (a few MB of temporaries).
+_HESSIAN_CHUNK = 2_048
+#: Rows per thread from which SoftmaxFamily.hessian splits the work across cores.
+_PARALLEL_ROWS = 20_000
 
 #: Above this many observations the start comes from the statistics, not the median (a sort).
 _ROBUST_START_MAX = 1_000_000
@@ -272,6 +278,91 @@ class SoftmaxFamily:
         p = special.softmax(self.logits(beta), axis=1)
         return float(-np.mean(np.sum(special.xlogy(one_hot, p), axis=1)))
 
+    def hessian(self, beta: np.ndarray) -> np.ndarray:
+        """Exact Hessian of the log-likelihood in the free coefficients, in closed form.
+
+        With pᵢ the fitted probabilities of the free classes,
+        ∂²ℓ/∂B_aj ∂B_bk = −Σᵢ x_ia x_ib p_ij (δ_jk − p_ik): the weighted Gram matrices
+        Xᵀ diag(pⱼ) X on the diagonal blocks, minus GᵀG with G = [X∘p₁ … X∘p_K']. This is
+        how statsmodels and glm build it, one pass over the data in chunks of rows, where
+        automatic differentiation would take one pass per Hessian-vector product.
+
+        Parameters
+        ----------
+        beta : numpy.ndarray
+            Coefficients, features × free classes.
+
+        Returns
+        -------
+        numpy.ndarray
+            d × d matrix, d = features × free classes, in the order of ``beta.ravel()``
+            (feature-major, as ``find_MAP`` flattens ``beta``).
+        """
+        beta = np.asarray(beta, dtype=np.float64)
+        p, m = beta.shape
+        blocks = map_row_blocks(
+            lambda lo, hi: self._hessian_terms(beta, lo, hi), self.n_obs, _PARALLEL_ROWS
+        )
+        gram = np.sum([b[0] for b in blocks], axis=0)
+        weighted = np.sum([b[1] for b in blocks], axis=0)
+        hess = gram
+        for j in range(m):
+            hess[j * p : (j + 1) * p, j * p : (j + 1) * p] -= weighted[j * p : (j + 1) * p]
+        # Class-major (j, a) to the feature-major (a, j) order of beta.ravel().
+        hess = hess.reshape(m, p, m, p).transpose(1, 0, 3, 2).reshape(m * p, m * p)
+        return 0.5 * (hess + hess.T)
+
+    def _hessian_terms(self, beta: np.ndarray, lo: int, hi: int) -> tuple[np.ndarray, ...]:
+        """Σ GᵀG (class-major) and Σ GᵀX over rows lo:hi, in cache-sized chunks.
+
+        Each chunk is transposed first (features × rows), so that every elementwise step runs
+        along the long axis.
+        """
+        p, m = beta.shape
+        gram = np.zeros((m * p, m * p))
+        weighted = np.zeros((m * p, p))  # its j-th block is Xᵀ diag(pⱼ) X
+        buffer = np.empty((m, p, _HESSIAN_CHUNK))
+        for start in range(lo, hi, _HESSIAN_CHUNK):
+            xt = self.design[start : min(start + _HESSIAN_CHUNK, hi)].T.copy()
+            rows = xt.shape[1]
+            prob = self._free_probabilities(beta, xt)
+            gt = buffer if rows == _HESSIAN_CHUNK else np.empty((m, p, rows))
+            np.multiply(prob[:, None, :], xt[None, :, :], out=gt)
+            gt = gt.reshape(m * p, rows)  # Gᵀ
+            gram += gt @ gt.T
+            weighted += gt @ xt.T
+        return gram, weighted
+
+    def _free_probabilities(self, beta: np.ndarray, xt: np.ndarray) -> np.ndarray:
+        """Fitted probabilities of the free classes for the columns of ``xt`` (free × rows)."""
+        eta = beta.T @ xt
+        top = eta.max(axis=0)
+        if self.reference is not None:
+            np.maximum(top, 0.0, out=top)  # the reference class's logit is 0
+        eta -= top
+        np.exp(eta, out=eta)
+        total = eta.sum(axis=0)
+        if self.reference is not None:
+            total += np.exp(-top)
+        eta /= total
+        return eta
+
+    def _own_log_probability(self, beta: np.ndarray) -> np.ndarray:
+        """Log P(yᵢ | xᵢ) for every observation."""
+        eta = self.design @ np.asarray(beta, dtype=np.float64)
+        top = eta.max(axis=1)
+        if self.reference is not None:
+            np.maximum(top, 0.0, out=top)
+        rows = np.arange(self.n_obs)
+        free = np.cumsum([j != self.reference for j in range(self.k)]) - 1
+        own = np.where(self.codes == self.reference, 0.0, eta[rows, free[self.codes]])
+        eta -= top[:, None]
+        np.exp(eta, out=eta)
+        total = eta.sum(axis=1)
+        if self.reference is not None:
+            total += np.exp(-top)
+        return own - top - np.log(total)
+
     def closed_form(self) -> dict[str, np.ndarray]:
         """There is none: the score equations of softmax regression have no closed form."""
         raise ModelError(
@@ -302,10 +393,7 @@ class SoftmaxFamily:
         stops at huge coefficients whose fitted probabilities are numerically 0 or 1 (the
         criterion of R's glm). Returns ``""`` or the problem in words.
         """
-        logits = self.logits(params["beta"])
-        log_p = logits - special.logsumexp(logits, axis=1, keepdims=True)
-        own = log_p[np.arange(self.n_obs), self.codes]
-        perfect = own > -_PERFECT
+        perfect = self._own_log_probability(params["beta"]) > -_PERFECT
         if not perfect.any():
             return ""
         classes = sorted({repr(self.classes[c]) for c in self.codes[perfect]})

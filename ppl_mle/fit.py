@@ -35,7 +35,8 @@ from ppl_mle._pytensor import no_creation_traces, quiet_pymc_log, quiet_vendor_w
 from ppl_mle.errors import ConvergenceError, ConvergenceWarning, ModelError
 from ppl_mle.families import CategoricalFamily
 from ppl_mle.flat import flat_priors, has_flat_priors
-from ppl_mle.models import model_for
+from ppl_mle.models import MLEModel, model_for
+from ppl_mle.newton import newton_minimize
 from ppl_mle.objective import Objective, objective_for
 from ppl_mle.result import MLEResult
 from ppl_mle.verify import Verification, newton_polish, unbounded_direction, verify_maximum
@@ -49,9 +50,11 @@ __all__ = [
 ]
 
 GRADIENT_METHODS = ("L-BFGS-B", "BFGS", "CG", "TNC", "SLSQP")
-#: Methods given the exact Hessian (trust-exact) or Hessian-vector products (Newton-CG):
-#: quadratic convergence where quasi-Newton methods crawl (many badly scaled coefficients).
-NEWTON_METHODS = ("trust-exact", "Newton-CG")
+#: Methods given the exact Hessian (Newton, trust-exact) or Hessian-vector products
+#: (Newton-CG): quadratic convergence where quasi-Newton methods crawl (many badly scaled
+#: coefficients). "Newton" is :func:`ppl_mle.newton.newton_minimize`, handed to find_MAP
+#: as a custom scipy method.
+NEWTON_METHODS = ("Newton", "trust-exact", "Newton-CG")
 DERIVATIVE_FREE_METHODS = ("Nelder-Mead", "Powell")
 
 #: A fit is verified when the Newton step left is below this many standard errors: the
@@ -59,11 +62,14 @@ DERIVATIVE_FREE_METHODS = ("Nelder-Mead", "Powell")
 VERIFY_TOL_SE = 1e-4
 
 _DEFAULT_MAXEVAL = 20_000
+#: Newton converges quadratically: this many iterations mean the maximum is not there
+#: (separated classes, an unbounded likelihood), which the verification then reports.
+_NEWTON_MAXITER = 200
 
 
 def fit_mle(
     model: pm.Model,
-    method: str = "L-BFGS-B",
+    method: str | None = None,
     start: Mapping[str, Any] | None = None,
     *,
     maxeval: int = _DEFAULT_MAXEVAL,
@@ -80,11 +86,14 @@ def fit_mle(
         The model, e.g. from :func:`ppl_mle.normal` or :func:`ppl_mle.categorical`. Its
         ``logp`` (without Jacobian terms) is maximised; with flat priors that is the
         likelihood.
-    method : str
-        scipy optimizer run by ``pymc.find_MAP``: gradient methods ``"L-BFGS-B"``,
+    method : str, optional
+        Optimizer run by ``pymc.find_MAP``: scipy's gradient methods ``"L-BFGS-B"``,
         ``"BFGS"``, ``"CG"``, ``"TNC"``, ``"SLSQP"``; Newton methods given the exact
-        Hessian, ``"trust-exact"`` and ``"Newton-CG"`` (best for many coefficients, e.g.
-        softmax regression); or derivative-free ``"Nelder-Mead"``, ``"Powell"``.
+        Hessian, ``"Newton"`` (:func:`ppl_mle.newton.newton_minimize`), ``"trust-exact"``
+        and ``"Newton-CG"`` (best for many coefficients, e.g. softmax regression); or
+        derivative-free ``"Nelder-Mead"``, ``"Powell"``. By default ``"Newton"`` where
+        the model knows its Hessian in closed form (softmax regression), ``"L-BFGS-B"``
+        otherwise.
     start : mapping, optional
         Starting values by variable name, natural (``{"sigma": 2.0}``) or unconstrained
         (``{"sigma_log__": 0.7}``). Missing variables start from the family's robust values
@@ -119,7 +128,7 @@ def fit_mle(
     """
     if not isinstance(model, pm.Model):
         raise ModelError(f"`model` must be a pymc.Model; got {type(model).__name__}.")
-    method = _check_method(method)
+    method = _default_method(model) if method is None else _check_method(method)
     if on_failure not in ("warn", "raise"):
         raise ModelError(f"`on_failure` must be 'warn' or 'raise'; got {on_failure!r}.")
     if not (isinstance(maxeval, int) and maxeval > 0):
@@ -274,6 +283,12 @@ def _vertex_result(
     )
 
 
+def _default_method(model: pm.Model) -> str:
+    """Newton where the Hessian is cheap (closed form), else L-BFGS-B."""
+    closed_form = getattr(model, "loglik_hessian", None)
+    return "Newton" if closed_form is not None and closed_form() is not None else "L-BFGS-B"
+
+
 def _check_method(method: str) -> str:
     methods = GRADIENT_METHODS + NEWTON_METHODS + DERIVATIVE_FREE_METHODS
     known = {m.lower(): m for m in methods}
@@ -308,7 +323,7 @@ def _start_vector(
             model=model, overrides=overrides, jitter_rvs=set(), return_transformed=True
         )(None)
     z0 = objective.from_point(point)
-    f0, _, _ = objective(z0)
+    f0, _ = objective.value_and_grad(z0)
     if not (np.all(np.isfinite(z0)) and math.isfinite(f0)):
         bad = [name for name, v in point.items() if not np.all(np.isfinite(v))]
         where = f" (non-finite start for {bad})" if bad else ""
@@ -352,6 +367,8 @@ def _method_options(
         return {"gtol": 1e-10, "maxiter": big}
     if method == "trust-exact":
         return {"gtol": 1e-10, "maxiter": big}
+    if method == "Newton":
+        return {"tol": 1e-10, "maxiter": min(maxeval, _NEWTON_MAXITER)}
     if method == "Newton-CG":
         return {"xtol": 1e-12, "maxiter": big}
     if method == "TNC":
@@ -385,6 +402,11 @@ def _run_find_map(
     progressbar: bool,
 ) -> dict[str, Any]:
     options = _method_options(method, objective, z0, maxeval)
+    if isinstance(model, MLEModel):
+        # find_MAP's logp and gradient from the objective's compiled function: no second
+        # compilation, one pass over the data per point.
+        slots = [s.name for s in objective.slots]
+        model.share_compiled(slots, objective.logp_at, objective.grad_at)
     extra: dict[str, Any] = {}
     if method in NEWTON_METHODS:
         # find_MAP passes these on to scipy.optimize.minimize; it minimises −logp over the
@@ -394,14 +416,14 @@ def _run_find_map(
             raise ModelError(
                 f"method {method!r} needs a model whose parameters are all continuous."
             )
-        if method == "trust-exact":
-            extra["hess"] = lambda x: -objective(x)[2]
+        if method in ("Newton", "trust-exact"):
+            extra["hess"] = lambda x: -objective.hessian(x)
         else:
             extra["hessp"] = lambda x, v: -objective.hvp(x, v)
     with quiet_vendor_warnings(), quiet_pymc_log(), np.errstate(all="ignore"):
         point, opt = pm.find_MAP(
             start=objective.to_point(z0),
-            method=method,
+            method=newton_minimize if method == "Newton" else method,
             model=model,
             return_raw=True,
             progressbar=progressbar,

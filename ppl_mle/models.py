@@ -10,7 +10,7 @@ model.
 from __future__ import annotations
 
 import math
-from collections.abc import Hashable, Sequence
+from collections.abc import Callable, Hashable, Sequence
 from typing import Any
 
 import numpy as np
@@ -64,6 +64,22 @@ class MLEModel(pm.Model):
         self.family = family
         self.data_version = 0
         self._compiled: dict[tuple[Any, ...], Any] = {}
+        self._declared: tuple[Any, ...] | None = None
+        self._shared: tuple[Any, ...] | None = None
+
+    def loglik_hessian(self) -> Callable[[np.ndarray], np.ndarray] | None:
+        """The family's closed-form Hessian of the log-density, as a function of ``z``.
+
+        ``z`` is the flat vector of value variables in ``find_MAP``'s order. Available for
+        softmax regression (``beta`` is unconstrained, so ``z`` is ``beta.ravel()``) while
+        the model is as :func:`softmax_regression` declared it; ``None`` otherwise (other
+        families, or variables added since), and fits then differentiate automatically.
+        """
+        family = self.family
+        if not isinstance(family, SoftmaxFamily) or self._declared != self._structure_key():
+            return None
+        shape = (len(family.features), len(family.free_classes))
+        return lambda z: family.hessian(np.reshape(z, shape))
 
     def replace_data(self, data: Any) -> None:
         """Replace the observations in place, keeping the compiled code.
@@ -120,9 +136,55 @@ class MLEModel(pm.Model):
         super().set_data(name, values, coords)
         self.data_version += 1
 
+    def share_compiled(
+        self,
+        value_names: Sequence[str],
+        logp: Callable[[dict[str, Any]], Any],
+        dlogp: Callable[[dict[str, Any]], Any],
+    ) -> None:
+        """Serve ``logp`` and its gradient (without Jacobian terms) from compiled functions.
+
+        ``find_MAP`` compiles ``compile_logp(jacobian=False)`` and ``compile_dlogp(...,
+        jacobian=False)`` and calls both at every point. A fit that has compiled the same
+        log-density already (:class:`ppl_mle.objective.Objective`, which computes value and
+        gradient in one pass) hands its functions over here, so find_MAP costs no second
+        compilation and one pass over the data per point. They serve only while the
+        model's variables stay as they are now.
+
+        Parameters
+        ----------
+        value_names : sequence of str
+            The value variables the gradient is taken over, in its order.
+        logp, dlogp : callable
+            Functions of a point (a dict of value-variable values).
+        """
+        self._shared = (self._structure_key(), tuple(value_names), logp, dlogp)
+
+    def _shared_functions(self) -> tuple[Any, ...] | None:
+        if self._shared is None or self._shared[0] != self._structure_key():
+            return None
+        return self._shared[1:]
+
+    def check_start_vals(self, start: Any, **kwargs: Any) -> None:
+        """``pymc.Model.check_start_vals``, by the shared log-density when there is one.
+
+        PyMC compiles every variable's log-density to check that a start is finite; with a
+        fit's functions shared (:meth:`share_compiled`) their sum, already compiled, says
+        the same. Where it is not finite PyMC's own check runs and names the variables.
+        """
+        shared = self._shared_functions()
+        names = {v.name for v in self.value_vars}
+        if shared is None or kwargs or not isinstance(start, dict) or set(start) != names:
+            super().check_start_vals(start, **kwargs)
+        elif not math.isfinite(float(shared[1](start))):
+            super().check_start_vals(start)
+
     def compile_logp(self, vars: Any = None, jacobian: bool = True, sum: bool = True, **kw: Any):
         """``pymc.Model.compile_logp``, compiled once per model structure and reused."""
         key = ("logp", _variables_key(vars), jacobian, sum, self._structure_key())
+        shared = self._shared_functions()
+        if shared is not None and vars is None and not jacobian and sum and not kw:
+            return shared[1]
         if kw:
             return super().compile_logp(vars=vars, jacobian=jacobian, sum=sum, **kw)
         if key not in self._compiled:
@@ -132,6 +194,12 @@ class MLEModel(pm.Model):
     def compile_dlogp(self, vars: Any = None, jacobian: bool = True, **kw: Any):
         """``pymc.Model.compile_dlogp``, compiled once per model structure and reused."""
         key = ("dlogp", _variables_key(vars), jacobian, self._structure_key())
+        shared = self._shared_functions()
+        if shared is not None and not jacobian and not kw:
+            wrt = self.continuous_value_vars if vars is None else _variables_key(vars)
+            names = tuple(self.rvs_to_values.get(v, v).name for v in wrt)
+            if names == shared[0]:
+                return shared[2]
         if kw:
             return super().compile_dlogp(vars=vars, jacobian=jacobian, **kw)
         if key not in self._compiled:
@@ -500,7 +568,9 @@ def model_for(family: Family) -> MLEModel:
             "feature": list(family.features),
             "class": [_coord(c) for c in family.free_classes],
         }
-        with MLEModel(family, coords=coords) as model:
+        # Softmax probabilities are valid by construction: PyMC's check of them (a second
+        # softmax over the data at every evaluation) is dropped.
+        with MLEModel(family, coords=coords, check_bounds=False) as model:
             design = pm.Data("X", family.design)
             codes = pm.Data("codes", family.codes)
             beta = pm.Flat("beta", dims=("feature", "class"))
@@ -510,5 +580,6 @@ def model_for(family: Family) -> MLEModel:
                 zeros = pt.zeros((eta.shape[0], 1), dtype=eta.dtype)
                 eta = pt.concatenate([eta[:, :ref], zeros, eta[:, ref:]], axis=1)
             pm.Categorical("y", logit_p=eta, observed=codes)
+        model._declared = model._structure_key()
         return model
     raise TypeError(f"unknown family {family!r}")

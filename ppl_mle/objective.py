@@ -6,11 +6,18 @@ maps back to the MLE in the natural parameters: the MLE is invariant under
 reparametrisation. :class:`Objective` compiles that same function, with its gradient and
 Hessian by PyTensor automatic differentiation, over one flat vector ``z`` in the order
 ``find_MAP`` uses, so that a fit can check the optimizer's claim at the point it returns.
+Where the model knows its Hessian in closed form (softmax regression) that replaces the
+automatic second derivatives; value and gradient are always PyTensor's.
+
+A model declared by ppl_mle hands find_MAP this compiled function
+(:meth:`ppl_mle.MLEModel.share_compiled`): one compilation per model, and one pass over
+the data per point for value and gradient together.
 """
 
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -47,6 +54,10 @@ class Objective:
     ----------
     model : pymc.Model
         A model whose free variables are all continuous.
+    hessian : callable, optional
+        The exact Hessian of the log-density as a function of ``z``, in closed form (the
+        family's, e.g. softmax regression's weighted Gram matrices). When given, PyTensor
+        compiles no second derivatives: Hessian-vector products are products with it.
 
     Raises
     ------
@@ -54,7 +65,9 @@ class Objective:
         The model has discrete free variables or no free variables at all.
     """
 
-    def __init__(self, model: pm.Model) -> None:
+    def __init__(
+        self, model: pm.Model, hessian: Callable[[np.ndarray], np.ndarray] | None = None
+    ) -> None:
         discrete = [rv.name for rv in model.free_RVs if rv.type.dtype.startswith(("int", "uint"))]
         if discrete:
             raise ModelError(
@@ -82,9 +95,14 @@ class Objective:
             v: z[s.start : s.stop].reshape(s.shape).astype(v.dtype)
             for v, s in zip(value_vars, slots, strict=True)
         }
-        logp = pytensor.graph_replace(model.logp(jacobian=False), replace, strict=False)
-        loglik = pytensor.graph_replace(
-            model.logp(vars=model.observed_RVs, jacobian=False), replace, strict=False
+        # One logp graph (PyMC's construction is a large part of a small fit's cost): the
+        # objective sums every term, the log-likelihood those of the observed variables.
+        factors = [pt.sum(f) for f in model.logp(jacobian=False, sum=False)]
+        n_free, n_observed = len(model.free_RVs), len(model.observed_RVs)
+        logp, loglik = pytensor.graph_replace(
+            [pt.add(*factors), pt.add(*factors[n_free : n_free + n_observed])],
+            replace,
+            strict=False,
         )
         grad = pt.grad(logp, z)
         free = get_free_outputs(model)
@@ -97,13 +115,19 @@ class Objective:
         self._natural_fn: Any = None
         self._natural_size = 0
         outputs = [logp, grad, loglik, *constrained]
-        with quiet_vendor_warnings():
-            if self.size <= _UNROLL_HESSIAN:
+        self._closed_hessian = hessian
+        self._last_hessian: tuple[Any, np.ndarray] | None = None
+        self._recent: list[tuple[Any, list[np.ndarray]]] = []
+        self._hvp = None
+        # In the model's context PyMC's compile honours its check_bounds flag.
+        with quiet_vendor_warnings(), model:
+            if hessian is not None:
+                self._fn = pm.pytensorf.compile([z], outputs, on_unused_input="ignore")
+            elif self.size <= _UNROLL_HESSIAN:
                 # Few parameters: one gradient per Hessian row, all in one compiled function
                 # (graph rewriting, not evaluation, dominates the cost of a small fit).
                 hess = pt.stack([pt.grad(grad[i], z) for i in range(self.size)])
                 self._fn = pm.pytensorf.compile([z], [*outputs, hess], on_unused_input="ignore")
-                self._hvp = None
             else:
                 # Many parameters: the Hessian column by column from one compiled
                 # Hessian-vector product, ∇(∇ℓ·v). Compiling d unrolled gradients would take
@@ -121,11 +145,39 @@ class Objective:
                 )
 
     def _eval(self, z: np.ndarray) -> list[np.ndarray]:
-        """logp, gradient, log-likelihood, natural values (and the Hessian if unrolled)."""
+        """logp, gradient, log-likelihood, natural values (and the Hessian if unrolled).
+
+        The outputs at the last three points are kept: a fit asks for the value, the
+        gradient, the log-likelihood and the natural values at one point from different
+        places, and each fresh evaluation is a pass over the data.
+        """
+        z = np.asarray(z, dtype=np.float64)
+        key = self._cache_key(z)
+        for cached_key, outputs in self._recent:
+            if cached_key == key:
+                return outputs
         with quiet_vendor_warnings(), np.errstate(all="ignore"):
-            return self._fn(np.asarray(z, dtype=np.float64))
+            outputs = [np.array(out) for out in self._fn(z)]
+        # Three points: probes elsewhere (a line search, the unboundedness check) do not
+        # evict the candidate maximum.
+        self._recent = [(key, outputs), *self._recent[:2]]
+        return outputs
+
+    def _cache_key(self, z: np.ndarray) -> tuple[bytes, Any]:
+        return z.tobytes(), getattr(self.model, "data_version", None)
+
+    def clear_cache(self) -> None:
+        """Forget the last points' outputs (done by :func:`objective_for` at each fit).
+
+        Models declared by ppl_mle count their data changes, which invalidate the cache
+        on their own; a plain ``pymc.Model`` changed by ``pm.set_data`` does not.
+        """
+        self._recent = []
+        self._last_hessian = None
 
     def _hessian(self, z: np.ndarray, outputs: list[np.ndarray]) -> np.ndarray:
+        if self._closed_hessian is not None:
+            return self._closed_form_hessian(z)
         if self._hvp is None:
             return np.asarray(outputs[-1], dtype=np.float64)
         z = np.asarray(z, dtype=np.float64)
@@ -136,6 +188,20 @@ class Objective:
                 rows.append(np.asarray(self._hvp_block(z, eye[start : start + _HVP_BLOCK])))
         h = np.vstack(rows).astype(np.float64)
         return 0.5 * (h + h.T)
+
+    def _closed_form_hessian(self, z: np.ndarray) -> np.ndarray:
+        """The closed-form Hessian at ``z``, kept for the next call at the same point.
+
+        Newton-CG asks for many Hessian-vector products at one point; they then cost one
+        Hessian, not one pass over the data each.
+        """
+        z = np.asarray(z, dtype=np.float64)
+        key = self._cache_key(z)
+        if self._last_hessian is None or self._last_hessian[0] != key:
+            with np.errstate(all="ignore"):
+                h = np.asarray(self._closed_hessian(z.copy()), dtype=np.float64)
+            self._last_hessian = (key, h)
+        return self._last_hessian[1]
 
     def __call__(self, z: np.ndarray) -> tuple[float, np.ndarray, np.ndarray]:
         """Return the objective, its gradient and its Hessian at ``z``."""
@@ -152,8 +218,18 @@ class Objective:
             float(outputs[2]),
         )
 
+    def hessian(self, z: np.ndarray) -> np.ndarray:
+        """The Hessian of the objective at ``z`` (no value or gradient where avoidable)."""
+        if self._closed_hessian is not None:
+            return self._closed_form_hessian(z)
+        if self._hvp is None:
+            return self._hessian(z, self._eval(z))
+        return self._hessian(z, [])
+
     def hvp(self, z: np.ndarray, v: np.ndarray) -> np.ndarray:
         """Hessian-vector product ∇²logp(z)·v."""
+        if self._closed_hessian is not None:
+            return self._closed_form_hessian(z) @ np.asarray(v, dtype=np.float64)
         if self._hvp is None:
             return self(z)[2] @ np.asarray(v, dtype=np.float64)
         with quiet_vendor_warnings(), np.errstate(all="ignore"):
@@ -229,8 +305,16 @@ class Objective:
             hess = pt.stack([grad(weighted_grad[i]) for i in range(self.size)])
         else:
             hess = jacobian(weighted_grad, z, disconnected_inputs="ignore")
-        with quiet_vendor_warnings():
+        with quiet_vendor_warnings(), self.model:
             return pm.pytensorf.compile([z, w], [psi, jac, hess], on_unused_input="ignore")
+
+    def logp_at(self, point: dict[str, np.ndarray]) -> np.ndarray:
+        """The objective at a point given as a dict of value-variable values."""
+        return self._eval(self.from_point(point))[0]
+
+    def grad_at(self, point: dict[str, np.ndarray]) -> np.ndarray:
+        """The gradient at a point given as a dict of value-variable values."""
+        return self._eval(self.from_point(point))[1]
 
     def to_point(self, z: np.ndarray) -> dict[str, np.ndarray]:
         """Split the flat vector into the model's value variables (unconstrained)."""
@@ -258,13 +342,17 @@ def objective_for(model: pm.Model) -> Objective:
 
     The compiled function reads the observations from the model's ``pm.Data`` containers,
     so it stays valid when the data are replaced (``pm.set_data``) and a refit costs no
-    compilation. A model whose variables changed since gets a new one.
+    compilation. A model whose variables changed since gets a new one. Where the model
+    knows its Hessian in closed form (:meth:`ppl_mle.MLEModel.loglik_hessian`) it is used
+    instead of automatic second derivatives.
     """
     key = (tuple(model.free_RVs), tuple(model.observed_RVs), tuple(model.potentials))
     cached = model.__dict__.get("_ppl_mle_objective")
     if cached is not None and cached[0] == key:
+        cached[1].clear_cache()
         return cached[1]
-    objective = Objective(model)
+    closed_form = getattr(model, "loglik_hessian", None)
+    objective = Objective(model, hessian=closed_form() if closed_form is not None else None)
     model.__dict__["_ppl_mle_objective"] = (key, objective)
     return objective
 

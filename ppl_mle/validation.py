@@ -147,19 +147,8 @@ def as_labels(
         categories.
     """
     arr = _one_dimensional(labels, name)
-    values = arr.tolist()
-    missing = np.array([_is_missing(v) for v in values])
-    if missing.any():
-        raise DataError(
-            f"`{name}` has {int(missing.sum())} missing values (None or NaN) at positions "
-            f"{_positions(missing)}: remove them or make them a category of their own."
-        )
-    try:
-        hash(tuple(values))
-    except TypeError as exc:
-        raise DataError(f"`{name}` must hold hashable values: {exc}.") from None
+    distinct, inverse = _distinct(arr, name)
     if categories is None:
-        distinct = list(dict.fromkeys(values))
         try:
             cats = tuple(sorted(distinct))
         except TypeError:
@@ -177,15 +166,44 @@ def as_labels(
             "Pass `categories=` to name categories that were not observed."
         )
     index = {c: i for i, c in enumerate(cats)}
-    unknown = np.array([v not in index for v in values])
+    codes = np.array([index.get(v, -1) for v in distinct], dtype=np.int64)[inverse]
+    unknown = codes < 0
     if unknown.any():
-        names = list(dict.fromkeys(v for v, u in zip(values, unknown, strict=True) if u))
+        names = [v for v in distinct if v not in index]
         raise DataError(
             f"`{name}` has {int(unknown.sum())} values not in `categories` "
             f"{list(cats)!r}: {names[:_MAX_LISTED]!r} at positions {_positions(unknown)}."
         )
-    codes = np.fromiter((index[v] for v in values), dtype=np.int64, count=len(values))
     return codes, cats
+
+
+def _distinct(arr: np.ndarray, name: str) -> tuple[list[Hashable], np.ndarray]:
+    """The distinct labels and each label's index among them; missing labels raise.
+
+    Numbers and strings are sorted by numpy (``np.unique``); other values (mixed types,
+    tuples...) keep the order of first appearance, one Python pass over the labels.
+    """
+    if arr.dtype.kind in "biufU":
+        missing = np.isnan(arr) if arr.dtype.kind == "f" else np.zeros(arr.shape, dtype=bool)
+        if not missing.any():
+            distinct, inverse = np.unique(arr, return_inverse=True)
+            return distinct.tolist(), inverse.reshape(-1)
+        values = arr.tolist()
+    else:
+        values = arr.tolist()
+        missing = np.array([_is_missing(v) for v in values])
+    if missing.any():
+        raise DataError(
+            f"`{name}` has {int(missing.sum())} missing values (None or NaN) at positions "
+            f"{_positions(missing)}: remove them or make them a category of their own."
+        )
+    try:
+        first = dict.fromkeys(values)
+    except TypeError as exc:
+        raise DataError(f"`{name}` must hold hashable values: {exc}.") from None
+    position = {v: i for i, v in enumerate(first)}
+    inverse = np.fromiter((position[v] for v in values), dtype=np.int64, count=len(values))
+    return list(first), inverse
 
 
 def check_sigma(sigma: Any) -> float:
@@ -290,7 +308,7 @@ def _dependent_columns(arr: np.ndarray) -> list[int]:
 
     scale = np.sqrt(np.sum(arr**2, axis=0))
     scaled = arr / np.where(scale > 0, scale, 1.0)
-    if arr.shape[0] > 100_000:  # the rank is decided by the Gram matrix for tall data
+    if arr.shape[0] > 20_000:  # the rank is decided by the Gram matrix for tall data
         gram = scaled.T @ scaled
         _, r, perm = linalg.qr(gram, pivoting=True)
         tol = np.abs(r[0, 0]) * 1e-12 * gram.shape[0]

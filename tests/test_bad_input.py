@@ -81,8 +81,8 @@ def test_categorical_errors(labels, categories, match):
 
 def test_fit_argument_errors():
     model = ppl_mle.normal([1.0, 2.0, 4.0])
-    with pytest.raises(ModelError, match="unknown method 'Newton'; choose one of L-BFGS-B"):
-        ppl_mle.fit_mle(model, method="Newton")
+    with pytest.raises(ModelError, match="unknown method 'Halley'; choose one of L-BFGS-B"):
+        ppl_mle.fit_mle(model, method="Halley")
     with pytest.raises(ModelError, match=r"`start` names \['tau'\], which are not free variables"):
         ppl_mle.fit_mle(model, start={"tau": 1.0})
     with pytest.raises(ModelError, match="not finite at the starting point"):

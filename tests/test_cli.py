@@ -154,7 +154,7 @@ def test_categorical_json_has_null_for_boundary_se(files, capsys):
             ["fit", "normal", "{txt}", "--sigma", "-2"],
             "error: `sigma` must be a positive finite number",
         ),
-        (["fit", "normal", "{txt}", "--method", "Newton"], "error: unknown method 'Newton'"),
+        (["fit", "normal", "{txt}", "--method", "Halley"], "error: unknown method 'Halley'"),
         (["fit", "normal", "{bad_txt}"], "error: bad.txt line 2: 'abc' is not a number"),
         (
             ["fit", "normal", "{nan_csv}"],

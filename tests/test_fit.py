@@ -146,3 +146,27 @@ def test_single_observed_category_is_the_vertex():
     assert result.converged and result.loglik == 0.0
     assert "vertex" in result.message
     assert ppl_mle.check_analytic(result).passed
+
+
+def test_refit_of_a_plain_pymc_model_after_set_data():
+    # The objective keeps its last points' values: new data must not be served stale ones.
+    rng = np.random.default_rng(11)
+    first, second = rng.normal(3.0, 2.0, 40), rng.normal(-1.0, 0.5, 60)
+    with pm.Model() as model:
+        data = pm.Data("data", first)
+        pm.Normal("x", pm.Flat("mu"), pm.HalfFlat("sigma"), observed=data)
+    before = ppl_mle.fit_mle(model, start={"mu": 0.0, "sigma": 1.0})
+    pm.set_data({"data": second}, model=model)
+    after = ppl_mle.fit_mle(model, start={"mu": 0.0, "sigma": 1.0})
+    for result, sample in [(before, first), (after, second)]:
+        assert result.estimates["mu"] == pytest.approx(sample.mean(), rel=1e-12)
+        assert result.estimates["sigma"] == pytest.approx(sample.std(), rel=1e-12)
+
+
+def test_start_check_shared_with_find_map_still_names_the_problem(normal_sample):
+    from pymc.exceptions import SamplingError
+
+    model = ppl_mle.normal(normal_sample)
+    ppl_mle.fit_mle(model)  # find_MAP's log-density and start check come from the fit's
+    with pytest.raises(SamplingError, match="Initial evaluation of model at starting point"):
+        model.check_start_vals({"mu": np.array(0.0), "sigma_log__": np.array(np.inf)})

@@ -12,11 +12,14 @@ import warnings
 
 import numpy as np
 import pandas as pd
+import pymc as pm
 import pytest
 import statsmodels.api as sm
 
 import ppl_mle
+import ppl_mle.families as families
 from ppl_mle import ConvergenceWarning, DataError
+from ppl_mle.objective import Objective
 
 FEATURES = ["logpopul", "selfLR", "age", "educ", "income"]
 
@@ -173,3 +176,48 @@ def test_numpy_features_are_named_and_summary_has_intervals():
         ref = sm.MNLogit(y, sm.add_constant(x)).fit(disp=0, method="newton", tol=1e-12)
     np.testing.assert_allclose(result.estimates["beta"], ref.params, rtol=1e-8)
     assert math.isfinite(result.aic)
+
+
+@pytest.mark.parametrize(("reference", "intercept"), [(0, True), (3, True), (None, False)])
+def test_closed_form_hessian_equals_autodiff_and_statsmodels(anes, reference, intercept):
+    x, y = anes
+    model = ppl_mle.softmax_regression(x, y, reference=reference, intercept=intercept)
+    shape = (len(model.family.features), len(model.family.free_classes))
+    beta = np.random.default_rng(7).normal(0, 0.05, shape)
+    closed = model.family.hessian(beta)
+    autodiff = Objective(model).evaluate(beta.ravel())[2]  # PyTensor's second derivatives
+    scale = np.max(np.abs(autodiff))
+    np.testing.assert_allclose(closed, autodiff, rtol=0, atol=1e-12 * scale)
+    if reference == 0 and intercept:
+        # statsmodels orders the Hessian class by class (params flattened in F order).
+        p, k = beta.shape
+        theirs = sm.MNLogit(y, sm.add_constant(x)).hessian(beta.ravel(order="F"))
+        theirs = theirs.reshape(k, p, k, p).transpose(1, 0, 3, 2).reshape(p * k, p * k)
+        np.testing.assert_allclose(closed, theirs, rtol=0, atol=1e-12 * scale)
+
+
+def test_hessian_is_the_same_in_threads_and_chunks(monkeypatch):
+    rng = np.random.default_rng(8)
+    x = rng.normal(size=(50_003, 3))
+    y = rng.integers(0, 4, size=50_003)
+    family = ppl_mle.softmax_regression(x, y).family
+    beta = rng.normal(0, 0.3, (4, 3))
+    threaded = family.hessian(beta)  # two row blocks on this machine, ragged last chunk
+    monkeypatch.setattr(families, "_PARALLEL_ROWS", 10**9)
+    monkeypatch.setattr(families, "_HESSIAN_CHUNK", 64)
+    serial = family.hessian(beta)
+    np.testing.assert_allclose(threaded, serial, rtol=1e-12)
+
+
+def test_default_method_is_newton_with_the_closed_form_hessian(anes, reference):
+    x, y = anes
+    model = ppl_mle.softmax_regression(x, y)
+    assert model.loglik_hessian() is not None
+    result = ppl_mle.fit_mle(model)
+    assert result.method == "Newton" and result.converged
+    assert result.n_iterations <= 10  # statsmodels' Newton takes 7 here
+    np.testing.assert_allclose(result.estimates["beta"], reference.params.to_numpy(), rtol=1e-10)
+    # A variable added after the declaration: the closed form no longer describes the model.
+    with model:
+        pm.Normal("extra", 0.0, 1.0)
+    assert model.loglik_hessian() is None
