@@ -25,6 +25,7 @@ from ppl_mle.closed_form import (
     normal_stats,
 )
 from ppl_mle.errors import ModelError
+from ppl_mle.newton import newton_minimize
 
 __all__ = ["CategoricalFamily", "Family", "NormalFamily", "SoftmaxFamily"]
 
@@ -35,6 +36,11 @@ _PERFECT = 1e-10
 _HESSIAN_CHUNK = 2_048
 #: Rows per thread from which SoftmaxFamily.hessian splits the work across cores.
 _PARALLEL_ROWS = 20_000
+
+#: Rows of the subsample whose MLE starts the fit of a large softmax regression (from four
+#: times as many rows on), and the most Newton iterations spent on it.
+_SUBSAMPLE_ROWS = 20_000
+_SUBSAMPLE_MAXITER = 30
 
 #: Above this many observations the start comes from the statistics, not the median (a sort).
 _ROBUST_START_MAX = 1_000_000
@@ -370,8 +376,24 @@ class SoftmaxFamily:
             "implementation such as statsmodels' MNLogit instead."
         )
 
+    def score(self, beta: np.ndarray) -> np.ndarray:
+        """Gradient of the log-likelihood, Xᵀ(Y − P) over the free classes (as ``beta``)."""
+        beta = np.asarray(beta, dtype=np.float64)
+        free = [j for j in range(self.k) if j != self.reference]
+        one_hot = (self.codes[:, None] == np.asarray(free)[None, :]).astype(np.float64)
+        return self.design.T @ (one_hot - self._free_probabilities(beta, self.design.T).T)
+
     def start(self) -> dict[str, np.ndarray]:
-        """Intercepts at the log odds of the class frequencies; other coefficients 0."""
+        """Starting coefficients: the MLE of a random subsample for large data.
+
+        Newton's method converges quadratically only near the maximum; from the log odds
+        of the class frequencies it needs six or seven passes over all the data. The MLE
+        of a seeded random subsample of ``_SUBSAMPLE_ROWS`` rows (closed-form gradient and
+        Hessian, numpy only) lies within a few standard errors of the full MLE, and costs
+        about one pass. Where the subsample cannot give one (a class missing from it,
+        separation, no convergence) the start is the intercepts at the log odds of the
+        class frequencies with the other coefficients 0.
+        """
         beta = np.zeros((len(self.features), len(self.free_classes)))
         if "intercept" in self.features:
             freq = np.bincount(self.codes, minlength=self.k) / self.n_obs
@@ -379,7 +401,33 @@ class SoftmaxFamily:
             base = log_freq[self.reference] if self.reference is not None else log_freq.mean()
             free = [j for j in range(self.k) if j != self.reference]
             beta[self.features.index("intercept")] = log_freq[free] - base
+        if self.n_obs >= 4 * _SUBSAMPLE_ROWS and self.reference is not None:
+            sub = self._subsample_mle(beta)
+            if sub is not None:
+                beta = sub
         return {"beta": beta}
+
+    def _subsample_mle(self, beta0: np.ndarray) -> np.ndarray | None:
+        """Newton's MLE on a seeded random subsample of rows, or None if it has none."""
+        rows = np.sort(np.random.default_rng(0).choice(self.n_obs, _SUBSAMPLE_ROWS, False))
+        codes = self.codes[rows]
+        if np.bincount(codes, minlength=self.k).min() == 0:
+            return None
+        sub = SoftmaxFamily(self.design[rows], codes, self.classes, self.features, self.reference)
+        shape = beta0.shape
+        with np.errstate(all="ignore"):
+            fit = newton_minimize(
+                lambda b: -sub.loglik({"beta": b.reshape(shape)}),
+                beta0.ravel(),
+                jac=lambda b: -sub.score(b.reshape(shape)).ravel(),
+                hess=lambda b: -sub.hessian(b.reshape(shape)),
+                tol=0.1,  # far inside the subsample's own sampling error
+                maxiter=_SUBSAMPLE_MAXITER,
+            )
+        beta = fit.x.reshape(shape)
+        if not (fit.success and np.all(np.isfinite(beta))) or sub.diagnose({"beta": beta}):
+            return None
+        return beta
 
     def boundary(self) -> dict[str, np.ndarray]:
         """Parameters whose MLE is on the boundary: none (every class is observed)."""

@@ -571,8 +571,9 @@ def model_for(family: Family) -> MLEModel:
         # Softmax probabilities are valid by construction: PyMC's check of them (a second
         # softmax over the data at every evaluation) is dropped.
         with MLEModel(family, coords=coords, check_bounds=False) as model:
-            design = pm.Data("X", family.design)
-            codes = pm.Data("codes", family.codes)
+            # pm.Data copies the arrays (to floatX); borrow=True spares PyTensor a second copy.
+            design = pm.Data("X", family.design, borrow=True)
+            codes = pm.Data("codes", family.codes, borrow=True)
             beta = pm.Flat("beta", dims=("feature", "class"))
             eta = pt.dot(design, beta)
             if family.reference is not None:

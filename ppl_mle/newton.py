@@ -81,6 +81,7 @@ def newton_minimize(
     f, g = float(fun(x, *args)), np.asarray(jac(x, *args), dtype=np.float64)
     nfev = njev = 1
     nit = nhev = 0
+    previous = math.inf
     message, success = f"maximum number of iterations ({maxiter}) reached", False
     for _ in range(maxiter + 1):
         if not (math.isfinite(f) and np.all(np.isfinite(g))):
@@ -96,6 +97,13 @@ def newton_minimize(
         if decrement < tol:
             message, success = f"Newton decrement {decrement:.2g} below tol={tol:g}", True
             break
+        if decrement < _QUADRATIC and decrement >= 0.5 * previous:
+            # Quadratic convergence has stalled: rounding noise in the gradient, not
+            # distance to the minimum, sets the step now.
+            message = f"Newton decrement {decrement:.2g} stopped shrinking (rounding noise)"
+            success = True
+            break
+        previous = decrement
         if nit == maxiter:
             break
         t = 1.0

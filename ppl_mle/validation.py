@@ -254,19 +254,18 @@ def as_design(
     if hasattr(features, "columns"):
         names = [str(c) for c in features.columns]
         try:
-            arr = features.to_numpy(dtype=np.float64)
+            arr = features.to_numpy(dtype=np.float64, copy=False)
         except (TypeError, ValueError):
             bad = [str(c) for c in features.columns if features[c].dtype.kind not in "biuf"]
             raise DataError(f"`{name}` columns {bad} are not numeric.") from None
     else:
-        raw = np.asarray(features)
-        if raw.ndim == 1:
-            raw = raw[:, np.newaxis]
-        if raw.ndim != 2:
-            raise DataError(f"`{name}` must be 2-dimensional (rows × features); got {raw.shape}.")
-        if raw.dtype.kind not in "biuf":
-            raise DataError(f"`{name}` must be numeric; got values of type {raw.dtype}.")
-        arr = raw.astype(np.float64)
+        arr = np.asarray(features)
+        if arr.ndim == 1:
+            arr = arr[:, np.newaxis]
+        if arr.ndim != 2:
+            raise DataError(f"`{name}` must be 2-dimensional (rows × features); got {arr.shape}.")
+        if arr.dtype.kind not in "biuf":
+            raise DataError(f"`{name}` must be numeric; got values of type {arr.dtype}.")
         names = [f"x{j}" for j in range(arr.shape[1])]
     if arr.shape[0] == 0:
         raise DataError(f"`{name}` is empty: at least one observation is needed.")
@@ -284,35 +283,41 @@ def as_design(
         )
     if intercept and "intercept" in names:
         raise DataError(f"`{name}` already has a column named 'intercept'; pass intercept=False.")
-    constant = [names[j] for j in range(arr.shape[1]) if np.ptp(arr[:, j]) == 0]
-    if constant and intercept:
+    constant = np.flatnonzero(arr.max(axis=0) == arr.min(axis=0))
+    if constant.size and intercept:
         raise DataError(
-            f"`{name}` columns {constant} are constant: they duplicate the intercept. "
-            "Drop them (or pass intercept=False)."
+            f"`{name}` columns {[names[j] for j in constant]} are constant: they duplicate "
+            "the intercept. Drop them (or pass intercept=False)."
         )
+    # One float64 copy, the intercept column in front (the caller's array is never kept).
+    design = np.empty((arr.shape[0], arr.shape[1] + intercept))
+    design[:, int(intercept) :] = arr
     if intercept:
-        arr = np.column_stack([np.ones(arr.shape[0]), arr])
+        design[:, 0] = 1.0
         names = ["intercept", *names]
-    dependent = _dependent_columns(arr)
+    dependent = _dependent_columns(design)
     if dependent:
         raise DataError(
             f"`{name}` is rank-deficient: columns {[names[j] for j in dependent]} are linear "
             "combinations of the others; their coefficients would not be identified. Drop them."
         )
-    return np.ascontiguousarray(arr), tuple(names)
+    return design, tuple(names)
 
 
 def _dependent_columns(arr: np.ndarray) -> list[int]:
     """Columns that QR with column pivoting finds linearly dependent on the others."""
     from scipy import linalg
 
-    scale = np.sqrt(np.sum(arr**2, axis=0))
-    scaled = arr / np.where(scale > 0, scale, 1.0)
     if arr.shape[0] > 20_000:  # the rank is decided by the Gram matrix for tall data
-        gram = scaled.T @ scaled
+        gram = arr.T @ arr
+        scale = np.sqrt(np.diag(gram))
+        inverse = 1.0 / np.where(scale > 0, scale, 1.0)
+        gram = gram * np.outer(inverse, inverse)  # the Gram matrix of unit-length columns
         _, r, perm = linalg.qr(gram, pivoting=True)
         tol = np.abs(r[0, 0]) * 1e-12 * gram.shape[0]
     else:
+        scale = np.sqrt(np.sum(arr**2, axis=0))
+        scaled = arr / np.where(scale > 0, scale, 1.0)
         _, r, perm = linalg.qr(scaled, mode="economic", pivoting=True)
         tol = np.abs(r[0, 0]) * 1e-10 * max(arr.shape)
     rank = int(np.sum(np.abs(np.diag(r)) > tol))

@@ -67,3 +67,19 @@ def test_fit_with_newton_on_a_model_without_closed_form_hessian():
     result = ppl_mle.fit_mle(model, method="Newton")
     assert result.converged and result.method == "Newton"
     assert result.estimates["rate"] == pytest.approx(counts.mean(), rel=1e-13)
+
+
+def test_stops_at_the_noise_floor_instead_of_spinning():
+    # A gradient with rounding-like noise: the decrement cannot go below ~1e-9.
+    rng = np.random.default_rng(1)
+    result = optimize.minimize(
+        lambda x: 0.5 * x @ x,
+        np.full(3, 5.0),
+        method=newton_minimize,
+        jac=lambda x: x + 1e-9 * rng.standard_normal(3),
+        hess=lambda x: np.eye(3),
+        options={"tol": 1e-15},
+    )
+    assert result.success and "stopped shrinking" in result.message
+    assert result.nit < 10
+    np.testing.assert_allclose(result.x, 0.0, atol=1e-8)

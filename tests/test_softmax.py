@@ -221,3 +221,32 @@ def test_default_method_is_newton_with_the_closed_form_hessian(anes, reference):
     with model:
         pm.Normal("extra", 0.0, 1.0)
     assert model.loglik_hessian() is None
+
+
+def simulate(n, rng, rare=0):
+    x = rng.normal(size=(n, 3))
+    beta = np.array([[0.0, 0.3, -0.2], [0.0, 1.0, -0.5], [0.0, -0.7, 0.4], [0.0, 0.2, 0.9]])
+    logits = beta[0] + x @ beta[1:]
+    p = np.exp(logits) / np.exp(logits).sum(axis=1, keepdims=True)
+    y = (rng.random((n, 1)) > np.cumsum(p, axis=1)).sum(axis=1)
+    y[:rare] = 4  # a fifth class with only `rare` members
+    return x, y
+
+
+@pytest.mark.parametrize("rare", [0, 2])
+def test_large_data_start_from_a_subsample(rare):
+    # From 80,000 rows the start is a subsample's MLE, within a few standard errors. A
+    # class with 2 members may be missing from the subsample or separated in it; either
+    # way the fit is statsmodels'.
+    x, y = simulate(90_000, np.random.default_rng(12), rare)
+    model = ppl_mle.softmax_regression(x, y)
+    result = ppl_mle.fit_mle(model)
+    assert result.converged
+    start = model.family.start()["beta"]
+    assert np.all(np.isfinite(start))
+    if not rare:
+        se = result.standard_errors().to_numpy().reshape(start.shape)
+        assert 0 < np.max(np.abs(start - result.estimates["beta"]) / se) < 10
+    ref = sm.MNLogit(y, sm.add_constant(x)).fit(disp=0, method="newton", tol=1e-12)
+    np.testing.assert_allclose(result.estimates["beta"], ref.params, rtol=1e-9)
+    assert result.loglik >= ref.llf - 1e-9
