@@ -210,20 +210,20 @@ class Objective:
 
     def evaluate(self, z: np.ndarray) -> tuple[float, np.ndarray, np.ndarray, float]:
         """Return the objective, its gradient, its Hessian and the log-likelihood at ``z``."""
-        outputs = self._eval(z)
+        outputs = self._eval(z)  # kept for later calls: hand out copies
         return (
             float(outputs[0]),
-            np.asarray(outputs[1], dtype=np.float64),
-            self._hessian(z, outputs),
+            np.array(outputs[1], dtype=np.float64),
+            np.array(self._hessian(z, outputs), dtype=np.float64),
             float(outputs[2]),
         )
 
     def hessian(self, z: np.ndarray) -> np.ndarray:
         """The Hessian of the objective at ``z`` (no value or gradient where avoidable)."""
         if self._closed_hessian is not None:
-            return self._closed_form_hessian(z)
+            return np.array(self._closed_form_hessian(z))
         if self._hvp is None:
-            return self._hessian(z, self._eval(z))
+            return np.array(self._hessian(z, self._eval(z)))
         return self._hessian(z, [])
 
     def hvp(self, z: np.ndarray, v: np.ndarray) -> np.ndarray:
@@ -239,7 +239,7 @@ class Objective:
     def value_and_grad(self, z: np.ndarray) -> tuple[float, np.ndarray]:
         """Return the objective and its gradient (no Hessian) at ``z``."""
         outputs = self._eval(z)
-        return float(outputs[0]), np.asarray(outputs[1], dtype=np.float64)
+        return float(outputs[0]), np.array(outputs[1], dtype=np.float64)
 
     def loglik(self, z: np.ndarray) -> float:
         """Log-likelihood of the observed variables (all constants included) at ``z``."""
@@ -248,7 +248,7 @@ class Objective:
     def natural(self, z: np.ndarray) -> dict[str, np.ndarray]:
         """Values of the free variables in their natural (constrained) space at ``z``."""
         values = self._eval(z)[3 : 3 + len(self.free_names)]
-        return {n: np.asarray(v) for n, v in zip(self.free_names, values, strict=True)}
+        return {n: np.array(v) for n, v in zip(self.free_names, values, strict=True)}
 
     def natural_derivatives(
         self, z: np.ndarray, weights: np.ndarray | None = None

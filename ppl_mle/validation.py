@@ -188,15 +188,14 @@ def _distinct(arr: np.ndarray, name: str) -> tuple[list[Hashable], np.ndarray]:
         if not missing.any():
             distinct, inverse = np.unique(arr, return_inverse=True)
             return distinct.tolist(), inverse.reshape(-1)
-        values = arr.tolist()
     else:
-        values = arr.tolist()
-        missing = np.array([_is_missing(v) for v in values])
+        missing = np.array([_is_missing(v) for v in arr.tolist()])
     if missing.any():
         raise DataError(
             f"`{name}` has {int(missing.sum())} missing values (None or NaN) at positions "
             f"{_positions(missing)}: remove them or make them a category of their own."
         )
+    values = arr.tolist()
     try:
         first = dict.fromkeys(values)
     except TypeError as exc:
