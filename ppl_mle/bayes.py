@@ -160,7 +160,7 @@ def compare_bayes(
     random_seed: int | None = None,
     *,
     level: float = 0.95,
-    method: str = "L-BFGS-B",
+    method: str | None = None,
     cores: int | None = None,
     target_accept: float = 0.8,
     progressbar: bool = False,
@@ -178,8 +178,9 @@ def compare_bayes(
         Seed of the sampler (and of the Laplace draws).
     level : float
         Level of the HDI and of the Wald and profile intervals.
-    method : str
-        Optimizer for the MLE when ``model`` is a model.
+    method : str, optional
+        Optimizer for the MLE when ``model`` is a model (by default :func:`fit_mle`'s:
+        Newton where the Hessian is known in closed form, else L-BFGS-B).
     cores : int, optional
         Processes sampling in parallel (PyMC's default: up to the number of CPUs).
     target_accept : float

@@ -77,7 +77,7 @@ def _parser() -> argparse.ArgumentParser:
             anym.add_argument(
                 "--estimate", default="mle", help="mle (priors made flat) or map (own priors)"
             )
-            anym.add_argument("--method", default="L-BFGS-B", help=f"one of {_METHODS}")
+            anym.add_argument("--method", help=f"one of {_METHODS} (default: {_DEFAULT})")
             anym.add_argument("--level", default="0.95", help="level of the intervals")
             anym.add_argument("--json", action="store_true", help="print one JSON object")
             soft = models.add_parser("softmax", help="softmax (multinomial logistic) regression")
@@ -103,7 +103,7 @@ def _parser() -> argparse.ArgumentParser:
         cat.add_argument("--categories", help="all categories in order, comma-separated: a,b,c")
         for p in (norm, cat):
             p.add_argument("--column", help="column of a .csv or .parquet file")
-            p.add_argument("--method", default="L-BFGS-B", help=f"one of {', '.join(_METHODS)}")
+            p.add_argument("--method", help=f"one of {', '.join(_METHODS)} (default: {_DEFAULT})")
             p.add_argument("--level", default="0.95", help="level of the intervals (and HDI)")
             p.add_argument("--json", action="store_true", help="print one JSON object")
             if command == "compare":
@@ -116,6 +116,7 @@ def _parser() -> argparse.ArgumentParser:
 
 
 _METHODS = GRADIENT_METHODS + NEWTON_METHODS + DERIVATIVE_FREE_METHODS
+_DEFAULT = "Newton where the Hessian is known in closed form, else L-BFGS-B"
 
 
 def main(argv: Sequence[str] | None = None) -> int:
