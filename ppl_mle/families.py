@@ -353,21 +353,15 @@ class SoftmaxFamily:
         eta /= total
         return eta
 
-    def _own_log_probability(self, beta: np.ndarray) -> np.ndarray:
-        """Log P(yᵢ | xᵢ) for every observation."""
-        eta = self.design @ np.asarray(beta, dtype=np.float64)
-        top = eta.max(axis=1)
-        if self.reference is not None:
-            np.maximum(top, 0.0, out=top)
+    def _own_probability(self, beta: np.ndarray) -> np.ndarray:
+        """P(yᵢ | xᵢ) for every observation (to ~1e-16 absolute)."""
+        prob = self._free_probabilities(np.asarray(beta, dtype=np.float64), self.design.T)
         rows = np.arange(self.n_obs)
+        if self.reference is None:
+            return prob[self.codes, rows]
         free = np.cumsum([j != self.reference for j in range(self.k)]) - 1
-        own = np.where(self.codes == self.reference, 0.0, eta[rows, free[self.codes]])
-        eta -= top[:, None]
-        np.exp(eta, out=eta)
-        total = eta.sum(axis=1)
-        if self.reference is not None:
-            total += np.exp(-top)
-        return own - top - np.log(total)
+        own = prob[free[self.codes], rows]  # meaningless where the class is the reference
+        return np.where(self.codes == self.reference, 1.0 - prob.sum(axis=0), own)
 
     def closed_form(self) -> dict[str, np.ndarray]:
         """There is none: the score equations of softmax regression have no closed form."""
@@ -441,7 +435,7 @@ class SoftmaxFamily:
         stops at huge coefficients whose fitted probabilities are numerically 0 or 1 (the
         criterion of R's glm). Returns ``""`` or the problem in words.
         """
-        perfect = self._own_log_probability(params["beta"]) > -_PERFECT
+        perfect = self._own_probability(params["beta"]) > 1.0 - _PERFECT
         if not perfect.any():
             return ""
         classes = sorted({repr(self.classes[c]) for c in self.codes[perfect]})
