@@ -288,8 +288,9 @@ class SoftmaxFamily:
         """Exact Hessian of the log-likelihood in the free coefficients, in closed form.
 
         With pᵢ the fitted probabilities of the free classes,
-        ∂²ℓ/∂B_aj ∂B_bk = −Σᵢ x_ia x_ib p_ij (δ_jk − p_ik): the weighted Gram matrices
-        Xᵀ diag(pⱼ) X on the diagonal blocks, minus GᵀG with G = [X∘p₁ … X∘p_K']. This is
+        ∂²ℓ/∂B_aj ∂B_bk = −Σᵢ x_ia x_ib p_ij (δ_jk − p_ik): the information −H is the
+        weighted Gram matrices Xᵀ diag(pⱼ) X on the diagonal blocks, minus GᵀG with
+        G = [X∘p₁ … X∘p_K']. This is
         how statsmodels and glm build it, one pass over the data in chunks of rows, where
         automatic differentiation would take one pass per Hessian-vector product.
 
