@@ -13,7 +13,6 @@ NaN follows the core policy: it is an error, with the count and the shard named.
 from __future__ import annotations
 
 import math
-import os
 import sys
 from collections.abc import Hashable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -22,6 +21,7 @@ from typing import Any
 
 import numpy as np
 
+from ppl_mle._threads import workers
 from ppl_mle.closed_form import NormalStats, normal_stats
 from ppl_mle.errors import DataError
 
@@ -238,8 +238,7 @@ def _stream_normal_stats(
 
     bar = _progress(files, progress)
     total = NormalStats(0, 0.0, 0.0)
-    workers = min(len(files), os.cpu_count() or 1)
-    with ThreadPoolExecutor(max_workers=workers) as pool:
+    with ThreadPoolExecutor(max_workers=min(len(files), workers())) as pool:
         for part in pool.map(one, files):
             total = total.merge(part)
             if bar is not None:
