@@ -47,6 +47,7 @@ from ppl_mle.errors import (
     ModelError,
     PplMleError,
     PplMleWarning,
+    PrecisionWarning,
     SamplingWarning,
 )
 from ppl_mle.families import CategoricalFamily, NormalFamily, SoftmaxFamily
@@ -140,6 +141,7 @@ __all__ = [
     "BoundaryWarning",
     "ConvergenceError",
     "ConvergenceWarning",
+    "PrecisionWarning",
     "DataError",
     "IdentifiabilityWarning",
     "ModelError",

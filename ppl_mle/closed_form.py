@@ -32,6 +32,7 @@ __all__ = [
     "normal_loglik",
     "normal_mle",
     "normal_stats",
+    "power_of_two",
     "product_underflow_n",
 ]
 
@@ -47,21 +48,39 @@ class NormalStats:
     mean : float
         Sample mean.
     ss : float
-        Sum of squared deviations from the mean, Σ(xᵢ − x̄)².
+        Sum of squared deviations from the mean, Σ(xᵢ − x̄)², in units of ``scale²``.
+    scale : float
+        A power of two; Σ(xᵢ − x̄)² = ``ss · scale²``. It is 1 unless the data are so
+        large or so tightly spread that Σ(xᵢ − x̄)² itself over- or underflows float64
+        (data near 1e300, or a spread of 1e-200): their statistics are then still exact to
+        the last digits.
     """
 
     n: int
     mean: float
     ss: float
+    scale: float = 1.0
 
     @property
     def sd_mle(self) -> float:
         """MLE of the standard deviation, sqrt(SS/n)."""
-        return math.sqrt(self.ss / self.n)
+        return math.sqrt(self.ss / self.n) * self.scale
+
+    @property
+    def log_sd_mle(self) -> float:
+        """Log of :attr:`sd_mle`, without forming SS (finite wherever SS > 0)."""
+        return 0.5 * math.log(self.ss / self.n) + math.log(self.scale)
 
     def merge(self, other: NormalStats) -> NormalStats:
         """Statistics of the two samples together; see :func:`merge_normal_stats`."""
         return merge_normal_stats(self, other)
+
+    def rescaled(self, scale: float) -> NormalStats:
+        """The same statistics with ``ss`` expressed in units of ``scale²`` (a power of two)."""
+        if scale == self.scale:
+            return self
+        ratio = self.scale / scale
+        return NormalStats(self.n, self.mean, self.ss * ratio * ratio, scale)
 
 
 def merge_normal_stats(a: NormalStats, b: NormalStats) -> NormalStats:
@@ -74,11 +93,14 @@ def merge_normal_stats(a: NormalStats, b: NormalStats) -> NormalStats:
         return b
     if b.n == 0:
         return a
+    scale = max(a.scale, b.scale)
+    a, b = a.rescaled(scale), b.rescaled(scale)
     n = a.n + b.n
     delta = b.mean - a.mean
     mean = a.mean + delta * (b.n / n)
-    ss = a.ss + b.ss + delta * delta * (a.n * b.n / n)
-    return NormalStats(n=n, mean=mean, ss=ss)
+    step = delta / scale
+    ss = a.ss + b.ss + step * step * (a.n * b.n / n)
+    return NormalStats(n=n, mean=mean, ss=ss, scale=scale)
 
 
 #: Observations per chunk when statistics are accumulated chunk by chunk (fits in cache).
@@ -111,7 +133,10 @@ def normal_stats(x: np.ndarray) -> NormalStats:
         total = NormalStats(0, 0.0, 0.0)
         for start in range(0, x.size, CHUNK):
             total = total.merge(_centred(x[start : start + CHUNK] - pivot))
-        return NormalStats(total.n, total.mean + pivot, total.ss)
+        stats = NormalStats(total.n, total.mean + pivot, total.ss)
+        if _SS_LOW < stats.ss < _SS_HIGH and math.isfinite(stats.mean):
+            return stats
+        return _scaled_two_pass(x)
     return _two_pass(x)
 
 
@@ -123,8 +148,9 @@ def _centred(y: np.ndarray) -> NormalStats:
     two digits lost, beyond the 16 kept); otherwise the chunk gets the two-pass formula.
     """
     n = y.size
-    s1 = float(y.sum())
-    s2 = float(np.dot(y, y))
+    with np.errstate(over="ignore", under="ignore", invalid="ignore"):
+        s1 = float(y.sum())
+        s2 = float(np.dot(y, y))
     mean = s1 / n
     ss = s2 - s1 * mean
     if ss > 0 and mean * mean <= 100.0 * ss / n:
@@ -134,12 +160,52 @@ def _centred(y: np.ndarray) -> NormalStats:
 
 def _two_pass(x: np.ndarray) -> NormalStats:
     n = x.size
-    mean = float(x.sum()) / n
-    d = x - mean
-    s1 = float(d.sum())
+    with np.errstate(over="ignore", under="ignore", invalid="ignore"):
+        mean = float(x.sum()) / n
+        d = x - mean
+        s1 = float(d.sum())
+        ss = float(np.dot(d, d)) - s1 * s1 / n
+    if not (_SS_LOW < ss < _SS_HIGH and math.isfinite(mean)):
+        return _scaled_two_pass(x)
     mean += s1 / n
-    ss = float(np.dot(d, d)) - s1 * s1 / n
     return NormalStats(n=n, mean=mean, ss=max(ss, 0.0))
+
+
+#: Outside this range Σd² has lost digits to underflow or overflowed: scale first.
+_SS_LOW, _SS_HIGH = 2.0**-900, 2.0**900
+
+
+def power_of_two(value: float) -> float:
+    """The power of two nearest ``value`` (> 0) in the exponent: scaling by it is exact."""
+    return math.ldexp(1.0, math.frexp(value)[1] - 1)
+
+
+def _scaled_two_pass(x: np.ndarray) -> NormalStats:
+    """Two-pass statistics of data at the edges of float64, through exact power-of-two scaling.
+
+    The data are divided by a power of two near their magnitude (so neither their sum nor
+    their deviations overflow), the deviations by one near their spread (so their squares
+    neither over- nor underflow); both divisions are exact. ``ss`` is then kept in units of
+    the spread (:attr:`NormalStats.scale`).
+    """
+    n = x.size
+    top = float(np.max(np.abs(x)))
+    if top == 0.0:
+        return NormalStats(n=n, mean=0.0, ss=0.0)
+    s = power_of_two(top)
+    y = x / s
+    mean = float(y.sum()) / n
+    d = y - mean
+    mean += float(d.sum()) / n
+    d = y - mean
+    spread = float(np.max(np.abs(d)))
+    if spread == 0.0:
+        return NormalStats(n=n, mean=mean * s, ss=0.0)
+    t = power_of_two(spread)
+    d /= t
+    s1 = float(d.sum())
+    ss = float(np.dot(d, d)) - s1 * s1 / n
+    return NormalStats(n=n, mean=(mean + s1 * t / n) * s, ss=max(ss, 0.0), scale=s * t)
 
 
 def normal_mle(x: np.ndarray, sigma: float | None = None) -> dict[str, float]:
@@ -178,11 +244,20 @@ def normal_loglik(stats: NormalStats, mu: float, sigma: float) -> float:
     float
         ℓ(μ, σ) = −n/2·log(2πσ²) − (SS + n(x̄ − μ)²) / (2σ²).
     """
+    if not sigma > 0:
+        return -math.inf
     n = stats.n
-    dev = stats.mean - mu
-    return -0.5 * n * math.log(2.0 * math.pi * sigma * sigma) - (stats.ss + n * dev * dev) / (
-        2.0 * sigma * sigma
-    )
+    with np.errstate(all="ignore"):
+        # Ratios to sigma before squaring, log(sigma) not log(sigma²): finite wherever the
+        # answer is, from data near 1e-300 to 1e300.
+        spread = math.sqrt(stats.ss) * (stats.scale / sigma)
+        dev = stats.mean - mu
+        ratio = dev / sigma if math.isfinite(dev) else stats.mean / sigma - mu / sigma
+        quad = spread * spread + n * ratio * ratio
+    return -n * (math.log(sigma) + 0.5 * _LOG_2PI) - 0.5 * quad
+
+
+_LOG_2PI = math.log(2.0 * math.pi)
 
 
 def categorical_counts(codes: np.ndarray, k: int) -> np.ndarray:

@@ -41,8 +41,20 @@ def total_variation(p: Any, q: Any) -> float:
 
 
 def kl_normal(mu1: float, sigma1: float, mu2: float, sigma2: float) -> float:
-    """KL(N(mu1, sigma1²)‖N(mu2, sigma2²)) = log(σ₂/σ₁) + (σ₁² + (μ₁ − μ₂)²)/(2σ₂²) − ½."""
-    return math.log(sigma2 / sigma1) + (sigma1**2 + (mu1 - mu2) ** 2) / (2 * sigma2**2) - 0.5
+    """KL(N(mu1, sigma1²)‖N(mu2, sigma2²)) = log(σ₂/σ₁) + (σ₁² + (μ₁ − μ₂)²)/(2σ₂²) − ½.
+
+    Written in the ratios r = σ₁/σ₂ and d = (μ₁ − μ₂)/σ₂, as (r² − 1 − 2·log r + d²)/2 with
+    log r = log σ₁ − log σ₂: no square of a standard deviation is formed, so it is finite
+    for parameters from 1e-300 to 1e300, and r² − 1 − log r² is computed without
+    cancellation near r = 1 (expm1, log1p).
+    """
+    log_r = math.log(sigma1) - math.log(sigma2)
+    dev = mu1 - mu2
+    d = dev / sigma2 if math.isfinite(dev) else mu1 / sigma2 - mu2 / sigma2
+    two_log_r = 2.0 * log_r
+    # r² − 1 − log r² = expm1(2 log r) − 2 log r, accurate near r = 1.
+    excess = math.expm1(two_log_r) - two_log_r if two_log_r < 700 else math.inf
+    return 0.5 * (excess + d * d)
 
 
 @dataclass(frozen=True)
@@ -128,6 +140,7 @@ def _normal(family: NormalFamily, params: dict[str, Any]) -> DivergenceReport:
     mu = float(params["mu"])
     sigma = family.sigma if family.sigma is not None else float(params["sigma"])
     mean, sd = family.stats.mean, family.stats.sd_mle
+    log_sd = family.stats.log_sd_mle
     x = family.data
     # The model's quantiles on a fine grid stand in for the model in scipy's W1.
     m = int(min(max(20 * (x.size if x is not None else 0), 20_000), 2_000_000))
@@ -137,7 +150,7 @@ def _normal(family: NormalFamily, params: dict[str, Any]) -> DivergenceReport:
         kl=kl_normal(mean, sd, mu, sigma),
         total_variation=1.0,
         wasserstein=wasserstein,
-        entropy=0.5 * math.log(2 * math.pi * math.e * sd**2),
+        entropy=0.5 * math.log(2 * math.pi * math.e) + log_sd,
         cross_entropy=-family.loglik({"mu": mu, "sigma": sigma}) / family.n_obs,
         note=(
             "KL and entropy use N(mean, sd by n) in place of the sample; total variation "

@@ -53,3 +53,12 @@ class IdentifiabilityWarning(PplMleWarning):
 
 class SamplingWarning(PplMleWarning):
     """A NUTS diagnostic failed (r_hat, effective sample size, divergences)."""
+
+
+class PrecisionWarning(PplMleWarning):
+    """The data, as float64 holds them, support fewer digits than the fit reports.
+
+    Values such as 1e16 + 1, 1e16 + 3 are stored to the nearest multiple of 2: their spread
+    is a few units in the last place, and the exact MLE of the stored values says little
+    about the values the user meant.
+    """

@@ -8,6 +8,7 @@ fit can be checked against the closed form.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Hashable
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -16,6 +17,7 @@ import numpy as np
 from scipy import special
 
 from ppl_mle._threads import map_row_blocks
+from ppl_mle.affine import AffineMap
 from ppl_mle.closed_form import (
     NormalStats,
     categorical_counts,
@@ -23,6 +25,7 @@ from ppl_mle.closed_form import (
     categorical_mle,
     normal_loglik,
     normal_stats,
+    power_of_two,
 )
 from ppl_mle.errors import ModelError
 from ppl_mle.newton import newton_minimize
@@ -66,6 +69,8 @@ class NormalFamily:
     data: np.ndarray | None = field(repr=False)
     sigma: float | None = None
     given_stats: NormalStats | None = None
+
+    has_closed_form = True
 
     @property
     def name(self) -> str:
@@ -132,6 +137,43 @@ class NormalFamily:
         """Parameters whose MLE is on the boundary: none for the normal model."""
         return {}
 
+    def resolution_digits(self) -> float | None:
+        """How many significant digits of its spread each value holds in float64.
+
+        log10(σ̂ / spacing), with the spacing of float64 numbers at the largest magnitude
+        of the data (of the mean, from statistics alone); None without a spread.
+        """
+        st = self.stats
+        if not st.ss > 0:
+            return None
+        top = float(np.max(np.abs(self.data))) if self.data is not None else abs(st.mean)
+        spacing = float(np.spacing(top)) if top > 0 else 0.0
+        if not spacing > 0:
+            return None
+        return (st.log_sd_mle - math.log(spacing)) / math.log(10.0)
+
+    def standardized(self) -> tuple[NormalFamily, AffineMap]:
+        """The same model on working data (x − a)/b, and the map back to the user's units.
+
+        ``a`` is the sample mean and ``b`` the power of two nearest the MLE of sigma (the
+        known sigma when there is no spread), so the working data have mean ~0 and spread
+        ~1 whatever the magnitude and offset of the data: the fit is then affine-invariant
+        in floating point too. Dividing by a power of two is exact, and the data are
+        computed as x/b − a/b so that nothing overflows on the way.
+        """
+        st = self.stats
+        spread = st.sd_mle if st.ss > 0 else (self.sigma or abs(st.mean) or 1.0)
+        b = power_of_two(spread)
+        a = st.mean
+        sigma = None if self.sigma is None else self.sigma / b
+        affine = AffineMap.normal(a, b, st.n, sigma_free=self.sigma is None)
+        if self.given_stats is not None or self.data is None:
+            working = NormalStats(st.n, 0.0, st.rescaled(b).ss)
+            return NormalFamily(None, sigma, working), affine
+        with np.errstate(all="ignore"):
+            y = self.data / b - a / b
+        return NormalFamily(y, sigma), affine
+
 
 @dataclass(frozen=True, eq=False)
 class CategoricalFamily:
@@ -151,6 +193,8 @@ class CategoricalFamily:
     codes: np.ndarray | None = field(repr=False)
     categories: tuple[Hashable, ...]
     given_counts: np.ndarray | None = field(default=None, repr=False)
+
+    has_closed_form = True
 
     name = "categorical"
 
@@ -239,6 +283,7 @@ class SoftmaxFamily:
     reference: int | None = 0
 
     name = "softmax regression"
+    has_closed_form = False
 
     @property
     def n_obs(self) -> int:

@@ -42,7 +42,8 @@ def laplace_draws(
     if at_vertex(result) or not unc.identified:
         return {label: np.full(size, np.nan) for label in labels}
     rng = np.random.default_rng(random_seed)
-    z = rng.multivariate_normal(unc.unconstrained_estimate, unc.unconstrained_cov, size=size)
+    # Drawn in the units the fit worked in (finite whatever the scale of the data).
+    z = rng.multivariate_normal(unc.working_estimate, unc.working_cov, size=size)
     objective = result.objective
     inner = natural_labels(result)
     values = np.empty((size, len(inner)))

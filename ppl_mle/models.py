@@ -9,6 +9,7 @@ model.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Callable, Hashable, Sequence
 from typing import Any
@@ -17,6 +18,7 @@ import numpy as np
 import pymc as pm
 import pytensor.tensor as pt
 
+from ppl_mle.affine import AffineMap
 from ppl_mle.closed_form import normal_stats
 from ppl_mle.errors import DataError, ModelError
 from ppl_mle.families import CategoricalFamily, Family, NormalFamily, SoftmaxFamily
@@ -66,6 +68,51 @@ class MLEModel(pm.Model):
         self._compiled: dict[tuple[Any, ...], Any] = {}
         self._declared: tuple[Any, ...] | None = None
         self._shared: tuple[Any, ...] | None = None
+        self._working: tuple[Any, ...] | None = None
+        self.is_working = False
+
+    def working(self) -> tuple[MLEModel, AffineMap] | None:
+        """The model a fit optimises, in working units, and the map back to these.
+
+        The normal model is fitted on its data centred on their mean and divided by a
+        power of two near their spread (:meth:`NormalFamily.standardized`): its MLE maps
+        back exactly, and floating point then gives every digit whether the data are near
+        1e-300, 1e300 or 1e12 ± 1. This model itself stays the ordinary PyMC model of the
+        user's data (``pm.sample`` samples it). ``None`` for other families, for a working
+        model itself, and once variables were added to the model (its family no longer
+        describes it).
+        """
+        family = self.family
+        if (
+            self.is_working
+            or not isinstance(family, NormalFamily)
+            or self._declared != self._structure_key()
+        ):
+            return None
+        key = self.data_version
+        if self._working is not None and self._working[0] == key:
+            return self._working[1], self._working[2]
+        working_family, affine = family.standardized()
+        if self._working is None:
+            working_model = model_for(working_family)
+            working_model.is_working = True
+        else:
+            working_model = self._working[1]
+            working_model.replace_family(working_family)
+        self._working = (key, working_model, affine)
+        return working_model, affine
+
+    def replace_family(self, family: Family) -> None:
+        """Hold the data of another family of the same kind (already validated)."""
+        if isinstance(family, NormalFamily) and family.given_stats is not None:
+            st = family.stats
+            super().set_data("stats", np.array([st.n, st.mean, st.ss * st.scale * st.scale]))
+        elif isinstance(family, NormalFamily):
+            super().set_data("data", family.data)
+        else:
+            raise ModelError(f"cannot replace the family of this model by {family!r}.")
+        self.family = family
+        self.data_version += 1
 
     def loglik_hessian(self) -> Callable[[np.ndarray], np.ndarray] | None:
         """The family's closed-form Hessian of the log-density, as a function of ``z``.
@@ -120,7 +167,7 @@ class MLEModel(pm.Model):
             x = as_float_data(values, "data", sigma_known=family.sigma is not None)
             st = normal_stats(x)
             self.family = NormalFamily(x, family.sigma, st)
-            values = np.array([st.n, st.mean, st.ss], dtype=np.float64)
+            values = np.array([st.n, st.mean, st.ss * st.scale * st.scale], dtype=np.float64)
         elif name == "counts" and isinstance(family, CategoricalFamily):
             # New *labels*, counted here.
             counts, cats = label_counts(values, family.categories)
@@ -339,6 +386,7 @@ def normal_from_source(
     known = None if sigma is None else check_sigma(sigma)
     st = normal_stats_of(source, column, batch_rows=batch_rows, client=client, progress=progress)
     stats = check_normal_stats(st.n, st.mean, st.ss, sigma_known=known is not None)
+    stats = dataclasses.replace(stats, scale=st.scale)
     return model_for(NormalFamily(None, known, stats))
 
 
@@ -525,7 +573,11 @@ def model_for(family: Family) -> MLEModel:
     if isinstance(family, NormalFamily) and family.given_stats is not None:
         st = family.stats
         with MLEModel(family) as model:
-            stats = pm.Data("stats", np.array([st.n, st.mean, st.ss], dtype=np.float64))
+            # The user's model holds SS itself (it overflows only for data near 1e154 and
+            # beyond, which fits handle in working units: see MLEModel.working).
+            with np.errstate(over="ignore"):
+                ss = st.ss * st.scale * st.scale
+            stats = pm.Data("stats", np.array([st.n, st.mean, ss], dtype=np.float64))
             mu = pm.Flat("mu")
             known = None if family.sigma is None else np.asarray(family.sigma, dtype=np.float64)
             sigma = pm.HalfFlat("sigma") if known is None else known
@@ -538,6 +590,7 @@ def model_for(family: Family) -> MLEModel:
                 observed=stats,
                 signature="(),(),(s)->(s)",
             )
+        model._declared = model._structure_key()
         return model
     if isinstance(family, CategoricalFamily) and family.given_counts is not None:
         coords = {"category": [_coord(c) for c in family.categories]}
@@ -555,6 +608,7 @@ def model_for(family: Family) -> MLEModel:
             known = None if family.sigma is None else np.asarray(family.sigma, dtype=np.float64)
             sigma = pm.HalfFlat("sigma") if known is None else known
             pm.Normal("x", mu=mu, sigma=sigma, observed=data)
+        model._declared = model._structure_key()
         return model
     if isinstance(family, CategoricalFamily):
         coords = {"category": [_coord(c) for c in family.categories]}

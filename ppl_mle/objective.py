@@ -16,6 +16,7 @@ the data per point for value and gradient together.
 
 from __future__ import annotations
 
+import copy
 import functools
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -29,6 +30,7 @@ from pytensor.gradient import jacobian
 from pytensor.graph.replace import vectorize_graph
 
 from ppl_mle._pytensor import quiet_vendor_warnings
+from ppl_mle.affine import AffineMap
 from ppl_mle.errors import ModelError
 
 __all__ = ["Objective", "objective_for"]
@@ -112,10 +114,11 @@ class Objective:
         self.free_names: tuple[str, ...] = free.names
         self._z = z
         self._natural_flat = pt.concatenate([pt.cast(c, "float64").ravel() for c in constrained])
-        self._natural_fn: Any = None
-        self._natural_size = 0
+        # Compiled on first use, and shared with the copies :meth:`mapped` makes.
+        self._lazy: dict[str, Any] = {}
         outputs = [logp, grad, loglik, *constrained]
         self._closed_hessian = hessian
+        self.affine = AffineMap()
         self._last_hessian: tuple[Any, np.ndarray] | None = None
         self._recent: list[tuple[Any, list[np.ndarray]]] = []
         self._hvp = None
@@ -215,7 +218,7 @@ class Objective:
             float(outputs[0]),
             np.array(outputs[1], dtype=np.float64),
             np.array(self._hessian(z, outputs), dtype=np.float64),
-            float(outputs[2]),
+            float(outputs[2]) + self.affine.loglik_offset,
         )
 
     def hessian(self, z: np.ndarray) -> np.ndarray:
@@ -242,13 +245,20 @@ class Objective:
         return float(outputs[0]), np.array(outputs[1], dtype=np.float64)
 
     def loglik(self, z: np.ndarray) -> float:
-        """Log-likelihood of the observed variables (all constants included) at ``z``."""
-        return float(self._eval(z)[2])
+        """Log-likelihood of the observed variables (all constants included) at ``z``.
+
+        In the user's units: a fit on working data adds −n·log b (:attr:`affine`).
+        """
+        return float(self._eval(z)[2]) + self.affine.loglik_offset
 
     def natural(self, z: np.ndarray) -> dict[str, np.ndarray]:
-        """Values of the free variables in their natural (constrained) space at ``z``."""
+        """Values of the free variables in their natural (constrained) space at ``z``.
+
+        In the user's units (:attr:`affine`), whatever units the fit works in.
+        """
         values = self._eval(z)[3 : 3 + len(self.free_names)]
-        return {n: np.array(v) for n, v in zip(self.free_names, values, strict=True)}
+        working = {n: np.array(v) for n, v in zip(self.free_names, values, strict=True)}
+        return self.affine.values(working) if not self.affine.identity else working
 
     def natural_derivatives(
         self, z: np.ndarray, weights: np.ndarray | None = None
@@ -276,18 +286,71 @@ class Objective:
         hess : numpy.ndarray
             ∇²(weightsᵀψ)(z), shape (d, d).
         """
-        if self._natural_fn is None:
-            self._natural_size = sum(np.size(v) for v in self.natural(np.zeros(self.size)).values())
-            self._natural_fn = self._compile_natural()
+        if "natural" not in self._lazy:
+            outputs = self._eval(np.zeros(self.size))[3 : 3 + len(self.free_names)]
+            self._lazy["shapes"] = {
+                n: np.shape(v) for n, v in zip(self.free_names, outputs, strict=True)
+            }
+            self._lazy["natural"] = self._compile_natural()
         m = self._natural_size
         w = np.zeros(m) if weights is None else np.asarray(weights, dtype=np.float64)
+        scale = self._natural_scales
         with quiet_vendor_warnings(), np.errstate(all="ignore"):
-            values, jac, hess = self._natural_fn(np.asarray(z, dtype=np.float64), w)
+            # ψ = offset + scale·ψ_w: the Hessian of wᵀψ is that of (w∘scale)ᵀψ_w.
+            values, jac, hess = self._lazy["natural"](np.asarray(z, dtype=np.float64), w * scale)
+            values = np.asarray(values, dtype=np.float64)
+            if not self.affine.identity:
+                values = np.concatenate(
+                    [np.ravel(v) for v in self.affine.values(self._split(values)).values()]
+                )
         return (
-            np.asarray(values, dtype=np.float64),
-            np.asarray(jac, dtype=np.float64).reshape(m, self.size),
+            values,
+            np.asarray(jac, dtype=np.float64).reshape(m, self.size) * scale[:, None],
             np.asarray(hess, dtype=np.float64).reshape(self.size, self.size),
         )
+
+    @property
+    def _natural_size(self) -> int:
+        return sum(int(np.prod(shape, dtype=np.int64)) for shape in self._lazy["shapes"].values())
+
+    def natural_scales(self) -> np.ndarray:
+        """Scale of each flat natural value (ones unless the fit works in other units)."""
+        if "shapes" not in self._lazy:
+            self.natural_derivatives(np.zeros(self.size))
+        return self._natural_scales
+
+    @property
+    def _natural_scales(self) -> np.ndarray:
+        if self.affine.identity:
+            return np.ones(self._natural_size)
+        return self.affine.scales(self._split(np.zeros(self._natural_size)))
+
+    def _split(self, flat: np.ndarray) -> dict[str, np.ndarray]:
+        """A flat vector of natural values as a dict by free variable."""
+        out, start = {}, 0
+        for name, shape in self._lazy["shapes"].items():
+            size = int(np.prod(shape, dtype=np.int64))
+            out[name] = flat[start : start + size].reshape(shape)
+            start += size
+        return out
+
+    def mapped(self, affine: AffineMap) -> Objective:
+        """This objective (sharing its compiled functions) reporting in other units.
+
+        Value, gradient and Hessian stay in the working units the fit optimises in;
+        natural values, their derivatives and the log-likelihood are in the user's.
+        """
+        other = copy.copy(self)
+        other.affine = affine
+        return other
+
+    def user_point(self, z: np.ndarray) -> dict[str, np.ndarray]:
+        """The point ``z`` as the user's model's unconstrained values."""
+        return self.to_point(self.affine.user_z(z))
+
+    def from_user_point(self, point: dict[str, np.ndarray]) -> np.ndarray:
+        """``z`` (working units) of a point of the user's model's unconstrained values."""
+        return self.affine.working_z(self.from_point(point))
 
     def _compile_natural(self) -> Any:
         z, psi = self._z, self._natural_flat
@@ -344,8 +407,16 @@ def objective_for(model: pm.Model) -> Objective:
     so it stays valid when the data are replaced (``pm.set_data``) and a refit costs no
     compilation. A model whose variables changed since gets a new one. Where the model
     knows its Hessian in closed form (:meth:`ppl_mle.MLEModel.loglik_hessian`) it is used
-    instead of automatic second derivatives.
+    instead of automatic second derivatives. A model that fits in other units
+    (:meth:`ppl_mle.MLEModel.working`: the normal model, on its data centred and scaled)
+    gets the objective of its working model, reporting in the user's units.
     """
+    working = getattr(model, "working", None)
+    work = working() if working is not None else None
+    if work is not None:
+        # Fitted in working units (data centred and scaled, exactly), reported in the user's.
+        working_model, affine = work
+        return objective_for(working_model).mapped(affine)
     key = (tuple(model.free_RVs), tuple(model.observed_RVs), tuple(model.potentials))
     cached = model.__dict__.get("_ppl_mle_objective")
     if cached is not None and cached[0] == key:

@@ -17,7 +17,7 @@ their uncertainty is left to the one-sided profile interval (:mod:`ppl_mle.profi
 from __future__ import annotations
 
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -69,6 +69,10 @@ class Uncertainty:
     information: np.ndarray
     on_boundary: np.ndarray
     problem: str
+    units: np.ndarray | None = field(default=None, repr=False)
+    scaled_cov: np.ndarray | None = field(default=None, repr=False)
+    working_estimate: np.ndarray | None = field(default=None, repr=False)
+    working_cov: np.ndarray | None = field(default=None, repr=False)
 
     @property
     def identified(self) -> bool:
@@ -77,8 +81,14 @@ class Uncertainty:
 
     @property
     def se(self) -> np.ndarray:
-        """Standard errors of the natural parameters."""
-        return np.sqrt(np.diag(self.cov))
+        """Standard errors of the natural parameters.
+
+        Computed in the units the fit worked in and scaled back, so they stay finite where
+        the variance itself is not (an SE of 1e300 has a variance of 1e600).
+        """
+        if self.units is None or self.scaled_cov is None:
+            return np.sqrt(np.diag(self.cov))
+        return self.units * np.sqrt(np.diag(self.scaled_cov))
 
     @property
     def unconstrained_se(self) -> np.ndarray:
@@ -93,6 +103,8 @@ class Uncertainty:
     def correlation(self, space: str = "natural") -> pd.DataFrame:
         """Correlation matrix, labelled, in ``"natural"`` or ``"unconstrained"`` space."""
         labels, cov = self._space(space)
+        if space == "natural" and self.scaled_cov is not None:
+            cov = self.scaled_cov  # the same correlations, without overflow
         sd = np.sqrt(np.diag(cov))
         with np.errstate(divide="ignore", invalid="ignore"):
             corr = cov / np.outer(sd, sd)
@@ -133,7 +145,17 @@ def uncertainty(result: MLEResult, *, warn: bool = True) -> Uncertainty:
 
     if on_boundary.sum() > 0 and at_vertex(result):
         # Every observation in one category: no interior parameter is left.
-        return Uncertainty(labels, estimate, nan_cov, z_labels, z, nan_z, nan_z, on_boundary, "")
+        return Uncertainty(
+            labels,
+            estimate,
+            nan_cov,
+            z_labels,
+            objective.affine.user_z(z),
+            nan_z,
+            nan_z,
+            on_boundary,
+            "",
+        )
 
     h = result.hessian if result.hessian is not None else objective.evaluate(z)[2]
     information = -0.5 * (h + h.T)
@@ -161,23 +183,56 @@ def uncertainty(result: MLEResult, *, warn: bool = True) -> Uncertainty:
         if warn:
             warnings.warn(warning, stacklevel=3)
         return Uncertainty(
-            labels, estimate, nan_cov, z_labels, z, nan_z, information, on_boundary, problem
+            labels,
+            estimate,
+            nan_cov,
+            z_labels,
+            objective.affine.user_z(z),
+            nan_z,
+            information,
+            on_boundary,
+            problem,
         )
 
     chol = linalg.cho_factor(information, lower=True)
     z_cov = linalg.cho_solve(chol, np.eye(d))
     z_cov = 0.5 * (z_cov + z_cov.T)
+    # The fit may work in other units (the normal model: data centred and scaled): the
+    # natural covariance is formed in those units and scaled back only for the user.
     _, jac, _ = objective.natural_derivatives(z)
-    inner_cov = jac @ z_cov @ jac.T
+    inner_units = objective.natural_scales()
+    jac_units = jac / inner_units[:, None]
+    inner_cov = jac_units @ z_cov @ jac_units.T
 
     # The objective may be that of the interior model (observed categories only): place its
     # rows among all labels; boundary estimates keep NaN.
     inner_labels = natural_labels(result)
     position = {label: i for i, label in enumerate(labels)}
     idx = np.array([position[label] for label in inner_labels])
-    cov = nan_cov.copy()
-    cov[np.ix_(idx, idx)] = inner_cov
-    return Uncertainty(labels, estimate, cov, z_labels, z, z_cov, information, on_boundary, problem)
+    scaled = nan_cov.copy()
+    scaled[np.ix_(idx, idx)] = inner_cov
+    units = np.ones(m)
+    units[idx] = inner_units
+    z_units = objective.affine.z_scales(d)
+    with np.errstate(over="ignore", under="ignore"):
+        cov = scaled * np.outer(units, units)
+        user_cov = z_cov * np.outer(z_units, z_units)
+        user_information = information / np.outer(z_units, z_units)
+    return Uncertainty(
+        labels,
+        estimate,
+        cov,
+        z_labels,
+        objective.affine.user_z(z),
+        user_cov,
+        user_information,
+        on_boundary,
+        problem,
+        units=units,
+        scaled_cov=scaled,
+        working_estimate=z,
+        working_cov=z_cov,
+    )
 
 
 def natural_labels(result: MLEResult) -> list[str]:
