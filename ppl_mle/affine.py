@@ -27,7 +27,9 @@ class AffineMap:
     Attributes
     ----------
     natural : mapping of str to (offset, scale)
-        For each free variable's natural value (``mu``: (a, b); ``sigma``: (0, b)).
+        For each free variable's natural value (``mu``: (a, b); ``sigma``: (0, b)); a
+        scale may be an array broadcast against the value (softmax coefficients, one scale
+        per feature).
     z_offset, z_scale : numpy.ndarray
         For each entry of the unconstrained vector ``z`` (``mu``: (a, b);
         ``sigma_log__``: (log b, 1)).
@@ -35,7 +37,7 @@ class AffineMap:
         Added to the working log-likelihood (−n·log b).
     """
 
-    natural: Mapping[str, tuple[float, float]] = field(default_factory=dict)
+    natural: Mapping[str, tuple[float, float | np.ndarray]] = field(default_factory=dict)
     z_offset: np.ndarray = field(default_factory=lambda: np.zeros(0))
     z_scale: np.ndarray = field(default_factory=lambda: np.ones(0))
     loglik_offset: float = 0.0
@@ -68,7 +70,7 @@ class AffineMap:
         """The scale of every flattened natural value, in the order of ``working``."""
         return np.concatenate(
             [
-                np.full(np.size(value), self.natural.get(name, (0.0, 1.0))[1])
+                np.broadcast_to(self.natural.get(name, (0.0, 1.0))[1], np.shape(value)).ravel()
                 for name, value in working.items()
             ]
         )

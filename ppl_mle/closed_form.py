@@ -17,7 +17,9 @@ Categorical model with counts c₁…c_k summing to n:
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
+from fractions import Fraction
 
 import numpy as np
 from scipy.special import xlogy
@@ -28,6 +30,7 @@ __all__ = [
     "categorical_loglik",
     "categorical_mle",
     "categorical_mle_constrained",
+    "integer_normal_stats",
     "merge_normal_stats",
     "normal_loglik",
     "normal_mle",
@@ -206,6 +209,28 @@ def _scaled_two_pass(x: np.ndarray) -> NormalStats:
     s1 = float(d.sum())
     ss = float(np.dot(d, d)) - s1 * s1 / n
     return NormalStats(n=n, mean=(mean + s1 * t / n) * s, ss=max(ss, 0.0), scale=s * t)
+
+
+def integer_normal_stats(values: Sequence[int]) -> NormalStats:
+    """Statistics of integers computed exactly, rounded once at the end.
+
+    Integers beyond 2**53 have no exact float64 value (2**53 + 1 becomes 2**53): summing
+    them as floats loses the data before any formula can help. Python's integers are exact
+    at any size, so Σx and Σ(n·x − Σx)² are exact, and the mean and SS are each rounded
+    once (SS in units of a power of two when it would overflow float64).
+    """
+    n = len(values)
+    total = sum(values)
+    centred = sum((n * v - total) ** 2 for v in values)  # n²·SS, exactly
+    mean = float(Fraction(total, n))
+    ss_exact = Fraction(centred, n * n * n) * n  # SS
+    if ss_exact == 0:
+        return NormalStats(n=n, mean=mean, ss=0.0)
+    # A power of two near sqrt(SS/n) keeps ss within float64's range.
+    exponent = (ss_exact.numerator.bit_length() - ss_exact.denominator.bit_length()) // 2
+    scale = Fraction(2) ** exponent
+    ss = float(ss_exact / (scale * scale))
+    return NormalStats(n=n, mean=mean, ss=ss, scale=math.ldexp(1.0, exponent))
 
 
 def normal_mle(x: np.ndarray, sigma: float | None = None) -> dict[str, float]:

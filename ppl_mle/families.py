@@ -141,12 +141,13 @@ class NormalFamily:
         """How many significant digits of its spread each value holds in float64.
 
         log10(σ̂ / spacing), with the spacing of float64 numbers at the largest magnitude
-        of the data (of the mean, from statistics alone); None without a spread.
+        of the data; None without a spread, or from statistics alone (they do not say how
+        finely the values were held).
         """
         st = self.stats
-        if not st.ss > 0:
+        if not st.ss > 0 or self.data is None:
             return None
-        top = float(np.max(np.abs(self.data))) if self.data is not None else abs(st.mean)
+        top = float(np.max(np.abs(self.data)))
         spacing = float(np.spacing(top)) if top > 0 else 0.0
         if not spacing > 0:
             return None
@@ -472,6 +473,29 @@ class SoftmaxFamily:
     def boundary(self) -> dict[str, np.ndarray]:
         """Parameters whose MLE is on the boundary: none (every class is observed)."""
         return {}
+
+    def standardized(self) -> tuple[SoftmaxFamily, AffineMap] | None:
+        """The same regression on features divided by powers of two near their magnitude.
+
+        Features of magnitude 1e-200 or 1e160 make X·B and the Hessian XᵀWX under- or
+        overflow. Dividing each column by a power of two (exact) and multiplying its
+        coefficients by the same leaves the model unchanged: B = B_w / s row by row. None
+        when every column is already of moderate magnitude.
+        """
+        top = np.max(np.abs(self.design), axis=0)
+        if not np.any((top > 0) & ((top < 2.0**-60) | (top > 2.0**60))):
+            return None
+        _, exponent = np.frexp(np.where(top > 0, top, 1.0))
+        s = np.ldexp(1.0, exponent - 1)
+        m = len(self.free_classes)
+        working = SoftmaxFamily(
+            self.design / s, self.codes, self.classes, self.features, self.reference
+        )
+        inverse = 1.0 / s
+        affine = AffineMap(
+            {"beta": (0.0, inverse[:, None])}, np.zeros(s.size * m), np.repeat(inverse, m)
+        )
+        return working, affine
 
     def diagnose(self, params: dict[str, np.ndarray]) -> str:
         """Detect (quasi-)separation: observations predicted with probability ~1.

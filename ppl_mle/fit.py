@@ -290,7 +290,7 @@ def _coarse_data_note(family: Any) -> str:
 
 
 #: Below this many digits of their spread held by each value, a fit warns (PrecisionWarning).
-_COARSE_DIGITS = 6.0
+_COARSE_DIGITS = 2.0
 
 
 def _vertex_result(

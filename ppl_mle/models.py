@@ -19,7 +19,7 @@ import pymc as pm
 import pytensor.tensor as pt
 
 from ppl_mle.affine import AffineMap
-from ppl_mle.closed_form import normal_stats
+from ppl_mle.closed_form import integer_normal_stats, normal_stats
 from ppl_mle.errors import DataError, ModelError
 from ppl_mle.families import CategoricalFamily, Family, NormalFamily, SoftmaxFamily
 from ppl_mle.streaming import DEFAULT_BATCH_ROWS, label_counts_of, normal_stats_of
@@ -85,14 +85,17 @@ class MLEModel(pm.Model):
         family = self.family
         if (
             self.is_working
-            or not isinstance(family, NormalFamily)
+            or not isinstance(family, NormalFamily | SoftmaxFamily)
             or self._declared != self._structure_key()
         ):
             return None
         key = self.data_version
         if self._working is not None and self._working[0] == key:
             return self._working[1], self._working[2]
-        working_family, affine = family.standardized()
+        standard = family.standardized()
+        if standard is None:
+            return None
+        working_family, affine = standard
         if self._working is None:
             working_model = model_for(working_family)
             working_model.is_working = True
@@ -301,6 +304,9 @@ def normal(data: Any, sigma: float | None = None, *, sufficient: bool | None = N
         ``sigma`` is not a positive finite number.
     """
     known = None if sigma is None else check_sigma(sigma)
+    big = _big_integers(data)
+    if big is not None:
+        return _normal_of_integers(big, known)
     size = np.size(data)
     use_stats = size >= SUFFICIENT_MIN if sufficient is None else bool(sufficient)
     if not use_stats:
@@ -314,6 +320,52 @@ def normal(data: Any, sigma: float | None = None, *, sufficient: bool | None = N
         raise_non_finite(x, "data")
         raise DataError("the sum of squares of `data` overflows float64: rescale the data.")
     return model_for(NormalFamily(x, known, stats))
+
+
+#: Integers beyond this have no exact float64 value.
+_EXACT_INT = 2**53
+
+
+def _big_integers(data: Any) -> list[int] | None:
+    """The data as Python integers when they are integers some of which exceed 2**53."""
+    if isinstance(data, np.ma.MaskedArray):
+        return None  # the reader reports masked values
+    values = data.to_numpy() if hasattr(data, "to_numpy") else data
+    if isinstance(values, np.ndarray):
+        if values.ndim != 1 or values.dtype.kind not in "iuO":
+            return None
+        items = values.tolist()
+    elif isinstance(values, list | tuple):
+        items = list(values)
+    else:
+        return None
+    integer = all(isinstance(v, int | np.integer) and not isinstance(v, bool) for v in items)
+    if not items or not integer:
+        return None
+    ints = [int(v) for v in items]
+    return ints if max(abs(v) for v in ints) > _EXACT_INT else None
+
+
+def _normal_of_integers(values: list[int], known: float | None) -> MLEModel:
+    """The normal model of integers beyond 2**53, from their exact statistics.
+
+    float64 cannot hold such integers (2**53 + 1 becomes 2**53), so the model is declared
+    from their sufficient statistics, computed exactly in integer arithmetic
+    (:func:`ppl_mle.closed_form.integer_normal_stats`): the fit and its closed form see the
+    data as given, not as float64 would round them.
+    """
+    top = max(abs(v) for v in values)
+    if top > _FLOAT_MAX:
+        raise DataError(
+            f"`data` holds integers of {len(str(top))} digits, beyond the largest float64 "
+            f"({_FLOAT_MAX:.4g}): no estimate of them can be represented; rescale them first."
+        )
+    exact = integer_normal_stats(values)
+    checked = check_normal_stats(exact.n, exact.mean, exact.ss, sigma_known=known is not None)
+    return model_for(NormalFamily(None, known, dataclasses.replace(checked, scale=exact.scale)))
+
+
+_FLOAT_MAX = float(np.finfo(np.float64).max)
 
 
 def normal_from_stats(n: int, mean: float, ss: float, sigma: float | None = None) -> MLEModel:

@@ -335,7 +335,7 @@ class Objective:
         return out
 
     def mapped(self, affine: AffineMap) -> Objective:
-        """This objective (sharing its compiled functions) reporting in other units.
+        """A copy sharing the compiled functions, reporting in other units.
 
         Value, gradient and Hessian stay in the working units the fit optimises in;
         natural values, their derivatives and the log-likelihood are in the user's.

@@ -38,6 +38,7 @@ from scipy import linalg, optimize, stats
 from scipy.special import expit
 
 from ppl_mle._pytensor import quiet_vendor_warnings
+from ppl_mle.affine import AffineMap
 from ppl_mle.errors import ModelError
 from ppl_mle.objective import Objective, objective_for
 from ppl_mle.result import MLEResult, _labels, at_vertex
@@ -128,8 +129,8 @@ def profile_loglik(result: MLEResult, parameter: str, values: Any) -> np.ndarray
     profiler = _profiler(result, parameter)
     out = []
     for t in np.atleast_1d(np.asarray(values, dtype=float)):
-        solved = profiler.solve(float(t))
-        out.append(math.nan if solved is None else solved.loglik)
+        solved = profiler.solve(profiler.working(float(t)))
+        out.append(math.nan if solved is None else solved.loglik + profiler.loglik_offset)
     return np.asarray(out)
 
 
@@ -158,16 +159,29 @@ class _Profiler:
     def __init__(self, result: MLEResult, label: str) -> None:
         frame = result.to_dataframe()
         self.label = label
-        self.estimate = float(frame.loc[label, "estimate"])
-        self.loglik_hat = float(result.loglik)
         self.n_obs = result.n_obs
         boundary = bool(frame.loc[label, "on_boundary"]) or at_vertex(result)
         # A boundary estimate is outside the interior model the fit verified: profile it on
         # the full model, where every t > 0 is an interior point.
-        self.objective: Objective = objective_for(result.model) if boundary else result.objective
+        objective = objective_for(result.model) if boundary else result.objective
+        # The profile runs in the units the fit worked in (data near 1e300 or 1e12 ± 1 are
+        # near 1 there), and its values are mapped back: t = offset + unit·t_working.
+        affine = objective.affine
+        self.objective: Objective = (
+            objective.mapped(AffineMap()) if not affine.identity else objective
+        )
         self.boundary = boundary
         self.result = result
         self.names, self.free_name, self.flat_index = self._locate(label)
+        offset, unit = affine.natural.get(self.free_name, (0.0, 1.0))
+        shape = np.shape(result.estimates[self.free_name])
+        self.offset = float(offset)
+        self.unit = (
+            float(np.broadcast_to(unit, shape).ravel()[self.flat_index]) if shape else float(unit)
+        )
+        self.loglik_offset = affine.loglik_offset
+        self.estimate = self.working(float(frame.loc[label, "estimate"]))
+        self.loglik_hat = float(result.loglik) - self.loglik_offset
         self.index = self.names.index(label)
         self.lower_bound, self.upper_bound = self._support()
         self.points: list[_Point] = []
@@ -179,6 +193,15 @@ class _Profiler:
         )
         d = np.abs(np.diag(h))
         self.z_scale = np.where(d > 0, 1.0 / np.sqrt(np.where(d > 0, d, 1.0)), 1.0)
+
+    # -- units ----------------------------------------------------------------------------
+    def working(self, t: float) -> float:
+        """A value of the parameter in the units the profile runs in."""
+        return (t - self.offset) / self.unit
+
+    def user(self, t: float) -> float:
+        """A value of the parameter in the user's units."""
+        return self.offset + self.unit * t
 
     # -- where the parameter lives ---------------------------------------------------------
     def _locate(self, label: str) -> tuple[list[str], str, int]:
@@ -423,7 +446,14 @@ class _Profiler:
         for side, note in (("lower", note_lo), ("upper", note_hi)):
             if note:
                 notes.append(f"{side}: {note}")
-        return ProfileInterval(self.label, self.estimate, lower, upper, level, "; ".join(notes))
+        return ProfileInterval(
+            self.label,
+            self.user(self.estimate),
+            self.user(lower),
+            self.user(upper),
+            level,
+            "; ".join(notes),
+        )
 
 
 def _solve(matrix: np.ndarray, rhs: np.ndarray) -> np.ndarray | None:

@@ -214,7 +214,7 @@ def uncertainty(result: MLEResult, *, warn: bool = True) -> Uncertainty:
     units = np.ones(m)
     units[idx] = inner_units
     z_units = objective.affine.z_scales(d)
-    with np.errstate(over="ignore", under="ignore"):
+    with np.errstate(over="ignore", under="ignore", divide="ignore", invalid="ignore"):
         cov = scaled * np.outer(units, units)
         user_cov = z_cov * np.outer(z_units, z_units)
         user_information = information / np.outer(z_units, z_units)
