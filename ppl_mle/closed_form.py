@@ -297,8 +297,8 @@ def categorical_mle(counts: np.ndarray) -> np.ndarray:
 
 
 def categorical_loglik(counts: np.ndarray, theta: np.ndarray) -> float:
-    """Categorical log-likelihood Σ cⱼ log θⱼ, with 0·log 0 = 0."""
-    return float(np.sum(xlogy(counts, theta)))
+    """Categorical log-likelihood Σ cⱼ log θⱼ, with 0·log 0 = 0 (summed exactly, by fsum)."""
+    return math.fsum(xlogy(counts, theta))
 
 
 def categorical_mle_constrained(counts: np.ndarray) -> np.ndarray:

@@ -48,6 +48,10 @@ _SUBSAMPLE_MAXITER = 30
 #: Above this many observations the start comes from the statistics, not the median (a sort).
 _ROBUST_START_MAX = 1_000_000
 
+#: From this many categories on, a categorical fit is verified, polished and given its
+#: standard errors and profile intervals in O(k) (a k × k matrix at k = 1e4 is 800 MB).
+STRUCTURED_MIN_K = 1_000
+
 # Consistency constant of the median absolute deviation for the normal distribution.
 _MAD_TO_SD = 1.482602218505602
 
@@ -252,6 +256,95 @@ class CategoricalFamily:
         theta = np.zeros(self.k)
         theta[self.counts > 0] = np.asarray(params["theta"])
         return {"theta": theta}
+
+    # -- structure: the information on the simplex is diagonal plus low rank -------------
+    @property
+    def structured(self) -> bool:
+        """Whether fits use the O(k) algebra below instead of dense k × k matrices."""
+        return self.k > STRUCTURED_MIN_K
+
+    def hessian_z(self, z: np.ndarray) -> np.ndarray:
+        """Hessian of ℓ in PyMC's simplex coordinates ``z`` (dense, O(k²) memory).
+
+        With η = [z, −Σz] and θ = softmax(η), ℓ = cᵀη − n·logsumexp(η), so
+        H = −n·Aᵀ(diag θ − θθᵀ)A with A = [I; −1ᵀ]: −n(diag θ' + θₖ11ᵀ − uuᵀ), where θ'
+        are the first k − 1 probabilities and u = θ' − θₖ1. Used for small k; large k
+        never forms it (:meth:`newton_step`, :meth:`standard_errors`).
+        """
+        theta = _simplex_theta(z)
+        head, last = theta[:-1], theta[-1]
+        u = head - last
+        h = np.diag(head) + last - np.outer(u, u)
+        return -self.n_obs * h
+
+    def newton_step(self, theta: np.ndarray) -> tuple[np.ndarray, float]:
+        """One Newton step for ℓ on the simplex in O(k), and the Newton decrement before it.
+
+        On the log-odds η the Newton system n(diag θ − θθᵀ)s = c − nθ is solved by
+        s = c/(nθ) − 1 (its θθᵀ term vanishes, as Σ(c/n − θ) = 0), up to the constant
+        direction that softmax ignores. The decrement λ² = sᵀ I s, I the information, bounds
+        the step along every coordinate in standard errors: |sᵢ|/seᵢ ≤ λ.
+        """
+        theta = np.asarray(theta, dtype=np.float64)
+        n = self.n_obs
+        s = self.counts / (n * theta) - 1.0
+        weighted = theta * s
+        decrement = float(n * (np.dot(weighted, s) - np.sum(weighted) ** 2))
+        eta = np.log(theta) + s
+        eta -= eta.max()
+        new = np.exp(eta)
+        return new / new.sum(), math.sqrt(max(decrement, 0.0))
+
+    def standard_errors(self, theta: np.ndarray) -> np.ndarray:
+        """sqrt(θ(1 − θ)/n): the diagonal of the inverse information (diag θ − θθᵀ)/n."""
+        theta = np.asarray(theta, dtype=np.float64)
+        return np.sqrt(theta * (1.0 - theta) / self.n_obs)
+
+    def profile_interval(self, j: int, q: float) -> tuple[float, float]:
+        """Profile-likelihood interval of θⱼ in O(1): the binomial likelihood-ratio interval.
+
+        Fixing θⱼ = t, the others are best at cᵢ(1 − t)/(n − cⱼ), so the profile deviance is
+        2[cⱼ log(θ̂ⱼ/t) + (n − cⱼ) log((1 − θ̂ⱼ)/(1 − t))]; the ends solve deviance = q
+        (an end reaching 0 or 1 is that bound).
+        """
+        from scipy import optimize
+
+        n, c = self.n_obs, float(self.counts[j])
+        hat = c / n
+
+        def excess(t: float) -> float:
+            return (
+                2.0
+                * float(
+                    special.xlogy(c, hat)
+                    - special.xlogy(c, t)
+                    + special.xlogy(n - c, 1 - hat)
+                    - special.xlogy(n - c, 1 - t)
+                )
+                - q
+            )
+
+        ends = []
+        for bound in (0.0, 1.0):
+            if hat == bound or excess(bound) <= 0:
+                ends.append(bound)
+            else:
+                ends.append(
+                    float(
+                        optimize.brentq(
+                            excess, *sorted((hat, bound)), xtol=1e-300, rtol=4 * np.finfo(float).eps
+                        )
+                    )
+                )
+        return ends[0], ends[1]
+
+
+def _simplex_theta(z: np.ndarray) -> np.ndarray:
+    """θ = softmax([z, −Σz]): PyMC's simplex transform, backwards."""
+    eta = np.append(np.asarray(z, dtype=np.float64), -np.sum(z))
+    eta -= eta.max()
+    theta = np.exp(eta)
+    return theta / theta.sum()
 
 
 @dataclass(frozen=True, eq=False)

@@ -154,14 +154,20 @@ def fit_mle(
     if interior_family is not None and interior_family.k == 1:
         return _vertex_result(model, objective, family, method, raw, boundary)
     if interior_family is not None:
-        inner = Objective(model_for(interior_family))
+        inner = objective_for(model_for(interior_family))
         theta = np.asarray(raw["natural"]["theta"])[~boundary["theta"]]
         z_raw = _start_vector(inner.model, inner, None, {"theta": theta / theta.sum()})
     else:
         inner, z_raw = objective, raw["z"]
 
-    z, steps, check = newton_polish(inner, z_raw) if polish else (z_raw, 0, None)
-    check = check if check is not None else verify_maximum(inner, z)
+    simplex = interior_family if interior_family is not None else family
+    polished: dict[str, np.ndarray] | None = None
+    if isinstance(simplex, CategoricalFamily) and simplex.structured:
+        z, steps, check, theta = _polish_simplex(inner, simplex, z_raw, polish)
+        polished = {"theta": theta}
+    else:
+        z, steps, check = newton_polish(inner, z_raw) if polish else (z_raw, 0, None)
+        check = check if check is not None else verify_maximum(inner, z)
     converged = check.problem == "" and check.step_se <= VERIFY_TOL_SE
     # A second look where the MLE may not exist: separated classes (the family knows how
     # to tell), or a log-likelihood that keeps rising along the flattest direction.
@@ -170,13 +176,14 @@ def fit_mle(
         if separated:
             check = dataclasses.replace(check, problem=separated)
             converged = False
-    if converged:
+    if converged and check.hessian is not None:
         escape = unbounded_direction(inner, z, check.hessian)
         if escape:
             check = dataclasses.replace(check, problem=escape)
             converged = False
 
-    estimates = inner.natural(z)
+    # The structured polish holds θ itself: no round trip through z (k log-odds).
+    estimates = polished if polished is not None else inner.natural(z)
     if interior_family is not None:
         estimates = family.embed(estimates)
     # In the interior the polished z *is* the unconstrained point; only estimates embedded
@@ -348,9 +355,54 @@ def _vertex_result(
 
 
 def _default_method(model: pm.Model) -> str:
-    """Newton where the Hessian is cheap (closed form), else L-BFGS-B."""
+    """Newton where the Hessian is cheap and worth it (softmax regression), else L-BFGS-B.
+
+    The categorical model knows its Hessian too, but L-BFGS-B needs no k × k matrix and
+    the fit's own Newton polish (O(k), :meth:`CategoricalFamily.newton_step`) finishes it.
+    """
     closed_form = getattr(model, "loglik_hessian", None)
-    return "Newton" if closed_form is not None and closed_form() is not None else "L-BFGS-B"
+    dense = closed_form is not None and closed_form() is not None
+    if dense and not isinstance(getattr(model, "family", None), CategoricalFamily):
+        return "Newton"
+    return "L-BFGS-B"
+
+
+def _polish_simplex(
+    objective: Objective, family: CategoricalFamily, z_raw: np.ndarray, polish: bool
+) -> tuple[np.ndarray, int, Verification, np.ndarray]:
+    """Polish and verify a categorical fit in O(k), never forming a k × k matrix.
+
+    Newton steps on the log-odds (:meth:`CategoricalFamily.newton_step`) converge
+    quadratically; they stop at the noise floor (the decrement stops shrinking). The
+    verification is the Newton decrement λ at the returned point, an upper bound on the
+    remaining step along any coordinate in standard errors, and the gradient of the
+    objective itself (PyTensor's, not the family's).
+    """
+    theta = np.asarray(objective.natural(z_raw)["theta"], dtype=np.float64)
+    steps, previous = 0, math.inf
+    new, decrement = family.newton_step(theta)
+    while polish and steps < _NEWTON_MAXITER and decrement > _DECREMENT_FLOOR:
+        if not decrement < previous:  # stalled at rounding noise
+            break
+        theta, previous, steps = new, decrement, steps + 1
+        new, decrement = family.newton_step(theta)
+    log_theta = np.log(theta)
+    z = log_theta[:-1] - log_theta.mean()
+    value, grad = objective.value_and_grad(z)
+    interior = bool(np.all(theta > 0)) and math.isfinite(value)
+    check = Verification(
+        value=value,
+        grad_norm=float(np.linalg.norm(grad)),
+        step_se=decrement if interior else math.inf,
+        se=None,
+        step=None,
+        problem="" if interior else "a fitted probability is 0 or the objective is not finite",
+    )
+    return z, steps, check, theta
+
+
+#: A Newton decrement this small is at the floating-point noise floor.
+_DECREMENT_FLOOR = 1e-13
 
 
 def _check_method(method: str) -> str:

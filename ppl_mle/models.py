@@ -121,12 +121,17 @@ class MLEModel(pm.Model):
         """The family's closed-form Hessian of the log-density, as a function of ``z``.
 
         ``z`` is the flat vector of value variables in ``find_MAP``'s order. Available for
-        softmax regression (``beta`` is unconstrained, so ``z`` is ``beta.ravel()``) while
+        the categorical model (diagonal plus low rank on the simplex) and for softmax
+        regression (``beta`` is unconstrained, so ``z`` is ``beta.ravel()``) while
         the model is as :func:`softmax_regression` declared it; ``None`` otherwise (other
         families, or variables added since), and fits then differentiate automatically.
         """
         family = self.family
-        if not isinstance(family, SoftmaxFamily) or self._declared != self._structure_key():
+        if self._declared != self._structure_key():
+            return None
+        if isinstance(family, CategoricalFamily):
+            return family.hessian_z
+        if not isinstance(family, SoftmaxFamily):
             return None
         shape = (len(family.features), len(family.free_classes))
         return lambda z: family.hessian(np.reshape(z, shape))
@@ -650,6 +655,7 @@ def model_for(family: Family) -> MLEModel:
             counts = pm.Data("counts", family.counts.astype(np.float64), dims="category")
             theta = pm.Dirichlet("theta", a=np.ones(family.k), dims="category")
             pm.CustomDist("label", theta, logp=_counts_logp, observed=counts, signature="(k)->(k)")
+        model._declared = model._structure_key()
         return model
     if isinstance(family, NormalFamily):
         with MLEModel(family) as model:
@@ -668,6 +674,7 @@ def model_for(family: Family) -> MLEModel:
             codes = pm.Data("codes", family.codes)
             theta = pm.Dirichlet("theta", a=np.ones(family.k), dims="category")
             pm.Categorical("label", p=theta, observed=codes)
+        model._declared = model._structure_key()
         return model
     if isinstance(family, SoftmaxFamily):
         coords = {

@@ -40,6 +40,7 @@ from scipy.special import expit
 from ppl_mle._pytensor import quiet_vendor_warnings
 from ppl_mle.affine import AffineMap
 from ppl_mle.errors import ModelError
+from ppl_mle.families import CategoricalFamily
 from ppl_mle.objective import Objective, objective_for
 from ppl_mle.result import MLEResult, _labels, at_vertex
 from ppl_mle.validation import check_level
@@ -106,8 +107,24 @@ def profile_interval(result: MLEResult, parameter: str, level: float = 0.95) -> 
         Unknown parameter or a level outside (0, 1).
     """
     q = chi2_cutoff(level)
+    family = result.family
+    if isinstance(family, CategoricalFamily) and family.structured:
+        return _simplex_interval(result, parameter, q, level)
     profiler = _profiler(result, parameter)
     return profiler.interval(q, level)
+
+
+def _simplex_interval(result: MLEResult, parameter: str, q: float, level: float) -> ProfileInterval:
+    """The profile interval of one of many categories, in closed form (O(1) each)."""
+    result.check_data_current()
+    labels = list(result.to_dataframe().index)
+    if not isinstance(parameter, str) or parameter not in labels:
+        raise ModelError(f"no parameter {parameter!r} in this model; choose one of {labels}.")
+    j = labels.index(parameter)
+    lower, upper = result.family.profile_interval(j, q)
+    estimate = float(np.ravel(result.estimates["theta"])[j])
+    note = "lower: one-sided: the estimate is on the boundary" if estimate == 0.0 else ""
+    return ProfileInterval(parameter, estimate, lower, upper, level, note)
 
 
 def profile_loglik(result: MLEResult, parameter: str, values: Any) -> np.ndarray:

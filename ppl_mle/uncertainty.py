@@ -24,6 +24,7 @@ import pandas as pd
 from scipy import linalg, stats
 
 from ppl_mle.errors import ConvergenceWarning, IdentifiabilityWarning, ModelError
+from ppl_mle.families import CategoricalFamily
 from ppl_mle.result import MLEResult, _labels, at_vertex
 from ppl_mle.validation import check_level
 from ppl_mle.verify import information_problem
@@ -73,6 +74,7 @@ class Uncertainty:
     scaled_cov: np.ndarray | None = field(default=None, repr=False)
     working_estimate: np.ndarray | None = field(default=None, repr=False)
     working_cov: np.ndarray | None = field(default=None, repr=False)
+    standard_errors: np.ndarray | None = field(default=None, repr=False)
 
     @property
     def identified(self) -> bool:
@@ -86,6 +88,8 @@ class Uncertainty:
         Computed in the units the fit worked in and scaled back, so they stay finite where
         the variance itself is not (an SE of 1e300 has a variance of 1e600).
         """
+        if self.standard_errors is not None:
+            return self.standard_errors
         if self.units is None or self.scaled_cov is None:
             return np.sqrt(np.diag(self.cov))
         return self.units * np.sqrt(np.diag(self.scaled_cov))
@@ -111,10 +115,16 @@ class Uncertainty:
         return pd.DataFrame(corr, index=list(labels), columns=list(labels))
 
     def _space(self, space: str) -> tuple[tuple[str, ...], np.ndarray]:
-        if space == "natural":
+        if space == "natural" and self.cov is not None:
             return self.labels, self.cov
-        if space == "unconstrained":
+        if space == "unconstrained" and self.unconstrained_cov is not None:
             return self.unconstrained_labels, self.unconstrained_cov
+        if space in ("natural", "unconstrained"):
+            raise ModelError(
+                f"the {space} covariance of {len(self.labels)} parameters is not formed (it "
+                f"would hold {len(self.labels) ** 2:.3g} numbers); use the standard errors, or "
+                "the closed form (diag θ − θθᵀ)/n for categorical probabilities."
+            )
         raise ModelError(f"`space` must be 'natural' or 'unconstrained'; got {space!r}.")
 
 
@@ -140,6 +150,9 @@ def uncertainty(result: MLEResult, *, warn: bool = True) -> Uncertainty:
     on_boundary = result.to_dataframe()["on_boundary"].to_numpy(dtype=bool)
     z_labels = tuple(objective.coordinate_names())
     m, d = len(labels), objective.size
+    family = result.family
+    if isinstance(family, CategoricalFamily) and family.structured and result.converged:
+        return _simplex_uncertainty(result, labels, estimate, z_labels, on_boundary)
     nan_cov = np.full((m, m), np.nan)
     nan_z = np.full((d, d), np.nan)
 
@@ -232,6 +245,36 @@ def uncertainty(result: MLEResult, *, warn: bool = True) -> Uncertainty:
         scaled_cov=scaled,
         working_estimate=z,
         working_cov=z_cov,
+    )
+
+
+#: Up to this many categories the structured path still forms the k × k covariance.
+_DENSE_COVARIANCE_MAX_K = 3_000
+
+
+def _simplex_uncertainty(
+    result: MLEResult,
+    labels: tuple[str, ...],
+    estimate: np.ndarray,
+    z_labels: tuple[str, ...],
+    on_boundary: np.ndarray,
+) -> Uncertainty:
+    """Standard errors of many categories in O(k): sqrt(θ(1 − θ)/n), the closed form.
+
+    The inverse information on the simplex is (diag θ − θθᵀ)/n; its diagonal is all a
+    summary needs. The full matrix is formed only up to a few thousand categories.
+    """
+    family = result.family
+    theta = np.asarray(result.estimates["theta"], dtype=np.float64)
+    se = np.where(on_boundary, np.nan, family.standard_errors(theta))
+    cov = None
+    if family.k <= _DENSE_COVARIANCE_MAX_K:
+        cov = (np.diag(theta) - np.outer(theta, theta)) / family.n_obs
+        cov[on_boundary, :] = np.nan
+        cov[:, on_boundary] = np.nan
+    z = np.asarray(result.z, dtype=np.float64)
+    return Uncertainty(
+        labels, estimate, cov, z_labels, z, None, None, on_boundary, "", standard_errors=se
     )
 
 
