@@ -4,18 +4,23 @@
 column of a file and prints the summary table; ``ppl-mle compare normal|categorical FILE``
 puts the MLE beside the NUTS posterior of the same model. Bad input exits with status 2 and
 one line on stderr starting ``error:``; a fit that cannot be verified, or disagrees with
-its closed form, or a posterior whose sampling diagnostics fail, exits with status 1.
+its closed form, or a posterior whose sampling diagnostics fail, exits with status 1. An
+unexpected failure (a bug) exits with status 3 and one line; ``--debug`` shows its traceback.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import dataclasses
 import json
+import logging
+import os
 import runpy
 import sys
+import traceback
 import warnings
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -44,11 +49,16 @@ from ppl_mle.models import (
 )
 from ppl_mle.plots import plot_comparison
 from ppl_mle.summary import format_summary
-from ppl_mle.validation import check_level, check_sigma
+from ppl_mle.validation import as_array, check_level, check_sigma, missing_mask
 
 __all__ = ["main"]
 
-EXIT_OK, EXIT_UNVERIFIED, EXIT_BAD_INPUT = 0, 1, 2
+EXIT_OK, EXIT_UNVERIFIED, EXIT_BAD_INPUT, EXIT_INTERNAL = 0, 1, 2, 3
+
+#: Fewer NUTS draws per chain than this cannot estimate ess and r_hat reliably.
+MIN_DRAWS = 100
+#: Largest seed numpy's generators take.
+_MAX_SEED = 2**32 - 1
 
 
 class _UsageError(Exception):
@@ -64,6 +74,9 @@ class _Parser(argparse.ArgumentParser):
 
 def _parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="ppl-mle", description=__doc__.split("\n\n")[0])
+    parser.add_argument(
+        "--debug", action="store_true", help="show the traceback of an unexpected error"
+    )
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
     sub.add_parser("demo", help="fit the built-in examples and check them against closed forms")
     fit = sub.add_parser("fit", help="fit a model to a column of a file")
@@ -71,8 +84,17 @@ def _parser() -> argparse.ArgumentParser:
     for command, parent in (("fit", fit), ("compare", compare)):
         models = parent.add_subparsers(dest="model", required=True, parser_class=_Parser)
         if command == "fit":
-            anym = models.add_parser("pymc", help="any PyMC model declared in a Python script")
-            anym.add_argument("file", help="a .py script that declares a pymc.Model")
+            anym = models.add_parser(
+                "pymc",
+                help="any PyMC model declared in a Python script (the script is executed)",
+                description=(
+                    "Fit any PyMC model declared in a Python script. The script is EXECUTED "
+                    "(as by `python SCRIPT`), with the rights of the user: run only scripts "
+                    "you trust. It must declare the model at its top level and must not "
+                    "call sys.exit()."
+                ),
+            )
+            anym.add_argument("file", help="a .py script that declares a pymc.Model (executed)")
             anym.add_argument("--variable", help="name of the model in the script")
             anym.add_argument(
                 "--estimate", default="mle", help="mle (priors made flat) or map (own priors)"
@@ -120,9 +142,15 @@ _DEFAULT = "Newton where the Hessian is known in closed form, else L-BFGS-B"
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the command line; return the exit status."""
+    """Run the command line; return the exit status.
+
+    ``--debug`` (anywhere on the line) shows the traceback of an unexpected error, which
+    otherwise is one line ``error: internal error (...)`` and exit status 3.
+    """
+    argv = list(sys.argv[1:] if argv is None else argv)
+    debug = "--debug" in argv
     try:
-        args = _parser().parse_args(argv)
+        args = _parser().parse_args([a for a in argv if a != "--debug"])
         if args.command == "demo":
             return EXIT_OK if run_demo() else EXIT_UNVERIFIED
         if args.command == "compare":
@@ -131,6 +159,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (_UsageError, PplMleError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
+    except Exception as exc:  # the last line of defence: a bug, said in one line
+        if debug:
+            traceback.print_exc()
+        print(
+            f"error: internal error ({type(exc).__name__}: {exc}); run with --debug for the "
+            "traceback",
+            file=sys.stderr,
+        )
+        return EXIT_INTERNAL
 
 
 def _script_model(path: str, variable: str | None) -> pm.Model:
@@ -141,6 +178,11 @@ def _script_model(path: str, variable: str | None) -> pm.Model:
     try:
         with quiet_vendor_warnings():
             namespace = runpy.run_path(str(script), run_name="ppl_mle_model")
+    except SystemExit as exc:  # the script ended the run: not a declaration of a model
+        raise DataError(
+            f"{script.name} called sys.exit({'' if exc.code is None else repr(exc.code)}) "
+            "while it was run to declare the model: a model script must not exit."
+        ) from None
     except Exception as exc:  # the user's script failed: say where, in one line
         raise DataError(f"{script.name} failed: {type(exc).__name__}: {exc}") from None
     models = {k: v for k, v in namespace.items() if isinstance(v, pm.Model)}
@@ -160,7 +202,7 @@ def _model(args: argparse.Namespace) -> pm.Model:
     if args.model == "pymc":
         return _script_model(args.file, args.variable)
     if args.model == "softmax":
-        features = [c.strip() for c in args.features.split(",") if c.strip()]
+        features = _features(args.features, args.target)
         table = read_table(args.file, [args.target, *features])
         labels = table[args.target]
         if labels.isna().any():
@@ -198,8 +240,30 @@ def _model(args: argparse.Namespace) -> pm.Model:
             raise DataError(f"labels {missing} are not in --categories {cats}.")
         counts = dict(zip(labels, model.family.counts.tolist(), strict=True))
         return categorical_from_counts([counts.get(c, 0) for c in cats], cats)
-    labels = read_column(args.file, args.column, numeric=False)
-    return categorical([str(v) for v in labels], categories=cats)
+    labels = as_array(read_column(args.file, args.column, numeric=False), "labels")
+    missing = missing_mask(labels)
+    if missing.any():
+        raise DataError(
+            f"{Path(args.file).name} has {int(missing.sum())} missing labels (empty or null): "
+            "remove them, or give them a category name of their own."
+        )
+    return categorical([str(v) for v in labels.tolist()], categories=cats)
+
+
+def _features(text: str, target: str) -> list[str]:
+    """The feature columns of ``--features``: distinct, and not the target."""
+    features = [c.strip() for c in text.split(",") if c.strip()]
+    if not features:
+        raise DataError("--features names no column: give them as a,b,c.")
+    if target in features:
+        raise DataError(
+            f"--target column {target!r} is also among --features {features}: a class "
+            "cannot predict itself. Remove it from --features."
+        )
+    repeated = sorted({c for c in features if features.count(c) > 1})
+    if repeated:
+        raise DataError(f"--features names {repeated} more than once.")
+    return features
 
 
 #: Files larger than this are read in batches, like folders of shards.
@@ -216,23 +280,101 @@ def _stream(path: str) -> bool:
     )
 
 
+def _check_sampler_args(args: argparse.Namespace) -> None:
+    """Refuse sampler settings and an output path that would fail after the work."""
+    for name in ("draws", "tune", "chains"):
+        value, low = getattr(args, name), 0 if name == "tune" else 1
+        if value < low:
+            raise DataError(f"`{name}` must be an integer >= {low}; got {value}.")
+    if args.seed is not None and not 0 <= args.seed <= _MAX_SEED:
+        raise DataError(f"--seed must be an integer from 0 to {_MAX_SEED}; got {args.seed}.")
+    if args.plot:
+        _check_writable(Path(args.plot))
+
+
+def _check_writable(path: Path) -> None:
+    """Raise unless a file can be written at ``path``."""
+    folder = path.parent
+    if path.is_dir():
+        raise DataError(f"--plot {path} is a folder: give a file name such as {path / 'x.png'}.")
+    if not folder.is_dir():
+        raise DataError(f"--plot {path}: the folder {folder} does not exist; create it first.")
+    if not os.access(folder, os.W_OK) or (path.exists() and not os.access(path, os.W_OK)):
+        raise DataError(f"--plot {path}: cannot write there (permission denied).")
+
+
+def _available_bytes() -> int | None:
+    """Memory available to this process, where the system says."""
+    try:
+        return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (ValueError, OSError, AttributeError):
+        return None
+
+
+#: Bytes a stored draw of one scalar costs across the posterior, its statistics and ArviZ.
+_BYTES_PER_DRAW = 8 * 4
+
+
+def _check_memory(model: pm.Model, draws: int, chains: int) -> None:
+    """Refuse a sampling run whose draws would not fit in the available memory."""
+    size = sum(int(np.size(v)) for v in model.initial_point().values()) + 8  # + statistics
+    need = draws * chains * size * _BYTES_PER_DRAW
+    available = _available_bytes()
+    if available is not None and need > available:
+        raise DataError(
+            f"--draws {draws} × --chains {chains} × {size} stored values needs about "
+            f"{need / 2**30:.3g} GiB, but {available / 2**30:.3g} GiB are available: "
+            "ask for fewer draws."
+        )
+
+
+@contextlib.contextmanager
+def _own_sampling_gates(args: argparse.Namespace) -> Iterator[None]:
+    """Our warning about short runs before sampling; PyMC's and ArviZ's logs of them muted.
+
+    A single chain is warned about by ``compare_bayes`` (r_hat needs two chains).
+
+    ``compare_bayes`` gates on ess, r_hat and divergences itself and says so in its own
+    warnings; the vendors' log lines about the same (``Only 5 samples per chain``,
+    ``Shape validation failed``) would only repeat them in another voice.
+    """
+    if args.draws < MIN_DRAWS:
+        print(
+            f"warning: --draws {args.draws} is fewer than {MIN_DRAWS} draws per chain: ess "
+            "and r_hat cannot be estimated reliably, so the comparison will not be trusted.",
+            file=sys.stderr,
+        )
+    loggers = [logging.getLogger(n) for n in ("pymc.sampling.mcmc", "arviz.stats.stats_utils")]
+    levels = [logger.level for logger in loggers]
+    for logger in loggers:
+        logger.setLevel(logging.ERROR)
+    try:
+        yield
+    finally:
+        for logger, level in zip(loggers, levels, strict=True):
+            logger.setLevel(level)
+
+
 def _compare(args: argparse.Namespace) -> int:
     level = check_level(args.level)
+    _check_sampler_args(args)
     model = _model(args)
+    _check_memory(model, args.draws, args.chains)
     # The progress bar only where someone watches, and never into a JSON stream.
     progress = sys.stdout.isatty() and not args.json
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", PplMleWarning)
         result = fit_mle(model, method=args.method)
-        comparison = compare_bayes(
-            result,
-            draws=args.draws,
-            tune=args.tune,
-            chains=args.chains,
-            random_seed=args.seed,
-            level=level,
-            progressbar=progress,
-        )
+        with _own_sampling_gates(args):
+            comparison = compare_bayes(
+                result,
+                draws=args.draws,
+                tune=args.tune,
+                chains=args.chains,
+                random_seed=args.seed,
+                level=level,
+                progressbar=progress,
+            )
         if args.plot:
             plot_comparison(comparison, args.plot)
     for w in caught:

@@ -40,6 +40,7 @@ from ppl_mle.models import MLEModel, model_for
 from ppl_mle.newton import newton_minimize
 from ppl_mle.objective import Objective, objective_for
 from ppl_mle.result import MLEResult
+from ppl_mle.validation import check_start_shapes
 from ppl_mle.verify import Verification, newton_polish, unbounded_direction, verify_maximum
 
 __all__ = [
@@ -428,6 +429,7 @@ def _start_vector(
                 f"`start` names {unknown}, which are not free variables of the model; "
                 f"valid names: {sorted(valid)}."
             )
+        check_start_shapes(model, start)
         for key, value in start.items():
             # A user's value for a variable replaces the family's, in whichever space.
             for other in list(overrides):

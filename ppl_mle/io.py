@@ -10,7 +10,7 @@ import pandas as pd
 
 from ppl_mle.errors import DataError
 
-__all__ = ["SUPPORTED_SUFFIXES", "read_column", "read_table"]
+__all__ = ["SUPPORTED_SUFFIXES", "check_csv_header", "read_column", "read_table", "read_csv"]
 
 SUPPORTED_SUFFIXES = (".csv", ".txt", ".npy", ".parquet")
 
@@ -57,14 +57,7 @@ def read_column(path: str | Path, column: str | None = None, *, numeric: bool) -
             lines = [ln.strip() for ln in path.read_text().splitlines()]
             lines = [ln for ln in lines if ln]
             return _parse_numbers(lines, path) if numeric else np.asarray(lines, dtype=object)
-        if suffix == ".csv":
-            frame = (
-                pd.read_csv(path)
-                if numeric
-                else pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""])
-            )
-        else:
-            frame = pd.read_parquet(path)
+        frame = read_csv(path, text=not numeric) if suffix == ".csv" else pd.read_parquet(path)
     except DataError:
         raise
     except (OSError, ValueError, UnicodeDecodeError, pd.errors.ParserError) as exc:
@@ -124,8 +117,10 @@ def read_table(path: str | Path, columns: list[str]) -> pd.DataFrame:
             f"cannot read {path.name}: a table with named columns must be .csv or .parquet."
         )
     try:
-        frame = pd.read_csv(path) if suffix == ".csv" else pd.read_parquet(path)
-    except (OSError, ValueError, UnicodeDecodeError, pd.errors.ParserError) as exc:
+        frame = read_csv(path) if suffix == ".csv" else pd.read_parquet(path)
+    except DataError:
+        raise
+    except (OSError, ValueError, UnicodeDecodeError) as exc:
         raise DataError(f"cannot read {path}: {exc}") from None
     if frame.shape[0] == 0:
         raise DataError(f"{path.name} has no data.")
@@ -135,6 +130,111 @@ def read_table(path: str | Path, columns: list[str]) -> pd.DataFrame:
             f"columns {missing} are not in {path.name}; its columns are {list(frame.columns)}."
         )
     return frame[columns]
+
+
+def read_csv(path: str | Path, *, text: bool = False) -> pd.DataFrame:
+    """Read a whole ``.csv`` file with a header row, strictly.
+
+    Every row must have as many fields as the header: a row with more (a decimal comma,
+    ``1,5``) would otherwise make pandas take its first field as the row index and fit
+    the wrong numbers; a row with fewer would be padded with missing values. A first line
+    of numbers is refused, as it is data and not a header.
+
+    Parameters
+    ----------
+    path : str or Path
+        The file.
+    text : bool
+        Read every column as text (labels), with only empty fields missing; otherwise
+        each column takes the type of all its values (numbers where they all are).
+
+    Returns
+    -------
+    pandas.DataFrame
+
+    Raises
+    ------
+    DataError
+        No header, a row whose field count differs from the header's (with its line
+        number), or a file pyarrow cannot parse.
+    """
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+
+    path = Path(path)
+    names = check_csv_header(path)
+    bad: list[Any] = []
+    parse = pacsv.ParseOptions(invalid_row_handler=lambda row: bad.append(row) or "error")
+    convert = (
+        pacsv.ConvertOptions(
+            column_types=dict.fromkeys(names, pa.string()),
+            null_values=[""],
+            strings_can_be_null=True,
+        )
+        if text
+        else pacsv.ConvertOptions()
+    )
+    try:
+        table = pacsv.read_csv(
+            path,
+            read_options=pacsv.ReadOptions(use_threads=False),
+            parse_options=parse,
+            convert_options=convert,
+        )
+    except pa.ArrowInvalid as exc:
+        if bad:
+            raise_field_count(path, bad[0])
+        raise DataError(f"cannot read {path.name}: {exc}") from None
+    return table.to_pandas()
+
+
+def raise_field_count(path: Path, row: Any) -> None:
+    """Raise the error for a CSV row whose field count differs from the header's."""
+    where = f"line {row.number}" if row.number is not None else "a line"
+    hint = (
+        " A decimal comma (1,5 for 1.5)? Use a decimal point, or another delimiter."
+        if row.actual_columns > row.expected_columns
+        else ""
+    )
+    raise DataError(
+        f"{path.name} {where} has {row.actual_columns} fields but the header has "
+        f"{row.expected_columns}: {row.text!r}.{hint}"
+    )
+
+
+def check_csv_header(path: Path) -> list[str]:
+    """Return the column names of a ``.csv`` file's header; refuse a first line of numbers.
+
+    Raises
+    ------
+    DataError
+        An empty file, or a first line whose every field is a number: it is data, and
+        reading it as a header would lose its values.
+    """
+    import csv
+
+    try:
+        with open(path, newline="", encoding="utf-8") as handle:
+            header = next(csv.reader(handle), None)
+    except (OSError, UnicodeDecodeError, csv.Error) as exc:
+        raise DataError(f"cannot read {path.name}: {exc}") from None
+    if not header or not any(field.strip() for field in header):
+        raise DataError(f"{path.name} has no header line: its first line is empty.")
+    if all(_is_number(field) for field in header):
+        raise DataError(
+            f"{path.name} has no header: its first line {','.join(header)!r} is numbers, "
+            "which would be read as column names and lost. Add a header line naming the "
+            "columns (e.g. 'x'), or use a .txt file with one value a line."
+        )
+    return header
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
 
 
 def _existing_file(path: str | Path) -> Path:

@@ -21,12 +21,62 @@ if TYPE_CHECKING:
     from ppl_mle.profile import ProfileInterval
     from ppl_mle.uncertainty import Uncertainty
 
-__all__ = ["MLEResult"]
+__all__ = ["FrozenDict", "MLEResult"]
+
+
+class FrozenDict(dict):
+    """A ``dict`` that refuses every change: the mappings held by a frozen result.
+
+    A subclass of ``dict`` (not ``types.MappingProxyType``), so that code expecting a
+    dict, xarray and pickling keep working; every method that would change it raises
+    ``TypeError``.
+    """
+
+    def _refuse(self, *args: Any, **kwargs: Any) -> None:
+        raise TypeError(
+            "a fit's results are read-only; copy them first (dict(result.estimates), "
+            "np.array(value)) to change them."
+        )
+
+    __setitem__ = __delitem__ = __ior__ = _refuse  # type: ignore[assignment]
+    clear = pop = popitem = setdefault = update = _refuse  # type: ignore[assignment]
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (FrozenDict, (dict(self),))
+
+
+def _read_only(value: Any) -> Any:
+    """A read-only copy of an array (other values unchanged)."""
+    if not isinstance(value, np.ndarray):
+        return value
+    copy = np.array(value, copy=True)
+    copy.flags.writeable = False
+    return copy
+
+
+def _frozen(mapping: Any) -> Any:
+    """A :class:`FrozenDict` of read-only copies of the arrays of ``mapping``."""
+    if not isinstance(mapping, dict):
+        return mapping
+    return FrozenDict({k: _read_only(v) for k, v in mapping.items()})
+
+
+def _data_snapshot(*models: Any) -> tuple[tuple[Any, Any], ...]:
+    """Each ``pm.Data`` container of the models, with the array it holds now."""
+    pairs = []
+    for model in models:
+        for var in getattr(model, "data_vars", ()):
+            if hasattr(var, "get_value"):
+                pairs.append((var, var.get_value(borrow=True)))
+    return tuple(pairs)
 
 
 @dataclass(frozen=True, eq=False)
 class MLEResult:
     """A maximum-likelihood estimate, with the evidence that it is one.
+
+    Frozen all the way down: its mappings are :class:`FrozenDict` and its arrays are
+    read-only copies, so ``result.estimates["mu"] += 1`` raises instead of changing it.
 
     Attributes
     ----------
@@ -120,6 +170,15 @@ class MLEResult:
     hessian: np.ndarray | None = field(default=None, repr=False)
     estimate_kind: str = "MLE"
     source_model: Any = field(default=None, repr=False)
+
+    def __post_init__(self) -> None:
+        """Freeze the arrays and mappings, and note the data the fit saw."""
+        for name in ("estimates", "unconstrained", "optimizer_estimates", "on_boundary"):
+            object.__setattr__(self, name, _frozen(getattr(self, name)))
+        for name in ("z", "hessian"):
+            object.__setattr__(self, name, _read_only(getattr(self, name)))
+        models = [self.model] + ([self.source_model] if self.source_model is not None else [])
+        object.__setattr__(self, "_data", _data_snapshot(*models))
 
     @property
     def model_name(self) -> str:
@@ -228,9 +287,15 @@ class MLEResult:
         return self.n_params * float(np.log(self.n_obs)) - 2.0 * self.loglik
 
     def check_data_current(self) -> None:
-        """Raise if the model's data were replaced after this fit."""
+        """Raise if the model's data were replaced after this fit.
+
+        Both the model's ``data_version`` (bumped by :meth:`MLEModel.set_data`) and the
+        arrays held by its ``pm.Data`` containers (replaced by ``pm.set_data`` on any
+        model, and on the user's model behind a flat copy) are compared with the fit's.
+        """
         current = getattr(self.model, "data_version", 0)
-        if current != self.data_version:
+        replaced = any(var.get_value(borrow=True) is not held for var, held in self._data)
+        if current != self.data_version or replaced:
             raise ModelError(
                 "the model's data were replaced after this fit (pm.set_data or "
                 "replace_data): its uncertainty can no longer be computed from the model. "

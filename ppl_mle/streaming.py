@@ -24,6 +24,8 @@ import numpy as np
 from ppl_mle._threads import workers
 from ppl_mle.closed_form import NormalStats, normal_stats
 from ppl_mle.errors import DataError
+from ppl_mle.io import check_csv_header, raise_field_count
+from ppl_mle.validation import as_float_data, check_categories, label_counts, missing_mask
 
 __all__ = ["DEFAULT_BATCH_ROWS", "label_counts_of", "normal_stats_of"]
 
@@ -63,9 +65,8 @@ def normal_stats_of(
         return _dask_normal_stats(_dask_column(source, column), client)
     if isinstance(source, str | Path):
         return _stream_normal_stats(Path(source), column, batch_rows, progress)
-    x = np.asarray(source, dtype=np.float64)
-    _check_finite(x, "data")
-    return normal_stats(x)
+    # In memory: the reader policy of every other input (masked values, missing values).
+    return normal_stats(as_float_data(source, "data", sigma_known=True))
 
 
 def label_counts_of(
@@ -87,28 +88,19 @@ def label_counts_of(
     counts : numpy.ndarray
     categories : tuple
     """
+    if not _is_dask(source) and not isinstance(source, str | Path):
+        return label_counts(source, categories)  # in memory: the reader policy
     if _is_dask(source):
         found = _dask_label_counts(_dask_column(source, column), client)
-    elif isinstance(source, str | Path):
-        found: dict[Hashable, int] = {}
-        for name, values in _batches(Path(source), column, batch_rows, progress, numeric=False):
-            if values.dtype.kind == "f" and np.isnan(values).any():
-                raise DataError(f"{name} has {int(np.isnan(values).sum())} missing labels.")
-            keys, counts = np.unique(values, return_counts=True)
-            for key, count in zip(keys.tolist(), counts.tolist(), strict=True):
-                found[key] = found.get(key, 0) + count
-        if not found:
-            raise DataError(f"{source} has no data.")
     else:
-        keys, counts = np.unique(np.asarray(source), return_counts=True)
-        found = dict(zip(keys.tolist(), counts.tolist(), strict=True))
+        found = _file_label_counts(Path(source), column, batch_rows, progress)
     if categories is None:
         try:
             cats = tuple(sorted(found))
         except TypeError:
             cats = tuple(found)
     else:
-        cats = tuple(categories)
+        cats = check_categories(categories)
         unknown = [k for k in found if k not in set(cats)]
         if unknown:
             raise DataError(
@@ -118,6 +110,55 @@ def label_counts_of(
     if len(cats) < 2:
         raise DataError(f"the categorical model needs at least two categories; got {list(cats)}.")
     return np.array([found.get(c, 0) for c in cats], dtype=np.int64), cats
+
+
+def _file_label_counts(
+    path: Path, column: str | None, batch_rows: int, progress: bool | None
+) -> dict[Hashable, int]:
+    """Counts of the labels of a file or folder of shards; missing labels raise."""
+    found: dict[Hashable, int] = {}
+    for name, values in _batches(path, column, batch_rows, progress, numeric=False):
+        missing = missing_mask(values)
+        if missing.any():
+            raise DataError(
+                f"{name} has {int(missing.sum())} missing labels (empty, null or NaN): "
+                "remove them, or give them a category name of their own."
+            )
+        for key, count in _value_counts(values).items():
+            found[key] = found.get(key, 0) + count
+    if not found:
+        raise DataError(f"{path} has no data.")
+    return _as_numbers(found) if path.suffix.lower() == ".csv" else found
+
+
+def _value_counts(values: np.ndarray) -> dict[Hashable, int]:
+    """Count each distinct value (numpy for typed arrays, Python for objects)."""
+    if values.dtype.kind == "O":
+        from collections import Counter
+
+        return dict(Counter(values.tolist()))
+    keys, counts = np.unique(values, return_counts=True)
+    return dict(zip(keys.tolist(), counts.tolist(), strict=True))
+
+
+def _as_numbers(found: dict[Hashable, int]) -> dict[Hashable, int]:
+    """CSV labels (read as text) as the whole column reads: integers, numbers or text.
+
+    A CSV column is typed by all of its values, as pandas types it when it reads a whole
+    file; a batch cannot know what a later batch holds, so labels are read as text and
+    typed here, once every distinct label is known.
+    """
+    for convert in (int, float):
+        try:
+            typed: dict[Hashable, int] = {}
+            for key, count in found.items():
+                number = convert(key)
+                typed[number] = typed.get(number, 0) + count
+        except ValueError:
+            continue
+        if convert is int or not any(math.isnan(k) for k in typed):
+            return typed
+    return found
 
 
 # -- files ---------------------------------------------------------------------------------
@@ -134,8 +175,16 @@ def _files(path: Path) -> list[Path]:
     return [path]
 
 
-def _open(file: Path, column: str | None, batch_rows: int) -> tuple[str, Any, Any]:
-    """The column's name and Arrow type in ``file``, and an iterator over its batches."""
+def _open(
+    file: Path, column: str | None, batch_rows: int, numeric: bool = True
+) -> tuple[str, Any, Any]:
+    """The column's name and Arrow type in ``file``, and an iterator over its batches.
+
+    A CSV column is read as float64 (numeric) or text (labels) from the first row on, so
+    that a column of integers with floats (or text) further down is not refused half-way
+    by the type pyarrow guessed from the first block.
+    """
+    import pyarrow as pa
     import pyarrow.csv as pacsv
     import pyarrow.parquet as pq
 
@@ -144,10 +193,39 @@ def _open(file: Path, column: str | None, batch_rows: int) -> tuple[str, Any, An
         name = _pick(reader.schema_arrow.names, column, file)
         kind = reader.schema_arrow.field(name).type
         return name, kind, reader.iter_batches(batch_size=batch_rows, columns=[name])
-    options = pacsv.ReadOptions(block_size=max(batch_rows * 16, 1 << 20))
-    stream = pacsv.open_csv(file, read_options=options)
-    name = _pick(stream.schema.names, column, file)
-    return name, stream.schema.field(name).type, stream
+    names = check_csv_header(file)
+    options = pacsv.ReadOptions(block_size=max(batch_rows * 16, 1 << 20), use_threads=False)
+    name = _pick(names, column, file)
+    kind = pa.float64() if numeric else pa.string()
+    convert = pacsv.ConvertOptions(
+        column_types={name: kind},
+        include_columns=[name],
+        null_values=[""],
+        strings_can_be_null=not numeric,
+    )
+    bad: list[Any] = []
+    parse = pacsv.ParseOptions(invalid_row_handler=lambda row: bad.append(row) or "error")
+    try:  # open_csv reads the first block
+        stream = pacsv.open_csv(
+            file, read_options=options, parse_options=parse, convert_options=convert
+        )
+    except pa.ArrowInvalid:
+        if bad:
+            raise_field_count(file, bad[0])
+        raise
+    return name, kind, _checked_rows(file, stream, bad)
+
+
+def _checked_rows(file: Path, stream: Any, bad: list[Any]) -> Iterator[Any]:
+    """The batches of a CSV stream; a row with the wrong field count raises, by line."""
+    import pyarrow as pa
+
+    try:
+        yield from stream
+    except pa.ArrowInvalid:
+        if bad:
+            raise_field_count(file, bad[0])
+        raise
 
 
 def _file_values(
@@ -157,7 +235,7 @@ def _file_values(
     import pyarrow as pa
 
     try:
-        name, kind, batches = _open(file, column, batch_rows)
+        name, kind, batches = _open(file, column, batch_rows, numeric)
         if (
             expected is not None
             and kind != expected
@@ -176,6 +254,11 @@ def _file_values(
         for batch in batches:
             array = batch.column(batch.schema.get_field_index(name))
             rows += len(array)
+            if array.null_count and not numeric:  # numeric nulls become NaN, counted later
+                raise DataError(
+                    f"{file.name}: column {name!r} has {array.null_count} missing values "
+                    "(empty or null): remove them first."
+                )
             values = array.to_numpy(zero_copy_only=False)
             yield values.astype(np.float64, copy=False) if numeric else values
         if rows == 0:
@@ -186,9 +269,9 @@ def _file_values(
         raise DataError(f"cannot read {file.name}: {exc}") from None
 
 
-def _first_type(file: Path, column: str | None, batch_rows: int) -> Any:
+def _first_type(file: Path, column: str | None, batch_rows: int, numeric: bool = True) -> Any:
     try:
-        return _open(file, column, batch_rows)[1]
+        return _open(file, column, batch_rows, numeric)[1]
     except DataError:
         raise
     except Exception as exc:  # pyarrow's errors are not all OSError/ValueError
@@ -200,7 +283,7 @@ def _batches(
 ) -> Iterator[tuple[str, np.ndarray]]:
     """(shard name, values) for each batch of one column, over every file, in order."""
     files = _files(path)
-    expected = _first_type(files[0], column, batch_rows)
+    expected = _first_type(files[0], column, batch_rows, numeric)
     bar = _progress(files, progress)
     for file in files:
         for values in _file_values(file, column, batch_rows, numeric, expected):
@@ -314,7 +397,12 @@ def _dask_column(obj: Any, column: str | None) -> Any:
 
 def _block_stats(block: np.ndarray) -> np.ndarray:
     """(n, mean, SS, non-finite count) of one block, as a small array."""
-    x = np.asarray(block, dtype=np.float64)
+    raw = np.asarray(block).ravel()
+    if raw.dtype.kind == "O":  # nullable columns hold pd.NA
+        missing = int(missing_mask(raw).sum())
+        if missing:
+            return np.array([[raw.size, 0.0, 0.0, missing]])
+    x = raw.astype(np.float64, copy=False)
     bad = int(np.count_nonzero(~np.isfinite(x))) if not math.isfinite(float(x.sum())) else 0
     if bad or x.size == 0:
         return np.array([[x.size, 0.0, 0.0, bad]])
@@ -322,9 +410,13 @@ def _block_stats(block: np.ndarray) -> np.ndarray:
     return np.array([[s.n, s.mean, s.ss, 0]])
 
 
-def _block_counts(block: np.ndarray) -> dict[Any, int]:
-    keys, counts = np.unique(np.asarray(block), return_counts=True)
-    return dict(zip(keys.tolist(), counts.tolist(), strict=True))
+def _block_counts(block: np.ndarray) -> tuple[dict[Any, int], int]:
+    """The counts of each label of one block, and how many labels are missing."""
+    values = np.asarray(block).ravel()
+    missing = missing_mask(values)
+    if missing.any():
+        return {}, int(missing.sum())
+    return _value_counts(values), 0
 
 
 def _dask_compute(tasks: list[Any], client: Any) -> list[Any]:
@@ -332,12 +424,20 @@ def _dask_compute(tasks: list[Any], client: Any) -> list[Any]:
 
     if client is None:
         return list(dask.compute(*tasks))
-    return list(_client(client).compute(tasks, sync=True))
+    if not isinstance(client, str):
+        return list(client.compute(tasks, sync=True))
+    with _client(client) as own:  # a client made from an address is closed after use
+        return list(own.compute(tasks, sync=True))
+
+
+#: Seconds to wait for a Dask scheduler's greeting, and for the client to connect.
+_PROBE_SECONDS = 3.0
 
 
 def _client(client: Any) -> Any:
     if not isinstance(client, str):
         return client
+    _probe_scheduler(client)
     from distributed import Client
 
     try:
@@ -348,9 +448,63 @@ def _client(client: Any) -> Any:
         ) from None
 
 
+def _probe_scheduler(address: str) -> None:
+    """Check that a TCP address answers like a Dask scheduler, within a few seconds.
+
+    A scheduler greets every new connection with a framed message (an 8-byte
+    little-endian length, then msgpack). Another service (an HTTP server waits for a
+    request; others send text) would make ``distributed`` wait without end, or read its
+    text as a frame length and allocate gigabytes. Addresses of other protocols (tls,
+    inproc, ucx) are left to ``distributed``.
+    """
+    import socket
+
+    scheme, _, rest = address.rpartition("://")
+    if scheme not in ("", "tcp"):
+        return
+    host, _, port = rest.rpartition(":")
+    if not host or not port.isdigit():
+        raise DataError(f"the Dask scheduler address {address!r} is not host:port.")
+    try:
+        with socket.create_connection((host.strip("[]"), int(port)), _PROBE_SECONDS) as sock:
+            sock.settimeout(_PROBE_SECONDS)
+            head = _read_exactly(sock, 8)
+    except (OSError, TimeoutError) as exc:
+        raise DataError(
+            f"cannot reach the Dask scheduler at {address!r} within {_PROBE_SECONDS:g} s: {exc}"
+        ) from None
+    length = int.from_bytes(head, "little") if len(head) == 8 else -1
+    if not 0 < length < 1 << 20:
+        seen = f"it sent {head!r}" if head else "it sent nothing"
+        raise DataError(
+            f"{address!r} does not answer like a Dask scheduler ({seen} within "
+            f"{_PROBE_SECONDS:g} s): is it another kind of service? Give the scheduler's "
+            "address (tcp://host:8786 by default)."
+        )
+
+
+def _read_exactly(sock: Any, size: int) -> bytes:
+    """Up to ``size`` bytes from a socket: fewer if it closes or falls silent."""
+    data = b""
+    try:
+        while len(data) < size:
+            chunk = sock.recv(size - len(data))
+            if not chunk:
+                break
+            data += chunk
+    except TimeoutError:
+        pass
+    return data
+
+
 def _dask_normal_stats(array: Any, client: Any) -> NormalStats:
     import dask
 
+    if not _is_numeric(getattr(array, "dtype", None)):
+        raise DataError(
+            f"the Dask data are of type {array.dtype}, not numbers: the normal model needs "
+            "numeric data."
+        )
     if hasattr(array, "to_dask_array"):  # a numeric dask Series
         array = array.to_dask_array(lengths=True)
     tasks = [dask.delayed(_block_stats)(block) for block in array.to_delayed().ravel()]
@@ -368,6 +522,14 @@ def _dask_normal_stats(array: Any, client: Any) -> NormalStats:
     return total
 
 
+def _is_numeric(dtype: Any) -> bool:
+    """Whether a numpy or pandas dtype holds real numbers (booleans excluded)."""
+    try:
+        return np.dtype(dtype).kind in "iuf"
+    except TypeError:  # a pandas extension dtype: string, category, nullable Int64...
+        return getattr(dtype, "kind", "O") in "iuf"
+
+
 def _dask_label_counts(array: Any, client: Any) -> dict[Hashable, int]:
     import dask
 
@@ -380,9 +542,16 @@ def _dask_label_counts(array: Any, client: Any) -> dict[Hashable, int]:
         return {k: int(v) for k, v in counts.items()}
     tasks = [dask.delayed(_block_counts)(block) for block in array.to_delayed().ravel()]
     found: dict[Hashable, int] = {}
-    for part in _dask_compute(tasks, client):
+    missing = 0
+    for part, absent in _dask_compute(tasks, client):
+        missing += absent
         for key, count in part.items():
             found[key] = found.get(key, 0) + count
+    if missing:
+        raise DataError(
+            f"the Dask data have {missing} missing labels (None, NaN, NA or NaT): remove "
+            "them, or give them a category name of their own."
+        )
     if not found:
         raise DataError("the Dask data are empty.")
     return found

@@ -17,7 +17,11 @@ from ppl_mle.closed_form import NormalStats
 from ppl_mle.errors import DataError, ModelError
 
 __all__ = [
+    "as_array",
     "as_design",
+    "check_categories",
+    "check_start_shapes",
+    "missing_mask",
     "raise_non_finite",
     "check_counts",
     "check_normal_stats",
@@ -29,6 +33,8 @@ __all__ = [
 ]
 
 _MAX_LISTED = 5
+_TINY = float(np.finfo(np.float64).tiny)
+_INT64_MAX = int(np.iinfo(np.int64).max)
 
 
 def _positions(mask: np.ndarray) -> str:
@@ -41,16 +47,104 @@ def _positions(mask: np.ndarray) -> str:
 
 def _one_dimensional(values: Any, name: str) -> np.ndarray:
     """Convert to a 1-D numpy array (object dtype allowed), rejecting other shapes."""
+    return as_array(values, name)
+
+
+def as_array(values: Any, name: str = "data") -> np.ndarray:
+    """The reader policy: any 1-D input as a numpy array whose values are the ones given.
+
+    Every input path (lists, numpy and masked arrays, pandas objects, file columns, shards,
+    Dask blocks) goes through here, so the same rules hold everywhere:
+
+    - masked entries of a ``numpy.ma`` array are missing values, an error that counts them
+      (the values under the mask are never used);
+    - a list mixing strings and numbers keeps each value's type (``1`` and ``'1'`` stay
+      distinct), where numpy would have turned every value into a string;
+    - the result is one-dimensional and not empty.
+
+    Missing values (NaN, None, ``pd.NA``, NaT) are left for the caller to reject, with
+    :func:`missing_mask`, so that the message can say what the values are for.
+
+    Parameters
+    ----------
+    values : array_like
+        The input.
+    name : str
+        Name of the argument, used in error messages.
+
+    Returns
+    -------
+    numpy.ndarray
+
+    Raises
+    ------
+    DataError
+        A single string or scalar, masked values, more than one dimension, or no values.
+    """
     if isinstance(values, str | bytes):
         raise DataError(f"`{name}` must be a sequence of values, not a single string.")
     if np.isscalar(values):
         raise DataError(f"`{name}` must be a sequence of values, got the scalar {values!r}.")
-    arr = np.asarray(values.to_numpy() if hasattr(values, "to_numpy") else values)
+    if isinstance(values, np.ma.MaskedArray):
+        values = _unmasked(values, name)
+    elif hasattr(values, "to_numpy"):
+        values = values.to_numpy()
+    try:
+        arr = np.asarray(values)
+    except ValueError as exc:  # ragged nested lists
+        raise DataError(f"`{name}` must be one-dimensional: {exc}") from None
     if arr.ndim != 1:
         raise DataError(f"`{name}` must be one-dimensional; got an array of shape {arr.shape}.")
     if arr.size == 0:
         raise DataError(f"`{name}` is empty: at least one observation is needed.")
+    if arr.dtype.kind in "USO" and isinstance(values, list | tuple):
+        # numpy turns [1, "1", nan] into strings: keep each value as given.
+        arr = np.fromiter(values, dtype=object, count=len(values))
     return arr
+
+
+def _unmasked(values: np.ma.MaskedArray, name: str) -> np.ndarray:
+    """The data of a masked array without masked entries; masked entries are an error."""
+    mask = np.ma.getmaskarray(values)
+    if mask.any():
+        raise DataError(
+            f"`{name}` has {int(mask.sum())} masked (missing) values of {mask.size} at "
+            f"positions {_positions(mask.ravel())}: remove them first (e.g. "
+            "values.compressed()); the values under a mask are never used."
+        )
+    return np.ma.getdata(values)
+
+
+def _is_missing(v: Any) -> bool:
+    """Whether one value is a missing-value marker: None, NaN, NaT, ``pd.NA``."""
+    if v is None:
+        return True
+    if isinstance(v, float | np.floating):
+        return math.isnan(v)
+    if isinstance(v, np.datetime64 | np.timedelta64):
+        return bool(np.isnat(v))
+    return type(v).__name__ in ("NAType", "NaTType")
+
+
+def missing_mask(arr: np.ndarray) -> np.ndarray:
+    """Boolean mask of the missing values of a 1-D array: NaN, NaT, None, ``pd.NA``."""
+    kind = arr.dtype.kind
+    if kind in "fc":
+        return np.isnan(arr)
+    if kind in "mM":
+        return np.isnat(arr)
+    if kind == "O":
+        return np.fromiter((_is_missing(v) for v in arr.tolist()), dtype=bool, count=arr.size)
+    return np.zeros(arr.shape, dtype=bool)
+
+
+def _raise_missing(missing: np.ndarray, name: str, what: str) -> None:
+    """Raise the error that counts and locates missing values, if there are any."""
+    if missing.any():
+        raise DataError(
+            f"`{name}` has {int(missing.sum())} missing values (None or NaN) at positions "
+            f"{_positions(missing)} of {missing.size}: {what}"
+        )
 
 
 def as_float_data(
@@ -83,9 +177,10 @@ def as_float_data(
     if arr.dtype.kind == "b":
         raise DataError(f"`{name}` must be numeric; got booleans.")
     if arr.dtype.kind not in "iuf":
-        # Scan the values as given: numpy would have turned [1.0, "x"] into strings.
-        given = list(values) if isinstance(values, list | tuple) else arr.tolist()
-        for i, v in enumerate(given):
+        if arr.dtype.kind == "O":
+            _raise_missing(missing_mask(arr), name, "remove or impute them before fitting.")
+        # Scan the values as given (as_array kept mixed lists as objects).
+        for i, v in enumerate(arr.tolist()):
             if isinstance(v, bool) or not isinstance(v, int | float):
                 raise DataError(
                     f"`{name}` must be numeric; found {v!r} (type {type(v).__name__}) "
@@ -94,7 +189,10 @@ def as_float_data(
     arr = np.ascontiguousarray(arr, dtype=np.float64)
     # A finite sum proves every value finite (NaN and ±inf propagate): one cheap pass; the
     # full scan, which names the positions, runs only when the sum is not finite.
-    if check_finite and not math.isfinite(float(arr.sum())):
+    # (A sum of finite values near 1e308 may overflow: the scan then finds nothing.)
+    with np.errstate(over="ignore", invalid="ignore"):
+        total = float(arr.sum())
+    if check_finite and not math.isfinite(total):
         raise_non_finite(arr, name)
     if not sigma_known:
         if arr.size == 1:
@@ -111,10 +209,6 @@ def as_float_data(
                 "likelihood is unbounded. Fix sigma (normal(data, sigma=...)) or check the data."
             )
     return arr
-
-
-def _is_missing(v: Any) -> bool:
-    return v is None or (isinstance(v, float | np.floating) and math.isnan(v))
 
 
 def as_labels(
@@ -146,30 +240,25 @@ def as_labels(
         Empty labels, missing values, labels absent from ``categories``, or fewer than two
         categories.
     """
-    arr = _one_dimensional(labels, name)
-    distinct, inverse = _distinct(arr, name)
+    arr = as_array(labels, name)
+    distinct, inverse, key = _distinct(arr, name)
     if categories is None:
         try:
             cats = tuple(sorted(distinct))
         except TypeError:
             cats = tuple(distinct)
     else:
-        if isinstance(categories, str | bytes):
-            raise ModelError("`categories` must be a sequence of categories, not one string.")
-        cats = tuple(categories)
-        if len(set(cats)) != len(cats):
-            dup = sorted({repr(c) for c in cats if cats.count(c) > 1})
-            raise ModelError(f"`categories` has duplicates: {', '.join(dup)}.")
+        cats = check_categories(categories)
     if len(cats) < 2:
         raise DataError(
             f"the categorical model needs at least two categories; got {list(cats)!r}. "
             "Pass `categories=` to name categories that were not observed."
         )
-    index = {c: i for i, c in enumerate(cats)}
-    codes = np.array([index.get(v, -1) for v in distinct], dtype=np.int64)[inverse]
+    index = {key(c): i for i, c in enumerate(cats)}
+    codes = np.array([index.get(key(v), -1) for v in distinct], dtype=np.int64)[inverse]
     unknown = codes < 0
     if unknown.any():
-        names = [v for v in distinct if v not in index]
+        names = [v for v in distinct if key(v) not in index]
         raise DataError(
             f"`{name}` has {int(unknown.sum())} values not in `categories` "
             f"{list(cats)!r}: {names[:_MAX_LISTED]!r} at positions {_positions(unknown)}."
@@ -177,32 +266,89 @@ def as_labels(
     return codes, cats
 
 
-def _distinct(arr: np.ndarray, name: str) -> tuple[list[Hashable], np.ndarray]:
-    """The distinct labels and each label's index among them; missing labels raise.
+def check_categories(categories: Any) -> tuple[Hashable, ...]:
+    """Return the categories as a tuple: hashable, distinct, none of them missing.
 
-    Numbers and strings are sorted by numpy (``np.unique``); other values (mixed types,
-    tuples...) keep the order of first appearance, one Python pass over the labels.
+    Raises
+    ------
+    ModelError
+        One string instead of a sequence, an unhashable or missing category, duplicates.
     """
-    if arr.dtype.kind in "biufU":
-        missing = np.isnan(arr) if arr.dtype.kind == "f" else np.zeros(arr.shape, dtype=bool)
-        if not missing.any():
-            distinct, inverse = np.unique(arr, return_inverse=True)
-            return distinct.tolist(), inverse.reshape(-1)
-    else:
-        missing = np.array([_is_missing(v) for v in arr.tolist()])
-    if missing.any():
-        raise DataError(
-            f"`{name}` has {int(missing.sum())} missing values (None or NaN) at positions "
-            f"{_positions(missing)}: remove them or make them a category of their own."
-        )
-    values = arr.tolist()
+    if isinstance(categories, str | bytes):
+        raise ModelError("`categories` must be a sequence of categories, not one string.")
     try:
-        first = dict.fromkeys(values)
+        cats = tuple(categories)
+    except TypeError:
+        raise ModelError(f"`categories` must be a sequence; got {categories!r}.") from None
+    for c in cats:
+        try:
+            hash(c)
+        except TypeError:
+            raise ModelError(
+                f"`categories` must be hashable values (strings, numbers, tuples); {c!r} "
+                f"is a {type(c).__name__}."
+            ) from None
+        if _is_missing(c):
+            raise ModelError(f"`categories` has a missing value {c!r}: name every category.")
+    keys = [_typed_key(c) for c in cats]
+    if len(set(keys)) != len(keys):
+        dup = sorted({repr(c) for c, k in zip(cats, keys, strict=True) if keys.count(k) > 1})
+        raise ModelError(f"`categories` has duplicates: {', '.join(dup)}.")
+    return cats
+
+
+def _kind(v: Any) -> str:
+    """The kind of a label: values of different kinds are different labels."""
+    if isinstance(v, str):
+        return "str"
+    if isinstance(v, bool | np.bool_):
+        return "bool"
+    if isinstance(v, int | np.integer):
+        return "int"
+    if isinstance(v, float | np.floating):
+        return "float"
+    return type(v).__qualname__
+
+
+def _typed_key(v: Any) -> tuple[str, Any]:
+    """A label with its kind: ``1`` and ``'1'`` differ, as do ``1`` and ``1.0``."""
+    return (_kind(v), v)
+
+
+def _plain_key(v: Any) -> Any:
+    return v
+
+
+def _is_number(v: Any) -> bool:
+    return isinstance(v, int | float | np.integer | np.floating) and not isinstance(
+        v, bool | np.bool_
+    )
+
+
+def _distinct(arr: np.ndarray, name: str) -> tuple[list[Hashable], np.ndarray, Any]:
+    """The distinct labels, each label's index among them, and the key that compares them.
+
+    Missing labels raise. Numbers and strings are sorted by numpy (``np.unique``), where
+    labels of one numeric column compare as numbers (``1 == 1.0``). Other values (mixed
+    types, tuples...) keep their type (``1 != '1'``) and the order of first appearance.
+    """
+    _raise_missing(
+        missing_mask(arr), name, "remove them, or give them a category name of their own."
+    )
+    if arr.dtype.kind in "biufU":
+        distinct, inverse = np.unique(arr, return_inverse=True)
+        return distinct.tolist(), inverse.reshape(-1), _plain_key
+    values = arr.tolist()
+    key = _plain_key if all(_is_number(v) for v in values) else _typed_key
+    try:
+        keys = [key(v) for v in values]
+        first = dict.fromkeys(keys)
     except TypeError as exc:
         raise DataError(f"`{name}` must hold hashable values: {exc}.") from None
-    position = {v: i for i, v in enumerate(first)}
-    inverse = np.fromiter((position[v] for v in values), dtype=np.int64, count=len(values))
-    return list(first), inverse
+    position = {k: i for i, k in enumerate(first)}
+    inverse = np.fromiter((position[k] for k in keys), dtype=np.int64, count=len(keys))
+    distinct = [k if key is _plain_key else k[1] for k in first]
+    return distinct, inverse, key
 
 
 def check_sigma(sigma: Any) -> float:
@@ -213,6 +359,11 @@ def check_sigma(sigma: Any) -> float:
         raise ModelError(f"`sigma` must be a positive number; got {sigma!r}.") from None
     if not (math.isfinite(value) and value > 0):
         raise ModelError(f"`sigma` must be a positive finite number; got {sigma!r}.")
+    if value < _TINY:
+        raise ModelError(
+            f"`sigma` must be a positive number of at least {_TINY:.4g} (the smallest normal "
+            f"float64); got {sigma!r}, a subnormal number whose square underflows to 0."
+        )
     return value
 
 
@@ -307,6 +458,12 @@ def _dependent_columns(arr: np.ndarray) -> list[int]:
     """Columns that QR with column pivoting finds linearly dependent on the others."""
     from scipy import linalg
 
+    # The rank does not depend on the units of the columns: columns of magnitude 1e-200 or
+    # 1e160 are brought near 1 first by exact powers of two (their squares would under- or
+    # overflow).
+    top = np.max(np.abs(arr), axis=0)
+    if np.any((top > 0) & ((top < 2.0**-200) | (top > 2.0**200))):
+        arr = arr / column_powers_of_two(arr)
     if arr.shape[0] > 20_000:  # the rank is decided by the Gram matrix for tall data
         gram = arr.T @ arr
         scale = np.sqrt(np.diag(gram))
@@ -323,6 +480,13 @@ def _dependent_columns(arr: np.ndarray) -> list[int]:
     if rank == arr.shape[1]:
         return []
     return sorted(int(j) for j in perm[rank:])
+
+
+def column_powers_of_two(arr: np.ndarray) -> np.ndarray:
+    """Per column of ``arr``, the power of two nearest its largest magnitude (1 for zeros)."""
+    top = np.max(np.abs(arr), axis=0)
+    _, exponent = np.frexp(np.where(top > 0, top, 1.0))
+    return np.ldexp(1.0, exponent - 1)
 
 
 def check_normal_stats(n: Any, mean: Any, ss: Any, *, sigma_known: bool = False) -> NormalStats:
@@ -357,21 +521,44 @@ def check_normal_stats(n: Any, mean: Any, ss: Any, *, sigma_known: bool = False)
 def check_counts(
     counts: Any, categories: Sequence[Hashable] | None = None
 ) -> tuple[np.ndarray, tuple[Hashable, ...]]:
-    """Validate category counts: non-negative integers, at least two categories, n > 0."""
+    """Validate category counts: non-negative integers, at least two categories, n > 0.
+
+    Raises
+    ------
+    DataError
+        Counts that are not non-negative integers, missing, all zero, or too large for
+        int64 (numpy would wrap them to negative numbers).
+    ModelError
+        Categories given twice (as mapping keys and as ``categories``), or bad categories.
+    """
     if isinstance(counts, Mapping):
         if categories is not None:
             raise ModelError("give the categories as the mapping's keys or as `categories`.")
         categories, counts = list(counts.keys()), list(counts.values())
-    arr = np.asarray(counts)
+    if isinstance(counts, list | tuple) and any(
+        isinstance(c, int) and not isinstance(c, bool) and c > _INT64_MAX for c in counts
+    ):
+        raise DataError(
+            f"`counts` must be at most {_INT64_MAX} (int64); got "
+            f"{max(c for c in counts if isinstance(c, int))}."
+        )
+    arr = as_array(counts, "counts") if np.ndim(counts) == 1 else np.asarray(counts)
     if arr.ndim != 1 or arr.size < 2:
         raise DataError(f"`counts` must list at least two categories; got shape {arr.shape}.")
+    _raise_missing(missing_mask(arr), "counts", "every category needs a count.")
     if arr.dtype.kind not in "iuf" or not np.all(np.isfinite(arr)):
         raise DataError(f"`counts` must be finite numbers; got {arr.tolist()[:10]}.")
     if np.any(arr < 0) or np.any(arr != np.round(arr)):
         raise DataError(f"`counts` must be non-negative integers; got {arr.tolist()[:10]}.")
-    if arr.sum() == 0:
+    total = sum(int(c) for c in arr.tolist())
+    if total > _INT64_MAX:
+        raise DataError(
+            f"`counts` sum to {total}, more than int64 holds ({_INT64_MAX}): the counts "
+            "would wrap to negative numbers."
+        )
+    if total == 0:
         raise DataError("`counts` are all zero: at least one observation is needed.")
-    cats = tuple(range(arr.size)) if categories is None else tuple(categories)
+    cats = tuple(range(arr.size)) if categories is None else check_categories(categories)
     if len(cats) != arr.size:
         raise DataError(f"{arr.size} counts but {len(cats)} categories.")
     return arr.astype(np.int64), cats
@@ -389,33 +576,78 @@ def label_counts(
     counts : numpy.ndarray
     categories : tuple
     """
-    arr = labels.to_numpy() if hasattr(labels, "to_numpy") else labels
-    if isinstance(arr, np.ndarray) and arr.ndim == 1 and arr.dtype.kind in "iu" and arr.size:
+    arr = as_array(labels, name)
+    if arr.dtype.kind in "iu":
         low, high = int(arr.min()), int(arr.max())
         if high - low < 10_000_000:
-            raw = np.bincount(arr - low if low else arr, minlength=high - low + 1)
-            nonzero = np.flatnonzero(raw)
-            present = dict(zip((nonzero + low).tolist(), raw[nonzero].tolist(), strict=True))
-            if categories is None:
-                cats = tuple(sorted(present))
-            else:
-                cats = tuple(categories)
-                unknown = sorted(set(present) - set(cats))
-                if unknown:
-                    total = sum(present[u] for u in unknown)
-                    raise DataError(
-                        f"`{name}` has {total} values not in `categories` {list(cats)!r}: "
-                        f"{unknown[:_MAX_LISTED]!r}."
-                    )
-            if len(cats) < 2:
-                raise DataError(
-                    f"the categorical model needs at least two categories; got {list(cats)!r}. "
-                    "Pass `categories=` to name categories that were not observed."
-                )
-            counts = np.array([present.get(c, 0) for c in cats], dtype=np.int64)
-            return counts, cats
-    codes, cats = as_labels(labels, categories, name)
+            return _integer_counts(arr, low, high, categories, name)
+    codes, cats = as_labels(arr, categories, name)
     return np.bincount(codes, minlength=len(cats)).astype(np.int64), cats
+
+
+def _integer_counts(
+    arr: np.ndarray, low: int, high: int, categories: Any, name: str
+) -> tuple[np.ndarray, tuple[Hashable, ...]]:
+    """Counts of integer labels in ``[low, high]`` by ``bincount``."""
+    # Shift in int64: int8 labels from -100 to 100 would overflow int8.
+    shifted = arr.astype(np.int64, copy=False) - low if low else arr
+    raw = np.bincount(shifted, minlength=high - low + 1)
+    nonzero = np.flatnonzero(raw)
+    present = dict(zip((nonzero + low).tolist(), raw[nonzero].tolist(), strict=True))
+    if categories is None:
+        cats = tuple(sorted(present))
+    else:
+        cats = check_categories(categories)
+        unknown = sorted(set(present) - set(cats))
+        if unknown:
+            total = sum(present[u] for u in unknown)
+            raise DataError(
+                f"`{name}` has {total} values not in `categories` {list(cats)!r}: "
+                f"{unknown[:_MAX_LISTED]!r}."
+            )
+    if len(cats) < 2:
+        raise DataError(
+            f"the categorical model needs at least two categories; got {list(cats)!r}. "
+            "Pass `categories=` to name categories that were not observed."
+        )
+    counts = np.array([present.get(c, 0) for c in cats], dtype=np.int64)
+    return counts, cats
+
+
+def check_start_shapes(model: Any, start: Any) -> None:
+    """Check that each value of a fit's ``start`` has the shape of its variable.
+
+    Parameters
+    ----------
+    model : pymc.Model
+        The model (anything with ``eval_rv_shapes()``, names to shapes).
+    start : mapping or None
+        Starting values by variable name (natural or transformed, e.g. ``sigma_log__``).
+
+    Raises
+    ------
+    ModelError
+        ``start`` is not a mapping, or a value whose shape is neither the variable's nor a
+        scalar (which is broadcast); names that are not variables are left to the caller.
+    """
+    if start is None:
+        return
+    if not isinstance(start, Mapping):
+        raise ModelError(f"`start` must be a dict of values by name; got {start!r}.")
+    shapes = model.eval_rv_shapes()
+    for key, value in start.items():
+        if key not in shapes:
+            continue
+        expected = tuple(int(d) for d in shapes[key])
+        try:
+            given = np.shape(value)
+        except (TypeError, ValueError):  # ragged lists
+            given = None
+        if given != expected and given != ():
+            raise ModelError(
+                f"`start[{key!r}]` has shape {given}, but {key!r} has shape {expected}"
+                f"{' (a scalar)' if expected == () else ''}: give one value per entry."
+            )
 
 
 def raise_non_finite(arr: np.ndarray, name: str = "data") -> None:
