@@ -141,6 +141,10 @@ _METHODS = GRADIENT_METHODS + NEWTON_METHODS + DERIVATIVE_FREE_METHODS
 _DEFAULT = "Newton where the Hessian is known in closed form, else L-BFGS-B"
 
 
+#: The shell's status for a process ended by a closed pipe (128 + SIGPIPE).
+EXIT_BROKEN_PIPE = 141
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the exit status.
 
@@ -159,6 +163,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (_UsageError, PplMleError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
+    except BrokenPipeError:
+        # The reader closed the pipe (`| head`): nothing more to say, as `cat` would not.
+        sys.stderr.close()
+        return EXIT_BROKEN_PIPE
     except Exception as exc:  # the last line of defence: a bug, said in one line
         if debug:
             traceback.print_exc()
