@@ -78,6 +78,14 @@ class NormalStats:
         """Statistics of the two samples together; see :func:`merge_normal_stats`."""
         return merge_normal_stats(self, other)
 
+    def vector(self) -> np.ndarray:
+        """(n, mean, SS) as the float64 vector a statistics model observes.
+
+        SS itself overflows float64 for data near 1e154 and beyond (it is then inf); fits
+        never read it there, they work on scaled statistics.
+        """
+        return np.array([self.n, self.mean, self.ss * self.scale * self.scale])
+
     def rescaled(self, scale: float) -> NormalStats:
         """The same statistics with ``ss`` expressed in units of ``scale²`` (a power of two)."""
         if scale == self.scale:
@@ -223,7 +231,7 @@ def integer_normal_stats(values: Sequence[int]) -> NormalStats:
     total = sum(values)
     centred = sum((n * v - total) ** 2 for v in values)  # n²·SS, exactly
     mean = float(Fraction(total, n))
-    ss_exact = Fraction(centred, n * n * n) * n  # SS
+    ss_exact = Fraction(centred, n * n)  # SS
     if ss_exact == 0:
         return NormalStats(n=n, mean=mean, ss=0.0)
     # A power of two near sqrt(SS/n) keeps ss within float64's range.
@@ -272,13 +280,12 @@ def normal_loglik(stats: NormalStats, mu: float, sigma: float) -> float:
     if not sigma > 0:
         return -math.inf
     n = stats.n
-    with np.errstate(all="ignore"):
-        # Ratios to sigma before squaring, log(sigma) not log(sigma²): finite wherever the
-        # answer is, from data near 1e-300 to 1e300.
-        spread = math.sqrt(stats.ss) * (stats.scale / sigma)
-        dev = stats.mean - mu
-        ratio = dev / sigma if math.isfinite(dev) else stats.mean / sigma - mu / sigma
-        quad = spread * spread + n * ratio * ratio
+    # Ratios to sigma before squaring, log(sigma) not log(sigma²): finite wherever the
+    # answer is, from data near 1e-300 to 1e300.
+    spread = math.sqrt(stats.ss) * (stats.scale / sigma)
+    dev = stats.mean - mu
+    ratio = dev / sigma if math.isfinite(dev) else stats.mean / sigma - mu / sigma
+    quad = spread * spread + n * ratio * ratio
     return -n * (math.log(sigma) + 0.5 * _LOG_2PI) - 0.5 * quad
 
 

@@ -108,8 +108,7 @@ class MLEModel(pm.Model):
     def replace_family(self, family: Family) -> None:
         """Hold the data of another family of the same kind (already validated)."""
         if isinstance(family, NormalFamily) and family.given_stats is not None:
-            st = family.stats
-            super().set_data("stats", np.array([st.n, st.mean, st.ss * st.scale * st.scale]))
+            super().set_data("stats", family.stats.vector())
         elif isinstance(family, NormalFamily):
             super().set_data("data", family.data)
         else:
@@ -175,7 +174,7 @@ class MLEModel(pm.Model):
             x = as_float_data(values, "data", sigma_known=family.sigma is not None)
             st = normal_stats(x)
             self.family = NormalFamily(x, family.sigma, st)
-            values = np.array([st.n, st.mean, st.ss * st.scale * st.scale], dtype=np.float64)
+            values = st.vector()
         elif name == "counts" and isinstance(family, CategoricalFamily):
             # New *labels*, counted here.
             counts, cats = label_counts(values, family.categories)
@@ -337,8 +336,11 @@ def _big_integers(data: Any) -> list[int] | None:
         return None  # the reader reports masked values
     values = data.to_numpy() if hasattr(data, "to_numpy") else data
     if isinstance(values, np.ndarray):
-        if values.ndim != 1 or values.dtype.kind not in "iuO":
+        if values.ndim != 1 or values.dtype.kind not in "iuO" or values.size == 0:
             return None
+        exact = values.dtype.kind in "iu" and abs(int(values.min())) <= _EXACT_INT
+        if exact and int(values.max()) <= _EXACT_INT:
+            return None  # every value exact in float64: no Python integers for big arrays
         items = values.tolist()
     elif isinstance(values, list | tuple):
         items = list(values)
@@ -632,9 +634,7 @@ def model_for(family: Family) -> MLEModel:
         with MLEModel(family) as model:
             # The user's model holds SS itself (it overflows only for data near 1e154 and
             # beyond, which fits handle in working units: see MLEModel.working).
-            with np.errstate(over="ignore"):
-                ss = st.ss * st.scale * st.scale
-            stats = pm.Data("stats", np.array([st.n, st.mean, ss], dtype=np.float64))
+            stats = pm.Data("stats", st.vector())
             mu = pm.Flat("mu")
             known = None if family.sigma is None else np.asarray(family.sigma, dtype=np.float64)
             sigma = pm.HalfFlat("sigma") if known is None else known

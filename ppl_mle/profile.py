@@ -116,11 +116,7 @@ def profile_interval(result: MLEResult, parameter: str, level: float = 0.95) -> 
 
 def _simplex_interval(result: MLEResult, parameter: str, q: float, level: float) -> ProfileInterval:
     """The profile interval of one of many categories, in closed form (O(1) each)."""
-    result.check_data_current()
-    labels = list(result.to_dataframe().index)
-    if not isinstance(parameter, str) or parameter not in labels:
-        raise ModelError(f"no parameter {parameter!r} in this model; choose one of {labels}.")
-    j = labels.index(parameter)
+    j = _checked_labels(result, parameter).index(parameter)
     lower, upper = result.family.profile_interval(j, q)
     estimate = float(np.ravel(result.estimates["theta"])[j])
     note = "lower: one-sided: the estimate is on the boundary" if estimate == 0.0 else ""
@@ -151,11 +147,17 @@ def profile_loglik(result: MLEResult, parameter: str, values: Any) -> np.ndarray
     return np.asarray(out)
 
 
-def _profiler(result: MLEResult, parameter: str) -> _Profiler:
+def _checked_labels(result: MLEResult, parameter: str) -> list[str]:
+    """The result's parameter labels, once its data and ``parameter`` are checked."""
     result.check_data_current()
     labels = list(result.to_dataframe().index)
     if not isinstance(parameter, str) or parameter not in labels:
         raise ModelError(f"no parameter {parameter!r} in this model; choose one of {labels}.")
+    return labels
+
+
+def _profiler(result: MLEResult, parameter: str) -> _Profiler:
+    _checked_labels(result, parameter)
     cache = result.__dict__.setdefault("_profilers", {})
     if parameter not in cache:
         cache[parameter] = _Profiler(result, parameter)

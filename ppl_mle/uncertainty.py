@@ -153,22 +153,18 @@ def uncertainty(result: MLEResult, *, warn: bool = True) -> Uncertainty:
     family = result.family
     if isinstance(family, CategoricalFamily) and family.structured and result.converged:
         return _simplex_uncertainty(result, labels, estimate, z_labels, on_boundary)
-    nan_cov = np.full((m, m), np.nan)
-    nan_z = np.full((d, d), np.nan)
+
+    def without_standard_errors(information: np.ndarray, problem: str) -> Uncertainty:
+        nan_z = np.full((d, d), np.nan)
+        user_z = objective.affine.user_z(z)
+        nan_cov = np.full((m, m), np.nan)
+        return Uncertainty(
+            labels, estimate, nan_cov, z_labels, user_z, nan_z, information, on_boundary, problem
+        )
 
     if on_boundary.sum() > 0 and at_vertex(result):
         # Every observation in one category: no interior parameter is left.
-        return Uncertainty(
-            labels,
-            estimate,
-            nan_cov,
-            z_labels,
-            objective.affine.user_z(z),
-            nan_z,
-            nan_z,
-            on_boundary,
-            "",
-        )
+        return without_standard_errors(np.full((d, d), np.nan), "")
 
     h = result.hessian if result.hessian is not None else objective.evaluate(z)[2]
     information = -0.5 * (h + h.T)
@@ -195,17 +191,7 @@ def uncertainty(result: MLEResult, *, warn: bool = True) -> Uncertainty:
     if warning is not None:
         if warn:
             warnings.warn(warning, stacklevel=3)
-        return Uncertainty(
-            labels,
-            estimate,
-            nan_cov,
-            z_labels,
-            objective.affine.user_z(z),
-            nan_z,
-            information,
-            on_boundary,
-            problem,
-        )
+        return without_standard_errors(information, problem)
 
     chol = linalg.cho_factor(information, lower=True)
     z_cov = linalg.cho_solve(chol, np.eye(d))
@@ -222,7 +208,7 @@ def uncertainty(result: MLEResult, *, warn: bool = True) -> Uncertainty:
     inner_labels = natural_labels(result)
     position = {label: i for i, label in enumerate(labels)}
     idx = np.array([position[label] for label in inner_labels])
-    scaled = nan_cov.copy()
+    scaled = np.full((m, m), np.nan)
     scaled[np.ix_(idx, idx)] = inner_cov
     units = np.ones(m)
     units[idx] = inner_units
