@@ -11,11 +11,40 @@ other code sees the stack as it is.
 from __future__ import annotations
 
 import contextlib
+import functools
 import logging
+import threading
 import warnings
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from typing import Any, TypeVar
 
-__all__ = ["no_creation_traces", "quiet_pymc_log", "quiet_vendor_warnings"]
+__all__ = [
+    "PYTENSOR_LOCK",
+    "no_creation_traces",
+    "quiet_pymc_log",
+    "quiet_vendor_warnings",
+    "serialised",
+]
+
+#: Held while ppl_mle compiles or evaluates PyTensor functions. Fits from several threads
+#: of one process gave wrong optima (find_MAP and the Newton polish stalling 1e-7 standard
+#: errors short, 1 run in 2 with 4 threads) when they ran concurrently; serialised, they
+#: agree with their closed forms every time (tests/test_hostile_inputs.py).
+PYTENSOR_LOCK = threading.RLock()
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def serialised(function: F) -> F:
+    """Run ``function`` holding :data:`PYTENSOR_LOCK` (one PyTensor user at a time)."""
+
+    @functools.wraps(function)
+    def locked(*args: Any, **kwargs: Any) -> Any:
+        with PYTENSOR_LOCK:
+            return function(*args, **kwargs)
+
+    return locked  # type: ignore[return-value]
+
 
 _VENDOR_MESSAGES = (
     (r"\s*ArviZ is undergoing a major refactor", FutureWarning),

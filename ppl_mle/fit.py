@@ -31,9 +31,20 @@ import pymc as pm
 from pymc.initial_point import make_initial_point_fn
 from scipy import linalg
 
-from ppl_mle._pytensor import no_creation_traces, quiet_pymc_log, quiet_vendor_warnings
+from ppl_mle._pytensor import (
+    no_creation_traces,
+    quiet_pymc_log,
+    quiet_vendor_warnings,
+    serialised,
+)
 from ppl_mle.analytic import check_analytic
-from ppl_mle.errors import ConvergenceError, ConvergenceWarning, ModelError, PrecisionWarning
+from ppl_mle.errors import (
+    ConvergenceError,
+    ConvergenceWarning,
+    DataError,
+    ModelError,
+    PrecisionWarning,
+)
 from ppl_mle.families import CategoricalFamily
 from ppl_mle.flat import flat_priors, has_flat_priors
 from ppl_mle.models import MLEModel, model_for
@@ -69,6 +80,7 @@ _DEFAULT_MAXEVAL = 20_000
 _NEWTON_MAXITER = 200
 
 
+@serialised
 def fit_mle(
     model: pm.Model,
     method: str | None = None,
@@ -137,6 +149,7 @@ def fit_mle(
         raise ModelError(f"`maxeval` must be a positive integer; got {maxeval!r}.")
     if estimate not in ("mle", "map"):
         raise ModelError(f"`estimate` must be 'mle' or 'map'; got {estimate!r}.")
+    _check_no_imputation(model)
     source = model
     flat = has_flat_priors(model)
     if estimate == "mle" and not flat:
@@ -241,11 +254,31 @@ def fit_mle(
     if not result.converged:
         if on_failure == "raise":
             raise ConvergenceError(result.message)
-        warnings.warn(result.message, ConvergenceWarning, stacklevel=2)
+        warnings.warn(result.message, ConvergenceWarning, stacklevel=3)
     coarse = _coarse_data_note(family)
     if coarse:
-        warnings.warn(coarse, PrecisionWarning, stacklevel=2)
+        warnings.warn(coarse, PrecisionWarning, stacklevel=3)
     return result
+
+
+def _check_no_imputation(model: pm.Model) -> None:
+    """Refuse observed data with missing values, which PyMC turns into parameters.
+
+    Given observed data with NaN (or masked entries), PyMC splits the variable into
+    ``y_observed`` and a free ``y_unobserved`` whose values it estimates (imputation). The
+    MLE of a missing observation is not a question a user asked: name the problem instead.
+    """
+    for rv in model.free_RVs:
+        base = rv.name.removesuffix("_unobserved")
+        if base != rv.name and f"{base}_observed" in model.named_vars:
+            missing = int(np.prod(model.initial_point()[model.rvs_to_values[rv].name].shape))
+            observed = model.named_vars[f"{base}_observed"]
+            total = missing + int(np.size(model.rvs_to_values[observed].eval()))
+            raise DataError(
+                f"the observed data of {base!r} contain {missing} missing value(s) (NaN or "
+                f"masked) of {total}: PyMC would impute them as parameters. Remove them first "
+                "(e.g. y[~np.isnan(y)])."
+            )
 
 
 def _loglik(family: Any, objective: Objective, z: np.ndarray, estimates: dict[str, Any]) -> float:

@@ -18,6 +18,7 @@ import numpy as np
 import pymc as pm
 import pytensor.tensor as pt
 
+from ppl_mle._pytensor import serialised
 from ppl_mle.affine import AffineMap
 from ppl_mle.closed_form import integer_normal_stats, normal_stats
 from ppl_mle.errors import DataError, ModelError
@@ -618,6 +619,7 @@ def _coord(value: Hashable) -> str | int | float:
     return value if isinstance(value, str | int | float) else str(value)
 
 
+@serialised
 def model_for(family: Family) -> MLEModel:
     """Build the flat-prior PyMC model of a family.
 

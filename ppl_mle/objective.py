@@ -29,7 +29,7 @@ import pytensor.tensor as pt
 from pytensor.gradient import jacobian
 from pytensor.graph.replace import vectorize_graph
 
-from ppl_mle._pytensor import quiet_vendor_warnings
+from ppl_mle._pytensor import PYTENSOR_LOCK, quiet_vendor_warnings, serialised
 from ppl_mle.affine import AffineMap
 from ppl_mle.errors import ModelError
 
@@ -78,8 +78,11 @@ class Objective:
             )
         if not model.free_RVs:
             raise ModelError("the model has no free parameters to estimate.")
-        if not model.observed_RVs:
-            raise ModelError("the model has no observed variables: there is no likelihood.")
+        if not model.observed_RVs and not model.potentials:
+            raise ModelError(
+                "the model has no observed variables and no Potential: there is no likelihood "
+                "(did you forget `observed=` on the distribution of the data?)."
+            )
         self.model = model
         point = model.initial_point()
         value_vars = model.continuous_value_vars
@@ -98,11 +101,13 @@ class Objective:
             for v, s in zip(value_vars, slots, strict=True)
         }
         # One logp graph (PyMC's construction is a large part of a small fit's cost): the
-        # objective sums every term, the log-likelihood those of the observed variables.
+        # objective sums every term, the log-likelihood those of the observed variables (of
+        # the Potentials, in a model whose only likelihood terms they are).
         factors = [pt.sum(f) for f in model.logp(jacobian=False, sum=False)]
         n_free, n_observed = len(model.free_RVs), len(model.observed_RVs)
+        likelihood = factors[n_free : n_free + n_observed] if n_observed else factors[n_free:]
         logp, loglik = pytensor.graph_replace(
-            [pt.add(*factors), pt.add(*factors[n_free : n_free + n_observed])],
+            [pt.add(*factors), pt.add(*likelihood)],
             replace,
             strict=False,
         )
@@ -159,7 +164,7 @@ class Objective:
         for cached_key, outputs in self._recent:
             if cached_key == key:
                 return outputs
-        with quiet_vendor_warnings(), np.errstate(all="ignore"):
+        with quiet_vendor_warnings(), np.errstate(all="ignore"), PYTENSOR_LOCK:
             outputs = [np.array(out) for out in self._fn(z)]
         # Three points: probes elsewhere (a line search, the unboundedness check) do not
         # evict the candidate maximum.
@@ -188,7 +193,9 @@ class Objective:
         rows = []
         with quiet_vendor_warnings(), np.errstate(all="ignore"):
             for start in range(0, self.size, _HVP_BLOCK):
-                rows.append(np.asarray(self._hvp_block(z, eye[start : start + _HVP_BLOCK])))
+                with PYTENSOR_LOCK:
+                    block = self._hvp_block(z, eye[start : start + _HVP_BLOCK])
+                rows.append(np.asarray(block))
         h = np.vstack(rows).astype(np.float64)
         return 0.5 * (h + h.T)
 
@@ -235,7 +242,7 @@ class Objective:
             return self._closed_form_hessian(z) @ np.asarray(v, dtype=np.float64)
         if self._hvp is None:
             return self(z)[2] @ np.asarray(v, dtype=np.float64)
-        with quiet_vendor_warnings(), np.errstate(all="ignore"):
+        with quiet_vendor_warnings(), np.errstate(all="ignore"), PYTENSOR_LOCK:
             out = self._hvp(np.asarray(z, dtype=np.float64), np.asarray(v, dtype=np.float64))
         return np.asarray(out, dtype=np.float64)
 
@@ -297,7 +304,9 @@ class Objective:
         scale = self._natural_scales
         with quiet_vendor_warnings(), np.errstate(all="ignore"):
             # ψ = offset + scale·ψ_w: the Hessian of wᵀψ is that of (w∘scale)ᵀψ_w.
-            values, jac, hess = self._lazy["natural"](np.asarray(z, dtype=np.float64), w * scale)
+            with PYTENSOR_LOCK:
+                natural = self._lazy["natural"]
+                values, jac, hess = natural(np.asarray(z, dtype=np.float64), w * scale)
             values = np.asarray(values, dtype=np.float64)
             if not self.affine.identity:
                 values = np.concatenate(
@@ -400,6 +409,7 @@ class Objective:
         return names
 
 
+@serialised
 def objective_for(model: pm.Model) -> Objective:
     """The model's :class:`Objective`, compiled once and reused.
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -283,7 +284,13 @@ class MLEResult:
 
     @property
     def bic(self) -> float:
-        """Schwarz's Bayesian information criterion, k log n − 2ℓ̂."""
+        """Schwarz's Bayesian information criterion, k log n − 2ℓ̂.
+
+        NaN where the number of observations is unknown (a likelihood given only as
+        Potentials).
+        """
+        if self.n_obs <= 0:
+            return math.nan
         return self.n_params * float(np.log(self.n_obs)) - 2.0 * self.loglik
 
     def check_data_current(self) -> None:

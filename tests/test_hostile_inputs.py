@@ -10,7 +10,10 @@ from __future__ import annotations
 
 import http.server
 import logging
+import os
 import pickle
+import subprocess
+import sys
 import threading
 import time
 from argparse import Namespace
@@ -518,3 +521,77 @@ def test_cli_compare_with_five_draws_runs_and_is_not_trusted(csv_files, capsys, 
     assert code == 1, err  # ran, and its diagnostics gate: not trustworthy
     assert "warning: --draws 5 is fewer than 100 draws per chain" in err
     assert "Only 5 samples" not in err and "internal error" not in err
+
+
+_THREADS_SCRIPT = """
+import sys, threading, warnings
+import numpy as np
+import ppl_mle
+
+warnings.simplefilter("ignore")
+results, errors = {}, []
+
+
+def work(i):
+    try:
+        rng = np.random.default_rng(i)
+        if i % 2 == 0:
+            model = ppl_mle.normal(rng.normal(i, 1 + i, 30 + i))
+        else:
+            model = ppl_mle.categorical(rng.integers(0, 3 + i, 40))
+        result = ppl_mle.fit_mle(model, method="BFGS", on_failure="raise")
+        results[i] = ppl_mle.check_analytic(result).passed
+    except Exception as exc:
+        errors.append(f"{type(exc).__name__}: {exc}")
+
+
+threads = [threading.Thread(target=work, args=(i,)) for i in range(4)]
+for t in threads:
+    t.start()
+for t in threads:
+    t.join()
+print(results, errors)
+sys.exit(0 if not errors and len(results) == 4 and all(results.values()) else 1)
+"""
+
+
+def test_four_threads_fit_safely_on_a_fresh_compile_directory(tmp_path):
+    # Declarations made concurrently once crossed their variables (fits converging on the
+    # wrong data, caught only by the closed-form check); first compilations into an empty
+    # cache raised PyTensor AssertionErrors. Both are serialised now.
+    env = dict(os.environ, PYTENSOR_FLAGS=f"compiledir={tmp_path / 'compiled'}")
+    done = subprocess.run(
+        [sys.executable, "-c", _THREADS_SCRIPT],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr[-2000:]
+
+
+def test_nan_in_a_user_models_observed_data_is_named():
+    with pm.Model() as model:
+        mu = pm.Normal("mu", 0, 10)
+        sigma = pm.HalfNormal("sigma", 5)
+        with pytest.warns(UserWarning, match="missing values"):  # PyMC's imputation notice
+            pm.Normal("y", mu, sigma, observed=np.array([1.0, 2.0, np.nan, 4.0]))
+    with pytest.raises(ppl_mle.DataError, match=r"'y' contain 1 missing value\(s\).* of 4"):
+        ppl_mle.fit_mle(model)
+
+
+def test_potential_only_models_are_fitted():
+    data = np.array([1.0, 2.0, 4.5])
+    with pm.Model() as model:
+        mu = pm.Flat("mu")
+        pm.Potential("likelihood", pm.logp(pm.Normal.dist(mu, 1.0), data).sum())
+    result = ppl_mle.fit_mle(model, on_failure="raise")
+    assert float(result.estimates["mu"]) == pytest.approx(data.mean(), rel=1e-12)
+    exact = float(np.sum(-0.5 * (data - data.mean()) ** 2 - 0.5 * np.log(2 * np.pi)))
+    assert result.loglik == pytest.approx(exact, rel=1e-12)
+    assert np.isnan(result.bic)  # no observed variable: n is unknown
+    # A model with neither observed data nor a Potential says what is missing.
+    with pm.Model() as empty:
+        pm.Normal("x", 0, 1)
+    with pytest.raises(ppl_mle.ModelError, match="forget `observed=`"):
+        ppl_mle.fit_mle(empty)
