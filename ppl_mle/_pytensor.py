@@ -26,10 +26,11 @@ __all__ = [
     "serialised",
 ]
 
-#: Held while ppl_mle compiles or evaluates PyTensor functions. Fits from several threads
-#: of one process gave wrong optima (find_MAP and the Newton polish stalling 1e-7 standard
-#: errors short, 1 run in 2 with 4 threads) when they ran concurrently; serialised, they
-#: agree with their closed forms every time (tests/test_hostile_inputs.py).
+#: Held while ppl_mle declares models, compiles or evaluates PyTensor functions, and fits.
+#: Models declared from several threads at once crossed their variables (fits converged on
+#: another thread's data, caught only by the closed-form check, up to 4 threads in 4), and
+#: first compilations into an empty cache raised PyTensor AssertionErrors. Serialised, four
+#: threads agree with their closed forms every time (tests/test_hostile_inputs.py).
 PYTENSOR_LOCK = threading.RLock()
 
 F = TypeVar("F", bound=Callable[..., Any])
