@@ -21,6 +21,6 @@ print()
 print(comparison.table[["mle", "posterior_mode", "posterior_mean", "exact_mean"]])
 
 if len(sys.argv) > 1:
-    from ppl_mle.plots import plot_comparison
+    from ppl_mle.bayes.plots import plot_comparison
 
     plot_comparison(comparison, sys.argv[1])

@@ -1,26 +1,26 @@
 """ppl_mle: maximum-likelihood estimation of PyMC models, verified against closed forms.
 
-Layers, imports pointing down:
+Packages by layer; each imports only from the layers below it (a contract checked by
+``lint-imports`` in the test command):
 
-1. numpy/scipy only — :mod:`ppl_mle.closed_form`, :mod:`ppl_mle.families`,
-   :mod:`ppl_mle.analytic_posterior`, :mod:`ppl_mle.divergence`, :mod:`ppl_mle.validation`;
-2. PyMC declarations — :mod:`ppl_mle.models`, :mod:`ppl_mle.flat` (any model's priors made
-   flat);
-3. fitting and verification — :mod:`ppl_mle.objective`, :mod:`ppl_mle.verify`,
-   :mod:`ppl_mle.fit`, :mod:`ppl_mle.result`, :mod:`ppl_mle.analytic`; uncertainty on top
-   of a fit — :mod:`ppl_mle.uncertainty` (observed information, delta method, Wald),
-   :mod:`ppl_mle.profile` (profile likelihood), :mod:`ppl_mle.summary`,
-   :mod:`ppl_mle.likelihood_ratio` (tests between models);
-4. Bayesian comparison — :mod:`ppl_mle.laplace`, :mod:`ppl_mle.inference_data` (the MLE
-   as ArviZ data), :mod:`ppl_mle.bayes` (``compare_bayes``), :mod:`ppl_mle.plots`;
-5. command line and examples — :mod:`ppl_mle.io`, :mod:`ppl_mle.demo`, :mod:`ppl_mle.cli`.
+- :mod:`ppl_mle.cli` — the ``ppl-mle`` command;
+- :mod:`ppl_mle.teaching` — SymPy derivations, the demo on built-in data;
+- :mod:`ppl_mle.bayes` — NUTS beside the MLE (``compare_bayes``), Laplace draws, the picture;
+- :mod:`ppl_mle.api` — ``fit_mle`` and ``MLEResult``, the public entry;
+- :mod:`ppl_mle.inference` — uncertainty, profile likelihood, summary, tests, ArviZ data;
+- :mod:`ppl_mle.fit` — objective, optimisers, verification, status, the fit record;
+- :mod:`ppl_mle.model` — PyMC declarations, flat priors;
+- :mod:`ppl_mle.data` — files, streaming, Dask, input checks;
+- :mod:`ppl_mle.core` — numpy and scipy only: closed forms, families, Newton, divergences.
 """
 
-from ppl_mle import _pytensor  # noqa: F401  (imports pymc and arviz without vendor noise)
-from ppl_mle.analytic import AnalyticCheck, check_analytic
-from ppl_mle.analytic_posterior import analytic_posterior
-from ppl_mle.bayes import BayesComparison, compare_bayes
-from ppl_mle.closed_form import (
+from ppl_mle.api.fit_mle import fit_mle
+from ppl_mle.api.result import MLEResult
+from ppl_mle.bayes.compare import BayesComparison, compare_bayes
+from ppl_mle.bayes.laplace import laplace_draws
+from ppl_mle.bayes.plots import plot_comparison
+from ppl_mle.core.analytic_posterior import analytic_posterior
+from ppl_mle.core.closed_form import (
     NormalStats,
     categorical_loglik,
     categorical_mle,
@@ -31,14 +31,14 @@ from ppl_mle.closed_form import (
     normal_stats,
     product_underflow_n,
 )
-from ppl_mle.divergence import (
+from ppl_mle.core.divergence import (
     DivergenceReport,
     divergence,
     kl_divergence,
     kl_normal,
     total_variation,
 )
-from ppl_mle.errors import (
+from ppl_mle.core.errors import (
     BoundaryWarning,
     ConvergenceError,
     ConvergenceWarning,
@@ -50,13 +50,17 @@ from ppl_mle.errors import (
     PrecisionWarning,
     SamplingWarning,
 )
-from ppl_mle.families import CategoricalFamily, NormalFamily, SoftmaxFamily
-from ppl_mle.fit import fit_mle
-from ppl_mle.flat import flat_priors
-from ppl_mle.inference_data import mle_inference_data
-from ppl_mle.laplace import laplace_draws
-from ppl_mle.likelihood_ratio import HypothesisTestResult, lr_test, pearson_test
-from ppl_mle.models import (
+from ppl_mle.core.families import CategoricalFamily, NormalFamily, SoftmaxFamily
+from ppl_mle.data.streaming import label_counts_of, normal_stats_of
+from ppl_mle.fit.analytic import AnalyticCheck, check_analytic
+from ppl_mle.inference.inference_data import mle_inference_data
+from ppl_mle.inference.likelihood_ratio import HypothesisTestResult, lr_test, pearson_test
+from ppl_mle.inference.plots import plot_loglik_contour, plot_profiles
+from ppl_mle.inference.profile import ProfileInterval, profile_interval, profile_loglik
+from ppl_mle.inference.summary import format_summary, summarize
+from ppl_mle.inference.uncertainty import Uncertainty, uncertainty
+from ppl_mle.model import _pytensor  # noqa: F401  (imports pymc and arviz without vendor noise)
+from ppl_mle.model.declarations import (
     MLEModel,
     categorical,
     categorical_from_counts,
@@ -66,13 +70,8 @@ from ppl_mle.models import (
     normal_from_stats,
     softmax_regression,
 )
-from ppl_mle.plots import plot_comparison, plot_loglik_contour, plot_profiles
-from ppl_mle.profile import ProfileInterval, profile_interval, profile_loglik
-from ppl_mle.result import MLEResult
-from ppl_mle.streaming import label_counts_of, normal_stats_of
-from ppl_mle.summary import format_summary, summarize
-from ppl_mle.symbolic import categorical_derivation, normal_derivation
-from ppl_mle.uncertainty import Uncertainty, uncertainty
+from ppl_mle.model.flat import flat_priors
+from ppl_mle.teaching.symbolic import categorical_derivation, normal_derivation
 
 __version__ = "0.1.0"
 

@@ -28,17 +28,19 @@ import numpy as np
 import pandas as pd
 import pymc as pm
 
-from ppl_mle._pytensor import quiet_vendor_warnings
-from ppl_mle.analytic import check_analytic
-from ppl_mle.bayes import compare_bayes
-from ppl_mle.demo import run_demo
-from ppl_mle.divergence import divergence
-from ppl_mle.errors import DataError, PplMleError, PplMleWarning
-from ppl_mle.families import SoftmaxFamily
-from ppl_mle.fit import DERIVATIVE_FREE_METHODS, GRADIENT_METHODS, NEWTON_METHODS, fit_mle
-from ppl_mle.io import read_column, read_table
-from ppl_mle.jsonable import json_number, json_value
-from ppl_mle.models import (
+from ppl_mle.api.fit_mle import DERIVATIVE_FREE_METHODS, GRADIENT_METHODS, NEWTON_METHODS, fit_mle
+from ppl_mle.bayes.compare import compare_bayes
+from ppl_mle.bayes.plots import plot_comparison
+from ppl_mle.core.divergence import divergence
+from ppl_mle.core.errors import DataError, PplMleError, PplMleWarning
+from ppl_mle.core.families import SoftmaxFamily
+from ppl_mle.core.jsonable import json_number, json_value
+from ppl_mle.data.io import read_column, read_table
+from ppl_mle.data.validation import as_array, check_level, check_sigma, missing_mask
+from ppl_mle.fit.analytic import check_analytic
+from ppl_mle.inference.summary import format_summary
+from ppl_mle.model._pytensor import quiet_vendor_warnings
+from ppl_mle.model.declarations import (
     FIRST,
     categorical,
     categorical_from_counts,
@@ -47,9 +49,7 @@ from ppl_mle.models import (
     normal_from_source,
     softmax_regression,
 )
-from ppl_mle.plots import plot_comparison
-from ppl_mle.summary import format_summary
-from ppl_mle.validation import as_array, check_level, check_sigma, missing_mask
+from ppl_mle.teaching.demo import run_demo
 
 __all__ = ["main"]
 

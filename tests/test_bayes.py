@@ -201,7 +201,7 @@ def test_categorical_inference_data_keeps_category_coords():
 
 
 def test_plot_is_a_png(heights_comparison, tmp_path):
-    from ppl_mle.plots import plot_comparison
+    from ppl_mle.bayes.plots import plot_comparison
 
     path = tmp_path / "compare.png"
     fig = plot_comparison(heights_comparison, path)

@@ -26,8 +26,8 @@ import pytest
 import ppl_mle
 from ppl_mle import DataError, ModelError
 from ppl_mle.cli import main
-from ppl_mle.io import read_column
-from ppl_mle.validation import check_start_shapes
+from ppl_mle.data.io import read_column
+from ppl_mle.data.validation import check_start_shapes
 
 
 def run(argv, capsys):
@@ -295,7 +295,7 @@ def test_a_real_scheduler_address_passes_the_probe():
 
 
 def test_scheduler_probe_accepts_a_scheduler_greeting():
-    from ppl_mle.streaming import _probe_scheduler
+    from ppl_mle.data.streaming import _probe_scheduler
 
     # A stand-in that greets like a scheduler: an 8-byte frame length, then the frame.
     server = _Greeter(b":\x00\x00\x00\x00\x00\x00\x00" + b"\x01" + b"\x00" * 57)

@@ -6,7 +6,7 @@ import pytest
 from scipy import optimize
 
 import ppl_mle
-from ppl_mle.newton import newton_minimize
+from ppl_mle.core.newton import newton_minimize
 
 
 def test_rosenbrock_from_the_classic_start():

@@ -14,7 +14,7 @@ from conftest import HEIGHTS, NIST_DIR, exact_mean_sd, nist_cases, significant_d
 
 import ppl_mle
 from ppl_mle import DataError
-from ppl_mle.objective import objective_for
+from ppl_mle.fit.objective import objective_for
 
 
 @pytest.fixture(scope="module")

@@ -17,9 +17,9 @@ import pytest
 import statsmodels.api as sm
 
 import ppl_mle
-import ppl_mle.families as families
+import ppl_mle.core.families as families
 from ppl_mle import ConvergenceWarning, DataError
-from ppl_mle.objective import Objective
+from ppl_mle.fit.objective import Objective
 
 FEATURES = ["logpopul", "selfLR", "age", "educ", "income"]
 

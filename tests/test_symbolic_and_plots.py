@@ -6,7 +6,7 @@ import sympy as sp
 from conftest import HEIGHTS, LABELS
 
 import ppl_mle
-from ppl_mle.plots import plot_loglik_contour, plot_profiles
+from ppl_mle.inference.plots import plot_loglik_contour, plot_profiles
 
 PNG = b"\x89PNG\r\n\x1a\n"
 

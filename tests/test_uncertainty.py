@@ -166,7 +166,7 @@ def test_summary_table_columns_and_figures(normal_sample):
     x = normal_sample
     result = fit(ppl_mle.normal(x))
     table = result.summary(level=0.9)
-    assert tuple(table.columns) == ppl_mle.summary.SUMMARY_COLUMNS
+    assert tuple(table.columns) == ppl_mle.inference.summary.SUMMARY_COLUMNS
     assert list(table.index) == ["mu", "sigma"]
     loglik = stats.norm.logpdf(x, x.mean(), x.std()).sum()
     assert table.attrs["loglik"] == pytest.approx(loglik, abs=1e-10)

@@ -2,7 +2,7 @@
 
 A family holds the validated data and knows the closed-form MLE, the log-likelihood at any
 parameter value, sensible starting values, and where the MLE sits on the boundary of the
-parameter space. The PyMC declarations in :mod:`ppl_mle.models` carry their family, so a
+parameter space. The PyMC declarations in :mod:`ppl_mle.model.declarations` carry their family, so a
 fit can be checked against the closed form.
 """
 
@@ -16,9 +16,9 @@ from functools import cached_property
 import numpy as np
 from scipy import special
 
-from ppl_mle._threads import map_row_blocks
-from ppl_mle.affine import AffineMap
-from ppl_mle.closed_form import (
+from ppl_mle.core._threads import map_row_blocks
+from ppl_mle.core.affine import AffineMap
+from ppl_mle.core.closed_form import (
     NormalStats,
     categorical_counts,
     categorical_loglik,
@@ -27,8 +27,8 @@ from ppl_mle.closed_form import (
     normal_stats,
     power_of_two,
 )
-from ppl_mle.errors import ModelError
-from ppl_mle.newton import newton_minimize
+from ppl_mle.core.errors import ModelError
+from ppl_mle.core.newton import newton_minimize
 
 __all__ = ["CategoricalFamily", "Family", "NormalFamily", "SoftmaxFamily"]
 

@@ -1,4 +1,8 @@
-"""The result of a maximum-likelihood fit."""
+"""What a fit found: the frozen record of estimates, log-likelihood and verification.
+
+The inference layer (:mod:`ppl_mle.inference`) computes from a record; the public
+:class:`ppl_mle.MLEResult` adds those computations as methods.
+"""
 
 from __future__ import annotations
 
@@ -9,20 +13,16 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from ppl_mle.errors import ModelError
-from ppl_mle.jsonable import json_value
+from ppl_mle.core.errors import ModelError
+from ppl_mle.core.jsonable import json_value
 
 if TYPE_CHECKING:
-    import arviz as az
     import pymc as pm
 
-    from ppl_mle.analytic import AnalyticCheck
-    from ppl_mle.families import Family
-    from ppl_mle.objective import Objective
-    from ppl_mle.profile import ProfileInterval
-    from ppl_mle.uncertainty import Uncertainty
+    from ppl_mle.core.families import Family
+    from ppl_mle.fit.objective import Objective
 
-__all__ = ["FrozenDict", "MLEResult"]
+__all__ = ["FitRecord", "FrozenDict", "at_vertex", "parameter_labels"]
 
 
 class FrozenDict(dict):
@@ -73,8 +73,11 @@ def _data_snapshot(*models: Any) -> tuple[tuple[Any, Any], ...]:
 
 
 @dataclass(frozen=True, eq=False)
-class MLEResult:
+class FitRecord:
     """A maximum-likelihood estimate, with the evidence that it is one.
+
+    The fields of :class:`ppl_mle.MLEResult`, which adds the computations of the inference
+    layer as methods.
 
     Frozen all the way down: its mappings are :class:`FrozenDict` and its arrays are
     read-only copies, so ``result.estimates["mu"] += 1`` raises instead of changing it.
@@ -171,6 +174,7 @@ class MLEResult:
     hessian: np.ndarray | None = field(default=None, repr=False)
     estimate_kind: str = "MLE"
     source_model: Any = field(default=None, repr=False)
+    _data: tuple[tuple[Any, Any], ...] = field(default=(), init=False, repr=False)
 
     def __post_init__(self) -> None:
         """Freeze the arrays and mappings, and note the data the fit saw."""
@@ -192,90 +196,10 @@ class MLEResult:
         for name, value in self.estimates.items():
             arr = np.atleast_1d(np.asarray(value, dtype=float))
             mask = np.atleast_1d(self.on_boundary.get(name, np.zeros(arr.shape, dtype=bool)))
-            labels = _labels(name, np.asarray(value).shape, self.model)
+            labels = parameter_labels(name, np.asarray(value).shape, self.model)
             for label, v, b in zip(labels, arr.ravel(), mask.ravel(), strict=True):
                 rows.append({"parameter": label, "estimate": v, "on_boundary": bool(b)})
         return pd.DataFrame(rows).set_index("parameter")
-
-    def check_analytic(self, **tolerances: float) -> AnalyticCheck:
-        """Compare with the closed form; see :func:`ppl_mle.check_analytic`."""
-        from ppl_mle.analytic import check_analytic
-
-        return check_analytic(self, **tolerances)
-
-    # -- uncertainty (ppl_mle.uncertainty, ppl_mle.profile, ppl_mle.summary) ----------------
-    def uncertainty(self) -> Uncertainty:
-        """Observed information, covariance and standard errors (computed once)."""
-        from ppl_mle.uncertainty import uncertainty
-
-        cache = self.__dict__.setdefault("_cache", {})
-        if "uncertainty" not in cache:
-            cache["uncertainty"] = uncertainty(self)
-        return cache["uncertainty"]
-
-    def standard_errors(self) -> pd.Series:
-        """Standard error of each scalar natural parameter (NaN on the boundary)."""
-        unc = self.uncertainty()
-        return pd.Series(unc.se, index=list(unc.labels), name="se")
-
-    def covariance(self, space: str = "natural") -> pd.DataFrame:
-        """Covariance matrix in ``"natural"`` (mu, sigma, theta) or ``"unconstrained"`` space."""
-        return self.uncertainty().covariance(space)
-
-    def correlation(self, space: str = "natural") -> pd.DataFrame:
-        """Correlation matrix in ``"natural"`` or ``"unconstrained"`` space."""
-        return self.uncertainty().correlation(space)
-
-    def profile_interval(self, parameter: str, level: float = 0.95) -> ProfileInterval:
-        """Profile-likelihood interval of one parameter; see :func:`ppl_mle.profile_interval`."""
-        from ppl_mle.profile import profile_interval
-
-        return profile_interval(self, parameter, level)
-
-    def confint(self, level: float = 0.95, method: str = "profile") -> pd.DataFrame:
-        """Confidence intervals of every parameter, ``"profile"`` or ``"wald"``.
-
-        Returns
-        -------
-        pandas.DataFrame
-            Columns ``lower`` and ``upper``, one row per parameter.
-        """
-        if method not in ("profile", "wald"):
-            raise ModelError(f"`method` must be 'profile' or 'wald'; got {method!r}.")
-        if method == "wald":  # from the standard errors alone: no profile to compute
-            from ppl_mle.uncertainty import wald_intervals
-
-            unc = self.uncertainty()
-            lower, upper = wald_intervals(unc, level)
-            index = pd.Index(list(unc.labels), name="parameter")
-            return pd.DataFrame({"lower": lower, "upper": upper}, index=index)
-        # Asked for by name: computed whatever the number of parameters.
-        table = self.summary(level, profile=True)
-        return table[["profile_lower", "profile_upper"]].set_axis(["lower", "upper"], axis=1)
-
-    def summary(self, level: float = 0.95, *, profile: bool | None = None) -> pd.DataFrame:
-        """Estimates, SEs, z, p, Wald and profile intervals; see :func:`ppl_mle.summarize`."""
-        from ppl_mle.summary import summarize
-
-        cache = self.__dict__.setdefault("_cache", {})
-        key = ("summary", float(level) if isinstance(level, int | float) else level, profile)
-        if key not in cache:
-            cache[key] = summarize(self, level, profile=profile)
-        table = cache[key].copy()
-        table.attrs = dict(cache[key].attrs)
-        return table
-
-    def plot(self, path: str | None = None, level: float = 0.95) -> Any:
-        """Profile-likelihood curves; see :func:`ppl_mle.plots.plot_profiles`."""
-        from ppl_mle.plots import plot_profiles
-
-        return plot_profiles(self, path, level)
-
-    def to_inference_data(self) -> az.InferenceData:
-        """The MLE as ArviZ ``InferenceData``; layout in :mod:`ppl_mle.inference_data`."""
-        from ppl_mle.inference_data import mle_inference_data
-
-        return mle_inference_data(self)
 
     @property
     def aic(self) -> float:
@@ -336,7 +260,7 @@ class MLEResult:
         )
 
 
-def _labels(name: str, shape: tuple[int, ...], model: Any) -> list[str]:
+def parameter_labels(name: str, shape: tuple[int, ...], model: Any) -> list[str]:
     """Readable labels for the entries of a parameter, as ArviZ writes them.
 
     Coordinate values where the model names its dims (``theta[a]``,
@@ -360,7 +284,7 @@ def _labels(name: str, shape: tuple[int, ...], model: Any) -> list[str]:
     ]
 
 
-def at_vertex(result: MLEResult) -> bool:
+def at_vertex(result: FitRecord) -> bool:
     """Whether a categorical fit put all mass on one category (no interior parameter)."""
     counts = getattr(result.family, "counts", None)
     return counts is not None and int(np.count_nonzero(counts)) == 1

@@ -35,8 +35,8 @@ from pymc.logprob.transforms import (
 from pymc.model.fgraph import ModelFreeRV, fgraph_from_model, model_from_fgraph
 from pytensor.graph.traversal import ancestors
 
-from ppl_mle._pytensor import quiet_vendor_warnings
-from ppl_mle.errors import ModelError
+from ppl_mle.core.errors import ModelError
+from ppl_mle.model._pytensor import quiet_vendor_warnings
 
 __all__ = ["flat_priors", "has_flat_priors"]
 

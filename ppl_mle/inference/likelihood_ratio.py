@@ -18,9 +18,9 @@ from typing import Any
 import numpy as np
 from scipy import stats
 
-from ppl_mle.errors import ConvergenceWarning, ModelError
-from ppl_mle.families import CategoricalFamily, NormalFamily
-from ppl_mle.result import MLEResult
+from ppl_mle.core.errors import ConvergenceWarning, ModelError
+from ppl_mle.core.families import CategoricalFamily, NormalFamily
+from ppl_mle.fit.record import FitRecord
 
 __all__ = ["HypothesisTestResult", "lr_test", "pearson_test"]
 
@@ -61,7 +61,7 @@ class HypothesisTestResult:
 
 
 def lr_test(
-    restricted: MLEResult, full: MLEResult | None = None, *, p: Any = None
+    restricted: FitRecord, full: FitRecord | None = None, *, p: Any = None
 ) -> HypothesisTestResult:
     """Likelihood-ratio test.
 
@@ -77,9 +77,9 @@ def lr_test(
 
     Parameters
     ----------
-    restricted : MLEResult
+    restricted : FitRecord
         The restricted fit, or the categorical fit when ``p`` is given.
-    full : MLEResult, optional
+    full : FitRecord, optional
         The full fit.
     p : array_like or mapping, optional
         Null probabilities of a categorical fit; they must sum to 1.
@@ -129,7 +129,7 @@ def lr_test(
     )
 
 
-def pearson_test(result: MLEResult, p: Any = None) -> HypothesisTestResult:
+def pearson_test(result: FitRecord, p: Any = None) -> HypothesisTestResult:
     """Pearson's chi-square goodness-of-fit test of a categorical fit.
 
     X² = Σ (cⱼ − n pⱼ)² / (n pⱼ) on k − 1 degrees of freedom, as
@@ -137,7 +137,7 @@ def pearson_test(result: MLEResult, p: Any = None) -> HypothesisTestResult:
 
     Parameters
     ----------
-    result : MLEResult
+    result : FitRecord
         A fit of :func:`ppl_mle.categorical`.
     p : array_like or mapping, optional
         Null probabilities; equal probabilities by default.
@@ -156,7 +156,7 @@ def pearson_test(result: MLEResult, p: Any = None) -> HypothesisTestResult:
     return _against_p(float(terms.sum()), family, probs, "Pearson chi-square test")
 
 
-def _lr_against_p(result: MLEResult, p: Any) -> HypothesisTestResult:
+def _lr_against_p(result: FitRecord, p: Any) -> HypothesisTestResult:
     family: CategoricalFamily = result.family  # type: ignore[assignment]
     probs = _probabilities(family, p)
     loglik_null = family.loglik({"theta": probs})
@@ -179,14 +179,14 @@ def _against_p(
 
 
 def _check_fit(result: Any, name: str) -> None:
-    if not isinstance(result, MLEResult):
+    if not isinstance(result, FitRecord):
         raise ModelError(
             f"`{name}` must be a fitted model (the MLEResult of fit_mle); got "
             f"{type(result).__name__}. Fit it first: fit_mle(model)."
         )
 
 
-def _categorical_fit(result: Any, caller: str) -> MLEResult:
+def _categorical_fit(result: Any, caller: str) -> FitRecord:
     _check_fit(result, "result")
     if not isinstance(result.family, CategoricalFamily):
         raise ModelError(
@@ -230,7 +230,7 @@ def _probabilities(family: CategoricalFamily, p: Any) -> np.ndarray:
     return probs
 
 
-def _nested_df(restricted: MLEResult, full: MLEResult) -> int:
+def _nested_df(restricted: FitRecord, full: FitRecord) -> int:
     """Degrees of freedom of the test, after checking the models are nested."""
     fam_r, fam_f = restricted.family, full.family
     if fam_r is not None and fam_f is not None and type(fam_r) is not type(fam_f):
@@ -254,7 +254,7 @@ def _nested_df(restricted: MLEResult, full: MLEResult) -> int:
     return df
 
 
-def _check_same_data(restricted: MLEResult, full: MLEResult) -> None:
+def _check_same_data(restricted: FitRecord, full: FitRecord) -> None:
     data_r, data_f = _observed(restricted), _observed(full)
     same = data_r.keys() == data_f.keys() and all(
         data_r[k].shape == data_f[k].shape and np.array_equal(data_r[k], data_f[k]) for k in data_r
@@ -266,7 +266,7 @@ def _check_same_data(restricted: MLEResult, full: MLEResult) -> None:
         )
 
 
-def _observed(result: MLEResult) -> dict[str, np.ndarray]:
+def _observed(result: FitRecord) -> dict[str, np.ndarray]:
     result.check_data_current()
     model = result.model
     return {rv.name: np.asarray(model.rvs_to_values[rv].eval()) for rv in model.observed_RVs}

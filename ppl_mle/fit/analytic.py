@@ -8,8 +8,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ppl_mle.errors import ModelError
-from ppl_mle.result import MLEResult, _labels
+from ppl_mle.core.errors import ModelError
+from ppl_mle.fit.record import FitRecord, parameter_labels
 
 __all__ = ["AnalyticCheck", "check_analytic"]
 
@@ -70,7 +70,7 @@ class AnalyticCheck:
 
 
 def check_analytic(
-    result: MLEResult,
+    result: FitRecord,
     *,
     rtol: float = DEFAULT_RTOL,
     loglik_atol: float = DEFAULT_LOGLIK_ATOL,
@@ -79,7 +79,7 @@ def check_analytic(
 
     Parameters
     ----------
-    result : MLEResult
+    result : FitRecord
         A fit of a model declared by :func:`ppl_mle.normal` or :func:`ppl_mle.categorical`.
     rtol : float
         Largest relative difference allowed for each estimate.
@@ -108,7 +108,7 @@ def check_analytic(
     for name, closed in exact.items():
         found = np.atleast_1d(np.asarray(result.estimates[name], dtype=float)).ravel()
         closed_flat = np.atleast_1d(np.asarray(closed, dtype=float)).ravel()
-        labels = _labels(name, np.asarray(closed).shape, result.model)
+        labels = parameter_labels(name, np.asarray(closed).shape, result.model)
         for label, a, b in zip(labels, found, closed_flat, strict=True):
             diff = abs(a - b)
             rel = diff / abs(b) if b != 0 else (0.0 if diff == 0 else np.inf)

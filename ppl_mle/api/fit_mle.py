@@ -31,28 +31,28 @@ import pymc as pm
 from pymc.initial_point import make_initial_point_fn
 from scipy import linalg
 
-from ppl_mle._pytensor import (
-    no_creation_traces,
-    quiet_pymc_log,
-    quiet_vendor_warnings,
-    serialised,
-)
-from ppl_mle.analytic import check_analytic
-from ppl_mle.errors import (
+from ppl_mle.api.result import MLEResult
+from ppl_mle.core.errors import (
     ConvergenceError,
     ConvergenceWarning,
     DataError,
     ModelError,
     PrecisionWarning,
 )
-from ppl_mle.families import CategoricalFamily
-from ppl_mle.flat import flat_priors, has_flat_priors
-from ppl_mle.models import MLEModel, model_for
-from ppl_mle.newton import newton_minimize
-from ppl_mle.objective import Objective, objective_for
-from ppl_mle.result import MLEResult
-from ppl_mle.validation import check_start_shapes
-from ppl_mle.verify import Verification, newton_polish, unbounded_direction, verify_maximum
+from ppl_mle.core.families import CategoricalFamily
+from ppl_mle.core.newton import newton_minimize
+from ppl_mle.data.validation import check_start_shapes
+from ppl_mle.fit.analytic import check_analytic
+from ppl_mle.fit.objective import Objective, objective_for
+from ppl_mle.fit.verify import Verification, newton_polish, unbounded_direction, verify_maximum
+from ppl_mle.model._pytensor import (
+    no_creation_traces,
+    quiet_pymc_log,
+    quiet_vendor_warnings,
+    serialised,
+)
+from ppl_mle.model.declarations import MLEModel, model_for
+from ppl_mle.model.flat import flat_priors, has_flat_priors
 
 __all__ = [
     "DERIVATIVE_FREE_METHODS",
@@ -65,7 +65,7 @@ __all__ = [
 GRADIENT_METHODS = ("L-BFGS-B", "BFGS", "CG", "TNC", "SLSQP")
 #: Methods given the exact Hessian (Newton, trust-exact) or Hessian-vector products
 #: (Newton-CG): quadratic convergence where quasi-Newton methods crawl (many badly scaled
-#: coefficients). "Newton" is :func:`ppl_mle.newton.newton_minimize`, handed to find_MAP
+#: coefficients). "Newton" is :func:`ppl_mle.core.newton.newton_minimize`, handed to find_MAP
 #: as a custom scipy method.
 NEWTON_METHODS = ("Newton", "trust-exact", "Newton-CG")
 DERIVATIVE_FREE_METHODS = ("Nelder-Mead", "Powell")
@@ -103,7 +103,7 @@ def fit_mle(
     method : str, optional
         Optimizer run by ``pymc.find_MAP``: scipy's gradient methods ``"L-BFGS-B"``,
         ``"BFGS"``, ``"CG"``, ``"TNC"``, ``"SLSQP"``; Newton methods given the exact
-        Hessian, ``"Newton"`` (:func:`ppl_mle.newton.newton_minimize`), ``"trust-exact"``
+        Hessian, ``"Newton"`` (:func:`ppl_mle.core.newton.newton_minimize`), ``"trust-exact"``
         and ``"Newton-CG"`` (best for many coefficients, e.g. softmax regression); or
         derivative-free ``"Nelder-Mead"``, ``"Powell"``. By default ``"Newton"`` where
         the model knows its Hessian in closed form (softmax regression), ``"L-BFGS-B"``

@@ -11,20 +11,20 @@ from __future__ import annotations
 
 import numpy as np
 
-from ppl_mle.result import MLEResult, at_vertex
-from ppl_mle.uncertainty import natural_labels
+from ppl_mle.fit.record import FitRecord, at_vertex
+from ppl_mle.inference.uncertainty import natural_labels
 
 __all__ = ["laplace_draws"]
 
 
 def laplace_draws(
-    result: MLEResult, size: int = 4000, random_seed: int | None = None
+    result: FitRecord, size: int = 4000, random_seed: int | None = None
 ) -> dict[str, np.ndarray]:
     """Draws from the Laplace approximation, by parameter label.
 
     Parameters
     ----------
-    result : MLEResult
+    result : FitRecord
         A verified fit.
     size : int
         Number of draws.

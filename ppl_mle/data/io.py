@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ppl_mle.errors import DataError
+from ppl_mle.core.errors import DataError
 
 __all__ = ["SUPPORTED_SUFFIXES", "check_csv_header", "read_column", "read_table", "read_csv"]
 

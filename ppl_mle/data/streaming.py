@@ -1,7 +1,7 @@
 """Sufficient statistics of data bigger than memory: files in chunks, Dask collections.
 
 The normal model needs only (n, mean, SS) and the categorical model only the counts, and
-both merge exactly across pieces (:func:`~ppl_mle.closed_form.merge_normal_stats`, sums of
+both merge exactly across pieces (:func:`~ppl_mle.core.closed_form.merge_normal_stats`, sums of
 counts). So a CSV or Parquet file, or a folder of Parquet shards, is read batch by batch
 with pyarrow and never held whole; a Dask array or dataframe column is reduced by Dask
 itself (each block to its statistics, on the local scheduler or on a ``dask.distributed``
@@ -21,11 +21,11 @@ from typing import Any
 
 import numpy as np
 
-from ppl_mle._threads import workers
-from ppl_mle.closed_form import NormalStats, normal_stats
-from ppl_mle.errors import DataError
-from ppl_mle.io import check_csv_header, raise_field_count
-from ppl_mle.validation import as_float_data, check_categories, label_counts, missing_mask
+from ppl_mle.core._threads import workers
+from ppl_mle.core.closed_form import NormalStats, normal_stats
+from ppl_mle.core.errors import DataError
+from ppl_mle.data.io import check_csv_header, raise_field_count
+from ppl_mle.data.validation import as_float_data, check_categories, label_counts, missing_mask
 
 __all__ = ["DEFAULT_BATCH_ROWS", "label_counts_of", "normal_stats_of"]
 

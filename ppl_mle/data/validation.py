@@ -1,8 +1,8 @@
 """Input validation: one place per kind of input, messages that name the problem.
 
 This module depends on numpy only. Each function returns a clean array or raises
-:class:`~ppl_mle.errors.DataError` / :class:`~ppl_mle.errors.ModelError` with a message that
-says what was wrong and what to do.
+:class:`~ppl_mle.core.errors.DataError` or :class:`~ppl_mle.core.errors.ModelError` with a
+message that says what was wrong and what to do.
 """
 
 from __future__ import annotations
@@ -13,8 +13,8 @@ from typing import Any
 
 import numpy as np
 
-from ppl_mle.closed_form import NormalStats
-from ppl_mle.errors import DataError, ModelError
+from ppl_mle.core.closed_form import NormalStats
+from ppl_mle.core.errors import DataError, ModelError
 
 __all__ = [
     "as_array",

@@ -4,7 +4,7 @@
 puts per parameter side by side: the MLE with its SE, Wald and profile intervals; the
 posterior mean, sd, joint mode and marginal mode, HDI, and ArviZ's mcse, ess_bulk,
 ess_tail and r_hat; the Laplace approximation; and, where the model has a family, the
-exact posterior mean and sd (:mod:`ppl_mle.analytic_posterior`).
+exact posterior mean and sd (:mod:`ppl_mle.core.analytic_posterior`).
 
 Under flat priors the joint posterior mode *is* the MLE: find_MAP maximises the same
 density. Marginals differ: the posterior of σ is skewed, so its mean lies above σ̂ and its
@@ -29,14 +29,14 @@ import pandas as pd
 import pymc as pm
 from scipy import stats
 
-from ppl_mle._pytensor import quiet_pymc_log, quiet_vendor_warnings
-from ppl_mle.analytic_posterior import analytic_posterior, check_proper
-from ppl_mle.errors import ModelError, SamplingWarning
-from ppl_mle.fit import fit_mle
-from ppl_mle.jsonable import json_number
-from ppl_mle.laplace import laplace_draws
-from ppl_mle.result import MLEResult
-from ppl_mle.validation import check_level
+from ppl_mle.api.fit_mle import fit_mle
+from ppl_mle.api.result import MLEResult
+from ppl_mle.bayes.laplace import laplace_draws
+from ppl_mle.core.analytic_posterior import analytic_posterior, check_proper
+from ppl_mle.core.errors import ModelError, SamplingWarning
+from ppl_mle.core.jsonable import json_number
+from ppl_mle.data.validation import check_level
+from ppl_mle.model._pytensor import quiet_pymc_log, quiet_vendor_warnings
 
 __all__ = ["ESS_MIN", "RHAT_MAX", "BayesComparison", "compare_bayes", "diagnose"]
 

@@ -11,7 +11,7 @@ the parametrisation the optimizer happened to use.
 
 Estimates on the boundary of the parameter space (a category never observed has
 probability exactly 0) have no meaningful standard error; they are reported as NaN and
-their uncertainty is left to the one-sided profile interval (:mod:`ppl_mle.profile`).
+their uncertainty is left to the one-sided profile interval (:mod:`ppl_mle.inference.profile`).
 """
 
 from __future__ import annotations
@@ -23,11 +23,11 @@ import numpy as np
 import pandas as pd
 from scipy import linalg, stats
 
-from ppl_mle.errors import ConvergenceWarning, IdentifiabilityWarning, ModelError
-from ppl_mle.families import CategoricalFamily
-from ppl_mle.result import MLEResult, _labels, at_vertex
-from ppl_mle.validation import check_level
-from ppl_mle.verify import information_problem
+from ppl_mle.core.errors import ConvergenceWarning, IdentifiabilityWarning, ModelError
+from ppl_mle.core.families import CategoricalFamily
+from ppl_mle.data.validation import check_level
+from ppl_mle.fit.record import FitRecord, at_vertex, parameter_labels
+from ppl_mle.fit.verify import information_problem
 
 __all__ = ["Uncertainty", "natural_labels", "uncertainty", "wald_intervals"]
 
@@ -128,12 +128,12 @@ class Uncertainty:
         raise ModelError(f"`space` must be 'natural' or 'unconstrained'; got {space!r}.")
 
 
-def uncertainty(result: MLEResult, *, warn: bool = True) -> Uncertainty:
+def uncertainty(result: FitRecord, *, warn: bool = True) -> Uncertainty:
     """Observed information, covariance and standard errors of a fitted model.
 
     Parameters
     ----------
-    result : MLEResult
+    result : FitRecord
         A fit from :func:`ppl_mle.fit_mle`.
     warn : bool
         Issue an :class:`~ppl_mle.IdentifiabilityWarning` when the information matrix is
@@ -239,7 +239,7 @@ _DENSE_COVARIANCE_MAX_K = 3_000
 
 
 def _simplex_uncertainty(
-    result: MLEResult,
+    result: FitRecord,
     labels: tuple[str, ...],
     estimate: np.ndarray,
     z_labels: tuple[str, ...],
@@ -264,13 +264,13 @@ def _simplex_uncertainty(
     )
 
 
-def natural_labels(result: MLEResult) -> list[str]:
+def natural_labels(result: FitRecord) -> list[str]:
     """Labels of the natural values of the result's objective, in its flat order."""
     objective = result.objective
     values = objective.natural(np.asarray(result.z, dtype=np.float64))
     labels: list[str] = []
     for name, value in values.items():
-        labels.extend(_labels(name, np.shape(value), objective.model))
+        labels.extend(parameter_labels(name, np.shape(value), objective.model))
     return labels
 
 

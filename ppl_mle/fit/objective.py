@@ -29,9 +29,9 @@ import pytensor.tensor as pt
 from pytensor.gradient import jacobian
 from pytensor.graph.replace import vectorize_graph
 
-from ppl_mle._pytensor import PYTENSOR_LOCK, quiet_vendor_warnings, serialised
-from ppl_mle.affine import AffineMap
-from ppl_mle.errors import ModelError
+from ppl_mle.core.affine import AffineMap
+from ppl_mle.core.errors import ModelError
+from ppl_mle.model._pytensor import PYTENSOR_LOCK, quiet_vendor_warnings, serialised
 
 __all__ = ["Objective", "objective_for"]
 

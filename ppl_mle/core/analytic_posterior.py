@@ -21,8 +21,8 @@ import math
 import numpy as np
 from scipy import special, stats
 
-from ppl_mle.errors import ModelError
-from ppl_mle.families import CategoricalFamily, Family, NormalFamily
+from ppl_mle.core.errors import ModelError
+from ppl_mle.core.families import CategoricalFamily, Family, NormalFamily
 
 __all__ = ["SqrtInvGamma", "analytic_posterior", "check_proper"]
 

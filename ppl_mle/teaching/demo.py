@@ -7,10 +7,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ppl_mle.analytic import check_analytic
-from ppl_mle.fit import fit_mle
-from ppl_mle.models import MLEModel, categorical, normal
-from ppl_mle.result import MLEResult
+from ppl_mle.api.fit_mle import fit_mle
+from ppl_mle.api.result import MLEResult
+from ppl_mle.fit.analytic import check_analytic
+from ppl_mle.model.declarations import MLEModel, categorical, normal
 
 __all__ = ["HEIGHTS", "LABELS", "DemoCase", "demo_cases", "normal_sample", "run_demo"]
 

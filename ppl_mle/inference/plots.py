@@ -1,135 +1,35 @@
-"""Pictures: profile likelihoods, the log-likelihood surface, the MLE beside its posterior.
+"""Pictures of a fit: profile likelihoods and the log-likelihood surface.
 
-Built from ArviZ (``az.plot_posterior`` draws each marginal posterior with its HDI) and
-matplotlib, on a ``matplotlib.figure.Figure`` of our own: nothing here touches pyplot's
-global state or the backend, so importing this module changes nothing for the user.
+Built with matplotlib on a ``matplotlib.figure.Figure`` of our own: nothing here touches
+pyplot's global state or the backend, so importing this module changes nothing for the user.
 """
 
 from __future__ import annotations
 
 import os
-from typing import Any
+from typing import TYPE_CHECKING
 
-import arviz as az
 import numpy as np
 from matplotlib.figure import Figure
 from scipy import stats
 
-from ppl_mle._pytensor import quiet_vendor_warnings
-from ppl_mle.analytic_posterior import analytic_posterior
-from ppl_mle.bayes import BayesComparison
-from ppl_mle.errors import ModelError
-from ppl_mle.families import NormalFamily
-from ppl_mle.profile import chi2_cutoff, profile_loglik
-from ppl_mle.result import MLEResult
-from ppl_mle.validation import check_level
+from ppl_mle.core.errors import ModelError
+from ppl_mle.core.families import NormalFamily
+from ppl_mle.data.validation import check_level
+from ppl_mle.inference.profile import chi2_cutoff, profile_loglik
+from ppl_mle.model._pytensor import quiet_vendor_warnings
 
-__all__ = ["plot_comparison", "plot_loglik_contour", "plot_profiles"]
+if TYPE_CHECKING:
+    from ppl_mle.fit.record import FitRecord
+
+__all__ = ["MAX_ROWS", "plot_loglik_contour", "plot_profiles"]
 
 #: Most parameters drawn in one picture (a categorical model with many categories).
 MAX_ROWS = 12
 
 
-def plot_comparison(
-    comparison: BayesComparison, path: str | os.PathLike[str] | None = None
-) -> Figure:
-    """Posterior of each parameter with the MLE, Wald and profile intervals; trace plots.
-
-    Left column: the marginal posterior (ArviZ's ``plot_posterior``, with its HDI), the
-    exact posterior density where it is known (dashed), the MLE (vertical line), and the
-    Wald and profile-likelihood intervals as bars under the curve. Right column: the draws
-    of each chain against iteration.
-
-    Parameters
-    ----------
-    comparison : BayesComparison
-        From :func:`ppl_mle.compare_bayes`.
-    path : str or path-like, optional
-        Where to save the figure as PNG.
-
-    Returns
-    -------
-    matplotlib.figure.Figure
-    """
-    table = comparison.table
-    labels = list(table.index)[:MAX_ROWS]
-    exact = analytic_posterior(comparison.mle.family) if comparison.mle.family else {}
-    fig = Figure(figsize=(11, 2.6 * len(labels)), layout="constrained")
-    axes = np.atleast_2d(fig.subplots(len(labels), 2, gridspec_kw={"width_ratios": [3, 2]}))
-    for row, label in enumerate(labels):
-        name, coords = _selection(comparison, label)
-        _posterior_panel(axes[row, 0], comparison, label, name, coords, exact.get(label))
-        _trace_panel(axes[row, 1], comparison, label, name, coords)
-    pct = f"{100 * comparison.level:g}%"
-    fig.suptitle(
-        f"{comparison.mle.model_name} model: MLE (red) with {pct} Wald (orange) and profile "
-        f"(green) intervals, NUTS posterior with {pct} HDI"
-        + ("" if comparison.trustworthy else "  [sampling NOT trustworthy]")
-    )
-    if path is not None:
-        fig.savefig(path, dpi=100, format="png")
-    return fig
-
-
-def _selection(comparison: BayesComparison, label: str) -> tuple[str, dict[str, Any]]:
-    """Variable name and ArviZ coords of a label such as ``theta[a]``."""
-    if "[" not in label:
-        return label, {}
-    name, inner = label[:-1].split("[", 1)
-    dims = comparison.idata.posterior[name].dims[2:]
-    values = comparison.idata.posterior[name].coords[dims[0]].values
-    match = [v for v in values if str(v) == inner]
-    return name, {dims[0]: match}
-
-
-def _posterior_panel(
-    ax: Any, comparison: BayesComparison, label: str, name: str, coords: dict, exact: Any
-) -> None:
-    row = comparison.table.loc[label]
-    with quiet_vendor_warnings():
-        az.plot_posterior(
-            comparison.idata,
-            var_names=[name],
-            coords=coords,
-            hdi_prob=comparison.level,
-            point_estimate="mean",
-            ax=ax,
-            textsize=9,
-        )
-    lo, hi = ax.get_xlim()
-    if exact is not None:
-        grid = np.linspace(lo, hi, 400)
-        density = _density(exact, grid)
-        ax.plot(grid, density, "--", color="black", lw=1, label="exact posterior")
-    top = ax.get_ylim()[1]
-    ax.axvline(row["mle"], color="tab:red", lw=1.5, label="MLE")
-    for k, (kind, color) in enumerate((("wald", "tab:orange"), ("profile", "tab:green"))):
-        a, b = row[f"{kind}_lower"], row[f"{kind}_upper"]
-        if np.isfinite(a) and np.isfinite(b):
-            ax.hlines(top * (0.42 + 0.1 * k), a, b, color=color, lw=3, label=f"{kind} interval")
-    ax.set_title(label)
-    ax.legend(loc="upper right", fontsize=7, frameon=False)
-
-
-def _density(dist: Any, grid: np.ndarray) -> np.ndarray:
-    if hasattr(dist, "pdf"):
-        return np.asarray(dist.pdf(grid))
-    return np.gradient(dist.cdf(grid), grid)
-
-
-def _trace_panel(ax: Any, comparison: BayesComparison, label: str, name: str, coords: dict) -> None:
-    values = comparison.idata.posterior[name]
-    if coords:
-        values = values.sel(coords).squeeze()
-    for chain in values.coords["chain"].values:
-        ax.plot(values.sel(chain=chain).values, lw=0.5, alpha=0.8)
-    ax.axhline(comparison.table.loc[label, "mle"], color="tab:red", lw=1)
-    ax.set_title(f"trace of {label}")
-    ax.set_xlabel("draw")
-
-
 def plot_profiles(
-    result: MLEResult, path: str | os.PathLike[str] | None = None, level: float = 0.95
+    result: FitRecord, path: str | os.PathLike[str] | None = None, level: float = 0.95
 ) -> Figure:
     """Profile log-likelihood curve of each parameter, with the MLE and intervals marked.
 
@@ -207,7 +107,7 @@ def _support_floor(lo: float, est: float) -> float:
 
 
 def plot_loglik_contour(
-    result: MLEResult, path: str | os.PathLike[str] | None = None, level: float = 0.95
+    result: FitRecord, path: str | os.PathLike[str] | None = None, level: float = 0.95
 ) -> Figure:
     """Contours of ℓ(μ, σ) − ℓ̂ for the normal model, with the MLE marked.
 

@@ -23,7 +23,7 @@ import arviz as az
 import numpy as np
 import xarray as xr
 
-from ppl_mle.result import MLEResult
+from ppl_mle.fit.record import FitRecord
 
 __all__ = ["mle_inference_data"]
 
@@ -55,7 +55,7 @@ def _dataset(values: dict[str, np.ndarray], model: Any, point_mass: bool) -> xr.
     return xr.Dataset(data_vars, coords=coords)
 
 
-def mle_inference_data(result: MLEResult) -> az.InferenceData:
+def mle_inference_data(result: FitRecord) -> az.InferenceData:
     """The MLE of ``result`` as ``arviz.InferenceData`` (layout in the module docstring)."""
     model = result.model
     posterior = _dataset(result.estimates, model, point_mass=True)

@@ -24,8 +24,8 @@ from typing import Any
 import numpy as np
 from scipy import special, stats
 
-from ppl_mle.errors import ModelError
-from ppl_mle.families import CategoricalFamily, NormalFamily
+from ppl_mle.core.errors import ModelError
+from ppl_mle.core.families import CategoricalFamily, NormalFamily
 
 __all__ = ["DivergenceReport", "divergence", "kl_divergence", "kl_normal", "total_variation"]
 

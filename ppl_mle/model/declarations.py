@@ -1,7 +1,7 @@
 """PyMC declarations of the models, with flat priors so that MAP = MLE.
 
 Each function returns an :class:`MLEModel`: an ordinary ``pymc.Model`` (``with model:
-pm.sample()`` works) that also carries its :mod:`family <ppl_mle.families>`, so a fit can be
+pm.sample()`` works) that also carries its :mod:`family <ppl_mle.core.families>`, so a fit can be
 checked against the closed form. Observations are held in ``pm.Data`` containers, so
 ``pm.set_data`` works and PyTensor's compiled code is reused across data sets of the same
 model.
@@ -18,13 +18,12 @@ import numpy as np
 import pymc as pm
 import pytensor.tensor as pt
 
-from ppl_mle._pytensor import serialised
-from ppl_mle.affine import AffineMap
-from ppl_mle.closed_form import integer_normal_stats, normal_stats
-from ppl_mle.errors import DataError, ModelError
-from ppl_mle.families import CategoricalFamily, Family, NormalFamily, SoftmaxFamily
-from ppl_mle.streaming import DEFAULT_BATCH_ROWS, label_counts_of, normal_stats_of
-from ppl_mle.validation import (
+from ppl_mle.core.affine import AffineMap
+from ppl_mle.core.closed_form import integer_normal_stats, normal_stats
+from ppl_mle.core.errors import DataError, ModelError
+from ppl_mle.core.families import CategoricalFamily, Family, NormalFamily, SoftmaxFamily
+from ppl_mle.data.streaming import DEFAULT_BATCH_ROWS, label_counts_of, normal_stats_of
+from ppl_mle.data.validation import (
     as_design,
     as_float_data,
     as_labels,
@@ -34,6 +33,7 @@ from ppl_mle.validation import (
     label_counts,
     raise_non_finite,
 )
+from ppl_mle.model._pytensor import serialised
 
 __all__ = [
     "MLEModel",
@@ -201,7 +201,7 @@ class MLEModel(pm.Model):
 
         ``find_MAP`` compiles ``compile_logp(jacobian=False)`` and ``compile_dlogp(...,
         jacobian=False)`` and calls both at every point. A fit that has compiled the same
-        log-density already (:class:`ppl_mle.objective.Objective`, which computes value and
+        log-density already (:class:`ppl_mle.fit.objective.Objective`, which computes value and
         gradient in one pass) hands its functions over here, so find_MAP costs no second
         compilation and one pass over the data per point. They serve only while the
         model's variables stay as they are now.
@@ -359,7 +359,7 @@ def _normal_of_integers(values: list[int], known: float | None) -> MLEModel:
 
     float64 cannot hold such integers (2**53 + 1 becomes 2**53), so the model is declared
     from their sufficient statistics, computed exactly in integer arithmetic
-    (:func:`ppl_mle.closed_form.integer_normal_stats`): the fit and its closed form see the
+    (:func:`ppl_mle.core.closed_form.integer_normal_stats`): the fit and its closed form see the
     data as given, not as float64 would round them.
     """
     top = max(abs(v) for v in values)

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import linalg
 
-from ppl_mle.objective import Objective
+from ppl_mle.fit.objective import Objective
 
 __all__ = [
     "Verification",

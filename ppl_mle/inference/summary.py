@@ -14,10 +14,10 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from ppl_mle.profile import profile_interval
-from ppl_mle.result import MLEResult, at_vertex
-from ppl_mle.uncertainty import uncertainty, wald_intervals
-from ppl_mle.validation import check_level
+from ppl_mle.data.validation import check_level
+from ppl_mle.fit.record import FitRecord, at_vertex
+from ppl_mle.inference.profile import profile_interval
+from ppl_mle.inference.uncertainty import uncertainty, wald_intervals
 
 __all__ = ["PROFILE_MAX_PARAMS", "SUMMARY_COLUMNS", "format_summary", "summarize"]
 
@@ -40,13 +40,13 @@ PROFILE_MAX_PARAMS = 12
 
 
 def summarize(
-    result: MLEResult, level: float = 0.95, *, profile: bool | None = None
+    result: FitRecord, level: float = 0.95, *, profile: bool | None = None
 ) -> pd.DataFrame:
     """Summary table of a fit.
 
     Parameters
     ----------
-    result : MLEResult
+    result : FitRecord
         A fit from :func:`ppl_mle.fit_mle`.
     level : float
         Confidence level of the intervals, in (0, 1).

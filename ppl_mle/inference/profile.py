@@ -37,13 +37,13 @@ from pymc.logprob.transforms import (
 from scipy import linalg, optimize, stats
 from scipy.special import expit
 
-from ppl_mle._pytensor import quiet_vendor_warnings
-from ppl_mle.affine import AffineMap
-from ppl_mle.errors import ModelError
-from ppl_mle.families import CategoricalFamily
-from ppl_mle.objective import Objective, objective_for
-from ppl_mle.result import MLEResult, _labels, at_vertex
-from ppl_mle.validation import check_level
+from ppl_mle.core.affine import AffineMap
+from ppl_mle.core.errors import ModelError
+from ppl_mle.core.families import CategoricalFamily
+from ppl_mle.data.validation import check_level
+from ppl_mle.fit.objective import Objective, objective_for
+from ppl_mle.fit.record import FitRecord, at_vertex, parameter_labels
+from ppl_mle.model._pytensor import quiet_vendor_warnings
 
 __all__ = ["ProfileInterval", "profile_interval", "profile_loglik"]
 
@@ -85,12 +85,12 @@ def chi2_cutoff(level: float) -> float:
     return float(stats.chi2.ppf(check_level(level), df=1))
 
 
-def profile_interval(result: MLEResult, parameter: str, level: float = 0.95) -> ProfileInterval:
+def profile_interval(result: FitRecord, parameter: str, level: float = 0.95) -> ProfileInterval:
     """Profile-likelihood interval of one scalar parameter.
 
     Parameters
     ----------
-    result : MLEResult
+    result : FitRecord
         A fit from :func:`ppl_mle.fit_mle`.
     parameter : str
         A label from ``result.to_dataframe().index``: ``"mu"``, ``"sigma"``, ``"theta[a]"``.
@@ -114,7 +114,7 @@ def profile_interval(result: MLEResult, parameter: str, level: float = 0.95) -> 
     return profiler.interval(q, level)
 
 
-def _simplex_interval(result: MLEResult, parameter: str, q: float, level: float) -> ProfileInterval:
+def _simplex_interval(result: FitRecord, parameter: str, q: float, level: float) -> ProfileInterval:
     """The profile interval of one of many categories, in closed form (O(1) each)."""
     j = _checked_labels(result, parameter).index(parameter)
     lower, upper = result.family.profile_interval(j, q)
@@ -123,12 +123,12 @@ def _simplex_interval(result: MLEResult, parameter: str, q: float, level: float)
     return ProfileInterval(parameter, estimate, lower, upper, level, note)
 
 
-def profile_loglik(result: MLEResult, parameter: str, values: Any) -> np.ndarray:
+def profile_loglik(result: FitRecord, parameter: str, values: Any) -> np.ndarray:
     """The profile log-likelihood ℓₚ(t) of one parameter at each of ``values``.
 
     Parameters
     ----------
-    result : MLEResult
+    result : FitRecord
     parameter : str
         A label from ``result.to_dataframe().index``.
     values : array_like
@@ -147,7 +147,7 @@ def profile_loglik(result: MLEResult, parameter: str, values: Any) -> np.ndarray
     return np.asarray(out)
 
 
-def _checked_labels(result: MLEResult, parameter: str) -> list[str]:
+def _checked_labels(result: FitRecord, parameter: str) -> list[str]:
     """The result's parameter labels, once its data and ``parameter`` are checked."""
     result.check_data_current()
     labels = list(result.to_dataframe().index)
@@ -156,7 +156,7 @@ def _checked_labels(result: MLEResult, parameter: str) -> list[str]:
     return labels
 
 
-def _profiler(result: MLEResult, parameter: str) -> _Profiler:
+def _profiler(result: FitRecord, parameter: str) -> _Profiler:
     _checked_labels(result, parameter)
     cache = result.__dict__.setdefault("_profilers", {})
     if parameter not in cache:
@@ -175,7 +175,7 @@ class _Point:
 class _Profiler:
     """Constrained maxima of the log-likelihood along one parameter."""
 
-    def __init__(self, result: MLEResult, label: str) -> None:
+    def __init__(self, result: FitRecord, label: str) -> None:
         frame = result.to_dataframe()
         self.label = label
         self.n_obs = result.n_obs
@@ -228,7 +228,7 @@ class _Profiler:
         values = objective.natural(np.zeros(objective.size))
         names: list[str] = []
         for name, value in values.items():
-            entry = _labels(name, np.shape(value), objective.model)
+            entry = parameter_labels(name, np.shape(value), objective.model)
             if label in entry:
                 free_name, flat_index = name, entry.index(label)
             names.extend(entry)

@@ -1,0 +1,118 @@
+"""The public result of :func:`ppl_mle.fit_mle`: a fit record with everything computed from it.
+
+:class:`MLEResult` is a :class:`~ppl_mle.fit.record.FitRecord` (the estimates and the evidence
+that they are a maximum) whose methods reach the inference layer: standard errors, profile
+intervals, the summary table, pictures and ArviZ data. Computed values are memoised beside
+the result (in a weak mapping of this module), never written into it.
+"""
+
+from __future__ import annotations
+
+import threading
+import weakref
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+
+from ppl_mle.core.errors import ModelError
+from ppl_mle.fit.analytic import AnalyticCheck, check_analytic
+from ppl_mle.fit.record import FitRecord
+from ppl_mle.inference.inference_data import mle_inference_data
+from ppl_mle.inference.plots import plot_profiles
+from ppl_mle.inference.profile import ProfileInterval, profile_interval
+from ppl_mle.inference.summary import summarize
+from ppl_mle.inference.uncertainty import Uncertainty, uncertainty
+
+if TYPE_CHECKING:
+    import arviz as az
+
+__all__ = ["MLEResult"]
+
+#: Values computed from a result, kept while the result lives.
+_MEMO: weakref.WeakKeyDictionary[MLEResult, dict[Any, Any]] = weakref.WeakKeyDictionary()
+_MEMO_LOCK = threading.Lock()
+
+
+def _memo(result: MLEResult) -> dict[Any, Any]:
+    with _MEMO_LOCK:
+        return _MEMO.setdefault(result, {})
+
+
+@dataclass(frozen=True, eq=False)
+class MLEResult(FitRecord):
+    """A maximum-likelihood estimate, with the evidence that it is one.
+
+    Frozen all the way down: its mappings are read-only dictionaries and its arrays are
+    read-only copies, so ``result.estimates["mu"] += 1`` raises instead of changing it. The
+    attributes are those of :class:`~ppl_mle.fit.record.FitRecord`; the methods compute
+    uncertainty, intervals, tables and pictures from them.
+    """
+
+    def check_analytic(self, **tolerances: float) -> AnalyticCheck:
+        """Compare with the closed form; see :func:`ppl_mle.check_analytic`."""
+        return check_analytic(self, **tolerances)
+
+    # -- computed from the record by the inference layer ------------------------------------
+    def uncertainty(self) -> Uncertainty:
+        """Observed information, covariance and standard errors (computed once)."""
+        cache = _memo(self)
+        if "uncertainty" not in cache:
+            cache["uncertainty"] = uncertainty(self)
+        return cache["uncertainty"]
+
+    def standard_errors(self) -> pd.Series:
+        """Standard error of each scalar natural parameter (NaN on the boundary)."""
+        unc = self.uncertainty()
+        return pd.Series(unc.se, index=list(unc.labels), name="se")
+
+    def covariance(self, space: str = "natural") -> pd.DataFrame:
+        """Covariance matrix in ``"natural"`` (mu, sigma, theta) or ``"unconstrained"`` space."""
+        return self.uncertainty().covariance(space)
+
+    def correlation(self, space: str = "natural") -> pd.DataFrame:
+        """Correlation matrix in ``"natural"`` or ``"unconstrained"`` space."""
+        return self.uncertainty().correlation(space)
+
+    def profile_interval(self, parameter: str, level: float = 0.95) -> ProfileInterval:
+        """Profile-likelihood interval of one parameter; see :func:`ppl_mle.profile_interval`."""
+        return profile_interval(self, parameter, level)
+
+    def confint(self, level: float = 0.95, method: str = "profile") -> pd.DataFrame:
+        """Confidence intervals of every parameter, ``"profile"`` or ``"wald"``.
+
+        Returns
+        -------
+        pandas.DataFrame
+            Columns ``lower`` and ``upper``, one row per parameter.
+        """
+        if method not in ("profile", "wald"):
+            raise ModelError(f"`method` must be 'profile' or 'wald'; got {method!r}.")
+        if method == "wald":  # from the standard errors alone: no profile to compute
+            from ppl_mle.inference.uncertainty import wald_intervals
+
+            unc = self.uncertainty()
+            lower, upper = wald_intervals(unc, level)
+            index = pd.Index(list(unc.labels), name="parameter")
+            return pd.DataFrame({"lower": lower, "upper": upper}, index=index)
+        # Asked for by name: computed whatever the number of parameters.
+        table = self.summary(level, profile=True)
+        return table[["profile_lower", "profile_upper"]].set_axis(["lower", "upper"], axis=1)
+
+    def summary(self, level: float = 0.95, *, profile: bool | None = None) -> pd.DataFrame:
+        """Estimates, SEs, z, p, Wald and profile intervals; see :func:`ppl_mle.summarize`."""
+        cache = _memo(self)
+        key = ("summary", float(level) if isinstance(level, int | float) else level, profile)
+        if key not in cache:
+            cache[key] = summarize(self, level, profile=profile)
+        table = cache[key].copy()
+        table.attrs = dict(cache[key].attrs)
+        return table
+
+    def plot(self, path: str | None = None, level: float = 0.95) -> Any:
+        """Profile-likelihood curves; see :func:`ppl_mle.inference.plots.plot_profiles`."""
+        return plot_profiles(self, path, level)
+
+    def to_inference_data(self) -> az.InferenceData:
+        """The MLE as ArviZ ``InferenceData``; layout in :mod:`ppl_mle.inference.inference_data`."""
+        return mle_inference_data(self)

@@ -1,0 +1,6 @@
+"""Numbers only: numpy and scipy.
+
+Numbers only (numpy and scipy): closed forms, the families behind one protocol, Newton's
+method, divergences, exact posteriors, the errors and warnings.
+
+"""

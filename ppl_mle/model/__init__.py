@@ -1,0 +1,4 @@
+"""PyMC declarations.
+
+PyMC declarations: the families' models, flat priors for any model, the PyTensor lock.
+"""
