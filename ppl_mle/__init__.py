@@ -14,6 +14,13 @@ Packages by layer; each imports only from the layers below it (a contract checke
 - :mod:`ppl_mle.core` — numpy and scipy only: closed forms, families, Newton, divergences.
 """
 
+# isort: off
+# First: imports pymc and arviz without their vendor noise, before any module imports them.
+from ppl_mle.model import _pytensor  # noqa: F401
+
+# isort: on
+from importlib.metadata import version
+
 from ppl_mle.api.fit_mle import fit_mle
 from ppl_mle.api.result import MLEResult
 from ppl_mle.bayes.compare import BayesComparison, compare_bayes
@@ -53,13 +60,13 @@ from ppl_mle.core.errors import (
 from ppl_mle.core.families import CategoricalFamily, NormalFamily, SoftmaxFamily
 from ppl_mle.data.streaming import label_counts_of, normal_stats_of
 from ppl_mle.fit.analytic import AnalyticCheck, check_analytic
+from ppl_mle.fit.status import FitStatus
 from ppl_mle.inference.inference_data import mle_inference_data
 from ppl_mle.inference.likelihood_ratio import HypothesisTestResult, lr_test, pearson_test
 from ppl_mle.inference.plots import plot_loglik_contour, plot_profiles
 from ppl_mle.inference.profile import ProfileInterval, profile_interval, profile_loglik
 from ppl_mle.inference.summary import format_summary, summarize
 from ppl_mle.inference.uncertainty import Uncertainty, uncertainty
-from ppl_mle.model import _pytensor  # noqa: F401  (imports pymc and arviz without vendor noise)
 from ppl_mle.model.declarations import (
     MLEModel,
     categorical,
@@ -73,7 +80,8 @@ from ppl_mle.model.declarations import (
 from ppl_mle.model.flat import flat_priors
 from ppl_mle.teaching.symbolic import categorical_derivation, normal_derivation
 
-__version__ = "0.1.0"
+#: The installed distribution's version (written once, in pyproject.toml).
+__version__ = version("ppl_mle")
 
 __all__ = [
     # models
@@ -90,6 +98,7 @@ __all__ = [
     "normal_stats_of",
     # fitting and checking
     "AnalyticCheck",
+    "FitStatus",
     "MLEResult",
     "check_analytic",
     "fit_mle",

@@ -33,7 +33,6 @@ from ppl_mle.bayes.compare import compare_bayes
 from ppl_mle.bayes.plots import plot_comparison
 from ppl_mle.core.divergence import divergence
 from ppl_mle.core.errors import DataError, PplMleError, PplMleWarning
-from ppl_mle.core.families import SoftmaxFamily
 from ppl_mle.core.jsonable import json_number, json_value
 from ppl_mle.data.io import read_column, read_table
 from ppl_mle.data.validation import as_array, check_level, check_sigma, missing_mask
@@ -42,6 +41,7 @@ from ppl_mle.inference.summary import format_summary
 from ppl_mle.model._pytensor import quiet_vendor_warnings
 from ppl_mle.model.declarations import (
     FIRST,
+    MLEModel,
     categorical,
     categorical_from_counts,
     categorical_from_source,
@@ -399,8 +399,8 @@ def _compare(args: argparse.Namespace) -> int:
 def _fit(args: argparse.Namespace) -> int:
     level = check_level(args.level)
     model = _model(args)
-    family = getattr(model, "family", None)
-    no_closed_form = family is None or isinstance(family, SoftmaxFamily)
+    family = model.family if isinstance(model, MLEModel) else None
+    no_closed_form = family is None or not family.has_closed_form
     estimate = getattr(args, "estimate", "mle")
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", PplMleWarning)
@@ -425,10 +425,12 @@ def _fit(args: argparse.Namespace) -> int:
                 f"{report.total_variation:.3g}, Wasserstein = {report.wasserstein:.6g}, "
                 f"-loglik/n = {report.cross_entropy:.10g} = entropy {report.entropy:.10g} + KL"
             )
-        elif isinstance(family, SoftmaxFamily):
-            ce = family.cross_entropy(result.estimates["beta"])
-            nll = -result.loglik / result.n_obs
-            print(f"\nmean cross-entropy = {ce:.12g}; -loglik/n = {nll:.12g}")
+        elif family is not None:
+            # No closed form (softmax regression): its cross-entropy, computed directly.
+            ce = family.report_fields(result.estimates).get("cross_entropy")
+            if ce is not None:
+                nll = -result.loglik / result.n_obs
+                print(f"\nmean cross-entropy = {ce:.12g}; -loglik/n = {nll:.12g}")
     passed = check.passed if check is not None else True
     return EXIT_OK if (result.converged and passed) else EXIT_UNVERIFIED
 
@@ -437,18 +439,9 @@ def _json(result: Any, check: Any, table: pd.DataFrame) -> dict[str, Any]:
     """The fit as one JSON object; NaN (no SE on a boundary) becomes null."""
     out = result.to_dict()
     family = result.family
-    if family is None:  # any PyMC model
+    if family is None or check is None:  # any PyMC model, or no closed form (softmax)
         out["analytic"] = None
         out["max_rel_diff"] = None
-    elif check is None:  # softmax regression: no closed form
-        out["analytic"] = None
-        out["max_rel_diff"] = None
-        out["features"] = list(family.features)
-        out["classes"] = [str(c) for c in family.classes]
-        out["reference"] = (
-            None if family.reference is None else str(family.classes[family.reference])
-        )
-        out["cross_entropy"] = family.cross_entropy(result.estimates["beta"])
     else:
         out["analytic"] = {
             name: (float(v) if np.ndim(v) == 0 else np.asarray(v, dtype=float).tolist())
@@ -458,8 +451,8 @@ def _json(result: Any, check: Any, table: pd.DataFrame) -> dict[str, Any]:
         out["loglik_diff"] = check.loglik_diff
         out["check_passed"] = check.passed
         out["divergence"] = dataclasses.asdict(divergence(result))
-    if hasattr(result.family, "categories"):
-        out["categories"] = [str(c) for c in result.family.categories]
+    if family is not None:  # the family's own facts: categories, features, classes...
+        out.update(family.report_fields(result.estimates))
     out["level"] = table.attrs["level"]
     out["aic"] = table.attrs["aic"]
     out["bic"] = table.attrs["bic"]

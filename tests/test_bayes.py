@@ -23,11 +23,19 @@ from scipy import stats
 import ppl_mle
 from ppl_mle import ModelError, SamplingWarning
 
+# Under pytest-xdist every test of this module runs in one worker: one NUTS run of the
+# heights for the four tests that look at it.
+pytestmark = pytest.mark.xdist_group("bayes")
+
 QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
 
 
 def compare(model, **kwargs):
     kwargs.setdefault("random_seed", 20261126)
+    # Chains in this process, one after the other: the draws are those of parallel chains
+    # (each chain's seed comes from random_seed), without forking a sampler per chain
+    # beside the test workers.
+    kwargs.setdefault("cores", 1)
     return ppl_mle.compare_bayes(model, **kwargs)
 
 

@@ -17,7 +17,7 @@ import pytest
 import statsmodels.api as sm
 
 import ppl_mle
-import ppl_mle.core.families as families
+import ppl_mle.core.families.softmax as families
 from ppl_mle import ConvergenceWarning, DataError
 from ppl_mle.fit.objective import Objective
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import threading
 import weakref
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import pandas as pd
 
@@ -59,7 +59,7 @@ class MLEResult(FitRecord):
         cache = _memo(self)
         if "uncertainty" not in cache:
             cache["uncertainty"] = uncertainty(self)
-        return cache["uncertainty"]
+        return cast(Uncertainty, cache["uncertainty"])
 
     def standard_errors(self) -> pd.Series:
         """Standard error of each scalar natural parameter (NaN on the boundary)."""
@@ -115,4 +115,4 @@ class MLEResult(FitRecord):
 
     def to_inference_data(self) -> az.InferenceData:
         """The MLE as ArviZ ``InferenceData``; layout in :mod:`ppl_mle.inference.inference_data`."""
-        return mle_inference_data(self)
+        return mle_inference_data(self, precomputed=self.uncertainty())

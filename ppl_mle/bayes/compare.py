@@ -3,8 +3,9 @@
 ``compare_bayes`` fits the MLE (``fit_mle``), samples the same PyMC model with NUTS, and
 puts per parameter side by side: the MLE with its SE, Wald and profile intervals; the
 posterior mean, sd, joint mode and marginal mode, HDI, and ArviZ's mcse, ess_bulk,
-ess_tail and r_hat; the Laplace approximation; and, where the model has a family, the
-exact posterior mean and sd (:mod:`ppl_mle.core.analytic_posterior`).
+ess_tail and r_hat; the Laplace approximation; and, where the model's family knows it
+(``Family.exact_posterior``: normal, categorical), the exact posterior mean and sd; NaN
+for the others (softmax regression, a model without a family).
 
 Under flat priors the joint posterior mode *is* the MLE: find_MAP maximises the same
 density. Marginals differ: the posterior of σ is skewed, so its mean lies above σ̂ and its
@@ -32,11 +33,11 @@ from scipy import stats
 from ppl_mle.api.fit_mle import fit_mle
 from ppl_mle.api.result import MLEResult
 from ppl_mle.bayes.laplace import laplace_draws
-from ppl_mle.core.analytic_posterior import analytic_posterior, check_proper
-from ppl_mle.core.errors import ModelError, SamplingWarning
+from ppl_mle.core.errors import ModelError, SamplingWarning, find_stack_level
 from ppl_mle.core.jsonable import json_number
 from ppl_mle.data.validation import check_level
 from ppl_mle.model._pytensor import quiet_pymc_log, quiet_vendor_warnings
+from ppl_mle.model.declarations import MLEModel
 
 __all__ = ["ESS_MIN", "RHAT_MAX", "BayesComparison", "compare_bayes", "diagnose"]
 
@@ -206,9 +207,8 @@ def compare_bayes(
     pymc_model = result.model if result is not None else model
     if not isinstance(pymc_model, pm.Model):
         raise ModelError(f"`model` must be a pymc.Model or an MLEResult; got {type(model)}.")
-    family = getattr(pymc_model, "family", None)
-    if family is not None:
-        check_proper(family)
+    if isinstance(pymc_model, MLEModel):
+        pymc_model.family.check_proper()
     if result is None:
         result = fit_mle(pymc_model, method=method)
     result.check_data_current()
@@ -237,7 +237,7 @@ def compare_bayes(
         table["posterior_mode"] = posterior_mode.reindex(table.index).to_numpy()
     problems = diagnose(table, divergences, chains)
     for problem in problems:
-        warnings.warn(problem, SamplingWarning, stacklevel=2)
+        warnings.warn(problem, SamplingWarning, stacklevel=find_stack_level())
     return BayesComparison(table, idata, result, divergences, tuple(problems), level)
 
 
@@ -383,6 +383,6 @@ def _kde_mode(draws: np.ndarray) -> float:
 
 
 def _exact(result: MLEResult) -> dict[str, Any]:
-    if result.family is None:
-        return {}
-    return analytic_posterior(result.family)
+    """The exact flat-prior marginals by label; ``{}`` where the family has none."""
+    exact = None if result.family is None else result.family.exact_posterior()
+    return {} if exact is None else exact

@@ -15,7 +15,6 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from ppl_mle.bayes.compare import BayesComparison
-from ppl_mle.core.analytic_posterior import analytic_posterior
 from ppl_mle.inference.plots import MAX_ROWS
 from ppl_mle.model._pytensor import quiet_vendor_warnings
 
@@ -45,7 +44,8 @@ def plot_comparison(
     """
     table = comparison.table
     labels = list(table.index)[:MAX_ROWS]
-    exact = analytic_posterior(comparison.mle.family) if comparison.mle.family else {}
+    family = comparison.mle.family
+    exact = (None if family is None else family.exact_posterior()) or {}
     fig = Figure(figsize=(11, 2.6 * len(labels)), layout="constrained")
     axes = np.atleast_2d(fig.subplots(len(labels), 2, gridspec_kw={"width_ratios": [3, 2]}))
     for row, label in enumerate(labels):
@@ -64,14 +64,18 @@ def plot_comparison(
 
 
 def _selection(comparison: BayesComparison, label: str) -> tuple[str, dict[str, Any]]:
-    """Variable name and ArviZ coords of a label such as ``theta[a]``."""
+    """Variable name and ArviZ coords of a label such as ``theta[a]`` or ``beta[x, b]``."""
     if "[" not in label:
         return label, {}
-    name, inner = label[:-1].split("[", 1)
-    dims = comparison.idata.posterior[name].dims[2:]
-    values = comparison.idata.posterior[name].coords[dims[0]].values
-    match = [v for v in values if str(v) == inner]
-    return name, {dims[0]: match}
+    name = label.split("[", 1)[0]
+    variable = comparison.idata.posterior[name]
+    dims = variable.dims[2:]
+    # Labels are built as in compare_bayes: the coordinate values, joined by ", ".
+    for index in np.ndindex(*variable.shape[2:]):
+        values = [variable.coords[d].values[i] for d, i in zip(dims, index, strict=True)]
+        if f"{name}[{', '.join(str(v) for v in values)}]" == label:
+            return name, {d: [v] for d, v in zip(dims, values, strict=True)}
+    raise KeyError(f"no draws of {label!r} in the comparison's posterior.")
 
 
 def _posterior_panel(

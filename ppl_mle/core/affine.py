@@ -14,6 +14,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import cast
 
 import numpy as np
 
@@ -83,10 +84,10 @@ class AffineMap:
         """Unconstrained point in the user's units."""
         if not self.z_scale.size:
             return np.array(z, dtype=np.float64)
-        return self.z_offset + self.z_scale * np.asarray(z, dtype=np.float64)
+        return cast(np.ndarray, self.z_offset + self.z_scale * np.asarray(z, dtype=np.float64))
 
     def working_z(self, z: np.ndarray) -> np.ndarray:
         """Unconstrained point in the working units."""
         if not self.z_scale.size:
             return np.array(z, dtype=np.float64)
-        return (np.asarray(z, dtype=np.float64) - self.z_offset) / self.z_scale
+        return cast(np.ndarray, (np.asarray(z, dtype=np.float64) - self.z_offset) / self.z_scale)

@@ -20,6 +20,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from fractions import Fraction
+from typing import cast
 
 import numpy as np
 from scipy.special import xlogy
@@ -300,7 +301,7 @@ def categorical_counts(codes: np.ndarray, k: int) -> np.ndarray:
 def categorical_mle(counts: np.ndarray) -> np.ndarray:
     """Closed-form MLE of the categorical model: counts / n (exact zeros for empty categories)."""
     counts = np.asarray(counts)
-    return counts / counts.sum()
+    return cast(np.ndarray, counts / counts.sum())
 
 
 def categorical_loglik(counts: np.ndarray, theta: np.ndarray) -> float:

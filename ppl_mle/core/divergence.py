@@ -12,7 +12,9 @@ normals. Total variation between a sample and a continuous model is always 1 (th
 mutually singular); the Wasserstein distance is finite and reported.
 
 scipy does the arithmetic: ``scipy.special.rel_entr`` (KL), ``scipy.stats.entropy``,
-``scipy.stats.wasserstein_distance``.
+``scipy.stats.wasserstein_distance``. Each family computes its own report
+(``Family.divergence``, with the helpers and :class:`DivergenceReport` of this module);
+:func:`divergence` asks it, and says so where a family defines none.
 """
 
 from __future__ import annotations
@@ -22,10 +24,9 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from scipy import special, stats
+from scipy import special
 
 from ppl_mle.core.errors import ModelError
-from ppl_mle.core.families import CategoricalFamily, NormalFamily
 
 __all__ = ["DivergenceReport", "divergence", "kl_divergence", "kl_normal", "total_variation"]
 
@@ -92,81 +93,33 @@ def divergence(model_or_result: Any, params: dict[str, Any] | None = None) -> Di
 
     Parameters
     ----------
-    model_or_result : MLEResult or a family (NormalFamily, CategoricalFamily)
+    model_or_result : MLEResult or Family
         A fit (its family and, by default, its estimates) or a family.
     params : dict, optional
         Parameter values (``{"theta": ...}`` or ``{"mu": ..., "sigma": ...}``); the MLE
-        of the fit by default.
+        of the fit, or the family's closed form, by default.
 
     Returns
     -------
     DivergenceReport
+
+    Raises
+    ------
+    ModelError
+        The family defines no divergence from the data (softmax regression: there is no
+        empirical distribution of the labels given the features).
     """
+    # A fit holds its family; the families (which import this module) answer the rest.
     family = getattr(model_or_result, "family", model_or_result)
     if params is None:
         params = getattr(model_or_result, "estimates", None)
-        if params is None:
-            params = family.closed_form()
-    if isinstance(family, CategoricalFamily):
-        return _categorical(family, params)
-    if isinstance(family, NormalFamily):
-        return _normal(family, params)
-    raise ModelError(
-        f"divergence() knows the categorical and normal models; got {type(family).__name__}."
+    if params is None and family is not None and family.has_closed_form:
+        params = family.closed_form()
+    report: DivergenceReport | None = (
+        None if family is None or params is None else family.divergence(params)
     )
-
-
-def _categorical(family: CategoricalFamily, params: dict[str, Any]) -> DivergenceReport:
-    theta = np.asarray(params["theta"], dtype=float)
-    p_hat = family.counts / family.n_obs
-    positions = _positions(family.categories)
-    return DivergenceReport(
-        kl=kl_divergence(p_hat, theta),
-        total_variation=total_variation(p_hat, theta),
-        wasserstein=float(
-            stats.wasserstein_distance(positions, positions, u_weights=p_hat, v_weights=theta)
-        ),
-        entropy=float(stats.entropy(p_hat)),
-        cross_entropy=-family.loglik({"theta": theta}) / family.n_obs,
-        note=(
-            "Wasserstein on the category values"
-            if _numeric(family.categories)
-            else "Wasserstein on the category positions 0..k-1 (labels are not numbers)"
-        ),
-    )
-
-
-def _normal(family: NormalFamily, params: dict[str, Any]) -> DivergenceReport:
-    mu = float(params["mu"])
-    sigma = family.sigma if family.sigma is not None else float(params["sigma"])
-    mean, sd = family.stats.mean, family.stats.sd_mle
-    log_sd = family.stats.log_sd_mle
-    x = family.data
-    # The model's quantiles on a fine grid stand in for the model in scipy's W1.
-    m = int(min(max(20 * (x.size if x is not None else 0), 20_000), 2_000_000))
-    grid = stats.norm.ppf((np.arange(m) + 0.5) / m, loc=mu, scale=sigma)
-    wasserstein = math.nan if x is None else float(stats.wasserstein_distance(x, grid))
-    return DivergenceReport(
-        kl=kl_normal(mean, sd, mu, sigma),
-        total_variation=1.0,
-        wasserstein=wasserstein,
-        entropy=0.5 * math.log(2 * math.pi * math.e) + log_sd,
-        cross_entropy=-family.loglik({"mu": mu, "sigma": sigma}) / family.n_obs,
-        note=(
-            "KL and entropy use N(mean, sd by n) in place of the sample; total variation "
-            f"between a sample and a density is 1; Wasserstein against {m} model quantiles"
-        ),
-    )
-
-
-def _numeric(categories: tuple[Any, ...]) -> bool:
-    return all(
-        isinstance(c, int | float | np.integer | np.floating) and not isinstance(c, bool)
-        for c in categories
-    )
-
-
-def _positions(categories: tuple[Any, ...]) -> np.ndarray:
-    if _numeric(categories):
-        return np.asarray(categories, dtype=float)
-    return np.arange(len(categories), dtype=float)
+    if report is None:
+        raise ModelError(
+            f"divergence() knows the categorical and normal models; got {type(family).__name__}."
+        )
+    return report

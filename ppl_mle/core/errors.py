@@ -1,12 +1,18 @@
 """Errors and warnings raised by ppl_mle.
 
 Every error is a subclass of :class:`PplMleError`, and of ``ValueError`` where the problem
-is a bad value, so callers may catch either.
+is a bad value, so callers may catch either. Every warning is issued with
+``stacklevel=find_stack_level()``, so that it points at the user's line that called into
+ppl_mle, whichever public function raised it and however deep inside.
 """
 
 from __future__ import annotations
 
+import inspect
+import os
+
 __all__ = [
+    "find_stack_level",
     "BoundaryWarning",
     "ConvergenceError",
     "ConvergenceWarning",
@@ -15,8 +21,38 @@ __all__ = [
     "ModelError",
     "PplMleError",
     "PplMleWarning",
+    "PrecisionWarning",
     "SamplingWarning",
 ]
+
+#: The directory of the ppl_mle package, with a trailing separator.
+_PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
+
+
+def find_stack_level() -> int:
+    """The ``stacklevel`` of a warning that points at the first frame outside ppl_mle.
+
+    Walks up from the caller while the frame's file is inside the ppl_mle package
+    directory, as numpyro's ``numpyro.util.find_stack_level`` does. Pass it as
+    ``warnings.warn(message, category, stacklevel=find_stack_level())``: the warning then
+    names the user's file and line, not ours.
+
+    Returns
+    -------
+    int
+        Number of frames inside ppl_mle above and including this function's own: 1 is this
+        function, 2 the line calling ``warnings.warn``, and so on; the next frame is the
+        user's.
+    """
+    frame = inspect.currentframe()
+    level = 0
+    try:
+        while frame is not None and frame.f_code.co_filename.startswith(_PACKAGE_DIR):
+            level += 1
+            frame = frame.f_back
+    finally:
+        del frame  # no reference cycle through the frames
+    return level
 
 
 class PplMleError(Exception):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
@@ -78,7 +78,7 @@ def _parse_numbers(lines: list[str], path: Path) -> np.ndarray:
     return values
 
 
-def _pick_column(frame: pd.DataFrame, column: str | None, path: Path) -> Any:
+def _pick_column(frame: pd.DataFrame, column: str | None, path: Path) -> np.ndarray:
     if frame.shape[1] == 0 or frame.shape[0] == 0:
         raise DataError(f"{path.name} has no data.")
     if column is None:
@@ -92,7 +92,7 @@ def _pick_column(frame: pd.DataFrame, column: str | None, path: Path) -> Any:
         raise DataError(
             f"column {column!r} is not in {path.name}; its columns are {list(frame.columns)}."
         )
-    return frame[column].to_numpy()
+    return cast(np.ndarray, frame[column].to_numpy())
 
 
 def read_table(path: str | Path, columns: list[str]) -> pd.DataFrame:
@@ -164,7 +164,12 @@ def read_csv(path: str | Path, *, text: bool = False) -> pd.DataFrame:
     path = Path(path)
     names = check_csv_header(path)
     bad: list[Any] = []
-    parse = pacsv.ParseOptions(invalid_row_handler=lambda row: bad.append(row) or "error")
+
+    def keep_bad_row(row: Any) -> str:
+        bad.append(row)
+        return "error"
+
+    parse = pacsv.ParseOptions(invalid_row_handler=keep_bad_row)
     convert = (
         pacsv.ConvertOptions(
             column_types=dict.fromkeys(names, pa.string()),

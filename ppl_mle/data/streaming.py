@@ -14,10 +14,10 @@ from __future__ import annotations
 
 import math
 import sys
-from collections.abc import Hashable, Iterator, Sequence
+from collections.abc import Hashable, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
@@ -96,7 +96,7 @@ def label_counts_of(
         found = _file_label_counts(Path(source), column, batch_rows, progress)
     if categories is None:
         try:
-            cats = tuple(sorted(found))
+            cats = tuple(sorted(cast("Iterable[Any]", found)))  # mixed types raise TypeError
         except TypeError:
             cats = tuple(found)
     else:
@@ -152,11 +152,11 @@ def _as_numbers(found: dict[Hashable, int]) -> dict[Hashable, int]:
         try:
             typed: dict[Hashable, int] = {}
             for key, count in found.items():
-                number = convert(key)
+                number = convert(cast(str, key))  # CSV labels are read as text
                 typed[number] = typed.get(number, 0) + count
         except ValueError:
             continue
-        if convert is int or not any(math.isnan(k) for k in typed):
+        if convert is int or not any(math.isnan(cast(float, k)) for k in typed):
             return typed
     return found
 
@@ -204,7 +204,12 @@ def _open(
         strings_can_be_null=not numeric,
     )
     bad: list[Any] = []
-    parse = pacsv.ParseOptions(invalid_row_handler=lambda row: bad.append(row) or "error")
+
+    def keep_bad_row(row: Any) -> str:
+        bad.append(row)
+        return "error"
+
+    parse = pacsv.ParseOptions(invalid_row_handler=keep_bad_row)
     try:  # open_csv reads the first block
         stream = pacsv.open_csv(
             file, read_options=options, parse_options=parse, convert_options=convert

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Hashable, Mapping, Sequence
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
@@ -130,9 +130,9 @@ def missing_mask(arr: np.ndarray) -> np.ndarray:
     """Boolean mask of the missing values of a 1-D array: NaN, NaT, None, ``pd.NA``."""
     kind = arr.dtype.kind
     if kind in "fc":
-        return np.isnan(arr)
+        return cast(np.ndarray, np.isnan(arr))
     if kind in "mM":
-        return np.isnat(arr)
+        return cast(np.ndarray, np.isnat(arr))
     if kind == "O":
         return np.fromiter((_is_missing(v) for v in arr.tolist()), dtype=bool, count=arr.size)
     return np.zeros(arr.shape, dtype=bool)
@@ -244,7 +244,7 @@ def as_labels(
     distinct, inverse, key = _distinct(arr, name)
     if categories is None:
         try:
-            cats = tuple(sorted(distinct))
+            cats = tuple(sorted(cast("list[Any]", distinct)))  # mixed types raise TypeError
         except TypeError:
             cats = tuple(distinct)
     else:
@@ -336,8 +336,8 @@ def _distinct(arr: np.ndarray, name: str) -> tuple[list[Hashable], np.ndarray, A
         missing_mask(arr), name, "remove them, or give them a category name of their own."
     )
     if arr.dtype.kind in "biufU":
-        distinct, inverse = np.unique(arr, return_inverse=True)
-        return distinct.tolist(), inverse.reshape(-1), _plain_key
+        unique, inverse = np.unique(arr, return_inverse=True)
+        return unique.tolist(), inverse.reshape(-1), _plain_key
     values = arr.tolist()
     key = _plain_key if all(_is_number(v) for v in values) else _typed_key
     try:
@@ -426,9 +426,9 @@ def as_design(
     finite = np.isfinite(arr)
     if not finite.all():
         counts = (~finite).sum(axis=0)
-        bad = ", ".join(f"{names[j]!r} ({counts[j]})" for j in np.flatnonzero(counts))
+        listing = ", ".join(f"{names[j]!r} ({counts[j]})" for j in np.flatnonzero(counts))
         raise DataError(
-            f"`{name}` has non-finite values (NaN or inf) in columns {bad}: remove or impute "
+            f"`{name}` has non-finite values (NaN or inf) in columns {listing}: remove or impute "
             "those rows first."
         )
     if intercept and "intercept" in names:
@@ -486,7 +486,7 @@ def column_powers_of_two(arr: np.ndarray) -> np.ndarray:
     """Per column of ``arr``, the power of two nearest its largest magnitude (1 for zeros)."""
     top = np.max(np.abs(arr), axis=0)
     _, exponent = np.frexp(np.where(top > 0, top, 1.0))
-    return np.ldexp(1.0, exponent - 1)
+    return cast(np.ndarray, np.ldexp(1.0, exponent - 1))
 
 
 def check_normal_stats(n: Any, mean: Any, ss: Any, *, sigma_known: bool = False) -> NormalStats:
@@ -593,7 +593,11 @@ def _integer_counts(
     shifted = arr.astype(np.int64, copy=False) - low if low else arr
     raw = np.bincount(shifted, minlength=high - low + 1)
     nonzero = np.flatnonzero(raw)
-    present = dict(zip((nonzero + low).tolist(), raw[nonzero].tolist(), strict=True))
+    # int keys, looked up below by any hashable category the user names
+    present: dict[Any, int] = dict(
+        zip((nonzero + low).tolist(), raw[nonzero].tolist(), strict=True)
+    )
+    cats: tuple[Hashable, ...]
     if categories is None:
         cats = tuple(sorted(present))
     else:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -11,7 +12,7 @@ import pandas as pd
 from ppl_mle.core.errors import ModelError
 from ppl_mle.fit.record import FitRecord, parameter_labels
 
-__all__ = ["AnalyticCheck", "check_analytic"]
+__all__ = ["AnalyticCheck", "check_analytic", "closed_form_contradiction", "compare_closed_form"]
 
 #: Default tolerances: relative difference of each estimate, absolute difference of the
 #: log-likelihood. A verified fit of ordinary data agrees to ~1e-14.
@@ -103,24 +104,57 @@ def check_analytic(
             "this model has no closed form to check against: declare it with "
             "ppl_mle.normal or ppl_mle.categorical."
         )
+    return compare_closed_form(
+        family, result.estimates, result.loglik, result.model, rtol=rtol, loglik_atol=loglik_atol
+    )
+
+
+def compare_closed_form(
+    family: Any,
+    estimates: Mapping[str, Any],
+    loglik: float,
+    model: Any,
+    *,
+    rtol: float = DEFAULT_RTOL,
+    loglik_atol: float = DEFAULT_LOGLIK_ATOL,
+) -> AnalyticCheck:
+    """Compare estimates and their log-likelihood with the family's closed form.
+
+    Parameters
+    ----------
+    family : NormalFamily or CategoricalFamily
+        A family with a closed-form MLE.
+    estimates : mapping of str to array_like
+        The estimates by variable name.
+    loglik : float
+        The log-likelihood at ``estimates``.
+    model : pymc.Model
+        The fitted model (labels the rows by its coordinates).
+    rtol, loglik_atol : float
+        As for :func:`check_analytic`.
+
+    Returns
+    -------
+    AnalyticCheck
+    """
     exact = family.closed_form()
     rows: list[dict[str, Any]] = []
     for name, closed in exact.items():
-        found = np.atleast_1d(np.asarray(result.estimates[name], dtype=float)).ravel()
+        found = np.atleast_1d(np.asarray(estimates[name], dtype=float)).ravel()
         closed_flat = np.atleast_1d(np.asarray(closed, dtype=float)).ravel()
-        labels = parameter_labels(name, np.asarray(closed).shape, result.model)
+        labels = parameter_labels(name, np.asarray(closed).shape, model)
         for label, a, b in zip(labels, found, closed_flat, strict=True):
             diff = abs(a - b)
             rel = diff / abs(b) if b != 0 else (0.0 if diff == 0 else np.inf)
             rows.append(_row(label, a, b, diff, rel, rel <= rtol))
     loglik_closed = family.loglik(exact)
-    loglik_diff = result.loglik - loglik_closed
+    loglik_diff = loglik - loglik_closed
     loglik_atol = max(loglik_atol, 16 * float(np.spacing(abs(loglik_closed))))
     rel_ll = abs(loglik_diff) / abs(loglik_closed) if loglik_closed != 0 else abs(loglik_diff)
     rows.append(
         _row(
             "loglik",
-            result.loglik,
+            loglik,
             loglik_closed,
             abs(loglik_diff),
             rel_ll,
@@ -136,6 +170,38 @@ def check_analytic(
         max_rel_diff=max_rel,
         loglik_diff=float(loglik_diff),
         passed=bool(table["passed"].all()),
+    )
+
+
+def closed_form_contradiction(
+    family: Any, estimates: Mapping[str, Any], loglik: float, model: Any
+) -> str | None:
+    """Why a verified fit disagrees with its family's closed form, or None.
+
+    A fit is never reported converged against its own oracle: where the family knows the
+    MLE in closed form, the estimates must agree with it within the tolerances of
+    :func:`check_analytic`.
+
+    Parameters
+    ----------
+    family : Family or None
+        The model's family; without a closed form there is nothing to contradict.
+    estimates : mapping of str to array_like
+        The estimates by variable name.
+    loglik : float
+        The log-likelihood at ``estimates``.
+    model : pymc.Model
+        The fitted model.
+    """
+    if family is None or not getattr(family, "has_closed_form", False):
+        return None
+    check = compare_closed_form(family, estimates, loglik, model)
+    if check.passed:
+        return None
+    return (
+        f"it differs from the closed-form MLE by {check.max_rel_diff:.2g} relative (tolerance "
+        f"{check.rtol:g}) or in log-likelihood by {abs(check.loglik_diff):.2g} (tolerance "
+        f"{check.loglik_atol:.2g})"
     )
 
 

@@ -18,6 +18,8 @@ from __future__ import annotations
 
 import copy
 import functools
+import threading
+import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -428,13 +430,38 @@ def objective_for(model: pm.Model) -> Objective:
         working_model, affine = work
         return objective_for(working_model).mapped(affine)
     key = (tuple(model.free_RVs), tuple(model.observed_RVs), tuple(model.potentials))
-    cached = model.__dict__.get("_ppl_mle_objective")
+    with _COMPILED_LOCK:
+        cached = _COMPILED.get(model)
     if cached is not None and cached[0] == key:
-        cached[1].clear_cache()
-        return cached[1]
+        return _attach(cached[1], model)
     closed_form = getattr(model, "loglik_hessian", None)
     objective = Objective(model, hessian=closed_form() if closed_form is not None else None)
-    model.__dict__["_ppl_mle_objective"] = (key, objective)
+    with _COMPILED_LOCK:
+        _COMPILED[model] = (key, _detach(objective))
+    return objective
+
+
+#: The compiled objective of each model, by the model's structure (free, observed and
+#: Potential variables) when compiled, kept while the model lives: beside the user's model,
+#: never written into it. An entry is the objective's state without the model (a value
+#: referring to its key would keep the model alive for ever).
+_COMPILED: weakref.WeakKeyDictionary[pm.Model, tuple[tuple[Any, ...], dict[str, Any]]] = (
+    weakref.WeakKeyDictionary()
+)
+_COMPILED_LOCK = threading.Lock()
+
+
+def _detach(objective: Objective) -> dict[str, Any]:
+    """The state of ``objective`` without its model: compiled functions, slots, names."""
+    return {k: v for k, v in vars(objective).items() if k != "model"}
+
+
+def _attach(state: dict[str, Any], model: pm.Model) -> Objective:
+    """An objective for ``model`` from a detached state, remembering no points."""
+    objective = Objective.__new__(Objective)
+    vars(objective).update(state)
+    objective.model = model
+    objective.clear_cache()
     return objective
 
 

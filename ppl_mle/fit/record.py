@@ -15,6 +15,7 @@ import pandas as pd
 
 from ppl_mle.core.errors import ModelError
 from ppl_mle.core.jsonable import json_value
+from ppl_mle.fit.status import FitStatus
 
 if TYPE_CHECKING:
     import pymc as pm
@@ -25,7 +26,7 @@ if TYPE_CHECKING:
 __all__ = ["FitRecord", "FrozenDict", "at_vertex", "parameter_labels"]
 
 
-class FrozenDict(dict):
+class FrozenDict(dict[Any, Any]):
     """A ``dict`` that refuses every change: the mappings held by a frozen result.
 
     A subclass of ``dict`` (not ``types.MappingProxyType``), so that code expecting a
@@ -146,6 +147,9 @@ class FitRecord:
         model's own priors).
     source_model : pymc.Model or None
         The model the user passed; ``model`` is its flat copy when priors were replaced.
+    status : FitStatus
+        How the fit ended (``VERIFIED``, ``BOUNDARY``, ``NOT_CONVERGED``, ``SEPARATED``…);
+        ``converged`` is ``status.converged``. Keyword-only.
     """
 
     estimates: dict[str, np.ndarray]
@@ -174,10 +178,16 @@ class FitRecord:
     hessian: np.ndarray | None = field(default=None, repr=False)
     estimate_kind: str = "MLE"
     source_model: Any = field(default=None, repr=False)
+    status: FitStatus = field(kw_only=True)
     _data: tuple[tuple[Any, Any], ...] = field(default=(), init=False, repr=False)
 
     def __post_init__(self) -> None:
-        """Freeze the arrays and mappings, and note the data the fit saw."""
+        """Check the status against ``converged``, freeze the arrays, note the data the fit saw."""
+        if self.status.converged != self.converged:
+            raise ValueError(
+                f"`converged={self.converged}` contradicts `status={self.status}`: a "
+                "verified status is exactly a converged fit."
+            )
         for name in ("estimates", "unconstrained", "optimizer_estimates", "on_boundary"):
             object.__setattr__(self, name, _frozen(getattr(self, name)))
         for name in ("z", "hessian"):
@@ -234,7 +244,7 @@ class FitRecord:
             )
 
     def to_dict(self) -> dict[str, Any]:
-        """JSON-ready summary: model, estimates, loglik, n, converged, method, message."""
+        """JSON-ready summary: model, estimates, loglik, n, converged, status, method, message."""
         return {
             "model": self.model_name,
             "estimates": {k: json_value(np.asarray(v, float)) for k, v in self.estimates.items()},
@@ -245,6 +255,7 @@ class FitRecord:
             "n": self.n_obs,
             "n_params": self.n_params,
             "converged": self.converged,
+            "status": self.status.value,
             "method": self.method,
             "estimate_kind": self.estimate_kind,
             "message": self.message,
@@ -286,5 +297,4 @@ def parameter_labels(name: str, shape: tuple[int, ...], model: Any) -> list[str]
 
 def at_vertex(result: FitRecord) -> bool:
     """Whether a categorical fit put all mass on one category (no interior parameter)."""
-    counts = getattr(result.family, "counts", None)
-    return counts is not None and int(np.count_nonzero(counts)) == 1
+    return result.family is not None and result.family.at_vertex()

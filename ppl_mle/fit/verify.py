@@ -6,22 +6,34 @@ local maximum), and how far is the maximum still — the Newton step −H⁻¹g,
 standard errors sqrt(diag(−H⁻¹))? Polishing takes such Newton steps, with a backtracking
 line search that never lowers the objective, until the step stops shrinking (the
 floating-point noise floor).
+
+Each verification carries a :class:`~ppl_mle.fit.status.FitStatus`; its ``problem`` is the
+text a message shows, never read to decide anything.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 from scipy import linalg
 
+from ppl_mle.core.newton import backtrack, newton_iterate
+from ppl_mle.core.tolerances import POLISH_FLOOR_SE, QUADRATIC_SE, VALUE_RTOL, VERIFY_TOL_SE
 from ppl_mle.fit.objective import Objective
+from ppl_mle.fit.status import FitStatus
 
 __all__ = [
+    "VERIFY_TOL_SE",
     "Verification",
+    "check_existence",
     "describe_indefinite",
     "information_problem",
+    "information_verdict",
+    "step_status",
     "unbounded_direction",
     "newton_polish",
     "verify_maximum",
@@ -45,9 +57,13 @@ class Verification:
         Standard errors of the unconstrained coordinates, sqrt(diag(−H⁻¹)).
     problem : str
         Empty when the Hessian is negative definite; otherwise what is wrong, naming the
-        coordinates involved.
+        coordinates involved (text for a message: decisions read ``status``).
     hessian : numpy.ndarray or None
         The exact Hessian at ``z`` (None where the objective is not finite).
+    status : FitStatus
+        The verdict at ``z``: ``VERIFIED`` or ``NOT_CONVERGED`` (by ``step_se`` against
+        ``VERIFY_TOL_SE``) when the Hessian is negative definite, otherwise what is wrong.
+        Keyword-only.
     """
 
     value: float
@@ -57,23 +73,43 @@ class Verification:
     step: np.ndarray | None
     problem: str
     hessian: np.ndarray | None = None
+    status: FitStatus = field(kw_only=True)
+
+
+def step_status(step_se: float) -> FitStatus:
+    """``VERIFIED`` when the Newton step left is within ``VERIFY_TOL_SE``, else ``NOT_CONVERGED``.
+
+    Parameters
+    ----------
+    step_se : float
+        The Newton step left, in standard errors (NaN counts as not converged).
+    """
+    return FitStatus.VERIFIED if step_se <= VERIFY_TOL_SE else FitStatus.NOT_CONVERGED
 
 
 def verify_maximum(objective: Objective, z: np.ndarray) -> Verification:
     """Evaluate gradient, Hessian and Newton step at ``z``."""
     f, g, h = objective(z)
     if not (math.isfinite(f) and np.all(np.isfinite(g)) and np.all(np.isfinite(h))):
-        return Verification(f, math.nan, math.nan, None, None, "the objective is not finite")
+        return Verification(
+            f,
+            math.nan,
+            math.nan,
+            None,
+            None,
+            "the objective is not finite",
+            status=FitStatus.NOT_FINITE,
+        )
     grad_norm = float(np.linalg.norm(g))
-    problem = information_problem(objective.coordinate_names(), h)
-    if problem:
-        return Verification(f, grad_norm, math.inf, None, None, problem, h)
+    status, problem = information_verdict(objective.coordinate_names(), h)
+    if status is not None:
+        return Verification(f, grad_norm, math.inf, None, None, problem, h, status=status)
     chol = linalg.cho_factor(-0.5 * (h + h.T), lower=True)
     step = linalg.cho_solve(chol, g)
     cov = linalg.cho_solve(chol, np.eye(g.size))
     se = np.sqrt(np.diag(cov))
     step_se = float(np.max(np.abs(step) / se))
-    return Verification(f, grad_norm, step_se, se, step, "", h)
+    return Verification(f, grad_norm, step_se, se, step, "", h, status=step_status(step_se))
 
 
 #: Smallest eigenvalue of the information matrix scaled to unit diagonal (a correlation-like
@@ -85,6 +121,21 @@ SINGULAR_RTOL = 1e-12
 def information_problem(names: list[str], h: np.ndarray) -> str:
     """Why ``-h`` is not a usable information matrix, or ``""`` if it is.
 
+    The text of :func:`information_verdict`.
+
+    Parameters
+    ----------
+    names : list of str
+        One name per coordinate of ``h``.
+    h : numpy.ndarray
+        Hessian of the log-likelihood at a candidate maximum.
+    """
+    return information_verdict(names, h)[1]
+
+
+def information_verdict(names: list[str], h: np.ndarray) -> tuple[FitStatus | None, str]:
+    """Whether ``-h`` is a usable information matrix, and if not, why.
+
     The matrix must be positive definite and not nearly singular. Singularity is judged
     on the scaled matrix D^(-1/2) (-h) D^(-1/2), D = diag(-h), so that the verdict does not
     depend on the units of the parameters.
@@ -95,6 +146,14 @@ def information_problem(names: list[str], h: np.ndarray) -> str:
         One name per coordinate of ``h``.
     h : numpy.ndarray
         Hessian of the log-likelihood at a candidate maximum.
+
+    Returns
+    -------
+    status : FitStatus or None
+        None when the matrix is usable; ``NOT_IDENTIFIED`` (singular: a flat direction) or
+        ``NOT_A_MAXIMUM`` (curving upward) otherwise.
+    problem : str
+        ``""`` when usable, otherwise the direction involved, in words.
     """
     neg_h = -0.5 * (h + h.T)
     d = np.diag(neg_h)
@@ -106,22 +165,22 @@ def information_problem(names: list[str], h: np.ndarray) -> str:
             except linalg.LinAlgError:
                 pass
             else:
-                return ""
-    return describe_indefinite(names, h)
+                return None, ""
+    return _indefinite(names, h)
 
 
 #: How far (in standard errors along the flattest direction) the unboundedness probe looks.
 _PROBE_SE = 30.0
 
 
-def unbounded_direction(objective: Objective, z: np.ndarray, h: np.ndarray) -> str:
+def unbounded_direction(objective: Objective, z: np.ndarray, h: np.ndarray) -> str | None:
     """Look along the flattest direction for a log-likelihood that keeps rising.
 
     A regular maximum falls by about ½·30² = 450 log units 30 standard errors away along
     any direction. Where the MLE does not exist — it lies at infinity, as for separated
     classes in a logistic regression — the optimizer stops where the gradient became
     small, the curvature along the escape direction is tiny, and the log-likelihood 30
-    "standard errors" further on is as high or higher. Returns ``""`` when it falls, or a
+    "standard errors" further on is as high or higher. Returns None when it falls, or a
     description of the direction otherwise.
 
     Parameters
@@ -151,7 +210,38 @@ def unbounded_direction(objective: Objective, z: np.ndarray, h: np.ndarray) -> s
                 f"{value:.6g} {_PROBE_SE:g} standard errors on): the MLE does not exist, "
                 "the estimates diverge"
             )
-    return ""
+    return None
+
+
+def check_existence(
+    family: Any, objective: Objective, z: np.ndarray, check: Verification
+) -> Verification:
+    """A second look where the MLE may not exist.
+
+    Separated classes (the family knows how to tell: ``SEPARATED``), or, at a verified
+    maximum, a log-likelihood that keeps rising along the flattest direction
+    (``UNBOUNDED``). Otherwise ``check`` unchanged.
+
+    Parameters
+    ----------
+    family : Family or None
+        The model's family.
+    objective : Objective
+        The objective ``check`` was made on.
+    z : numpy.ndarray
+        The candidate maximum.
+    check : Verification
+        The verification at ``z``.
+    """
+    if hasattr(family, "diagnose") and np.all(np.isfinite(z)):
+        separated = family.diagnose(objective.natural(z))
+        if separated:
+            check = dataclasses.replace(check, problem=separated, status=FitStatus.SEPARATED)
+    if check.status.converged and check.hessian is not None:
+        escape = unbounded_direction(objective, z, check.hessian)
+        if escape is not None:
+            check = dataclasses.replace(check, problem=escape, status=FitStatus.UNBOUNDED)
+    return check
 
 
 def describe_indefinite(names: list[str], h: np.ndarray) -> str:
@@ -164,6 +254,11 @@ def describe_indefinite(names: list[str], h: np.ndarray) -> str:
     h : numpy.ndarray
         Hessian of the log-likelihood.
     """
+    return _indefinite(names, h)[1]
+
+
+def _indefinite(names: list[str], h: np.ndarray) -> tuple[FitStatus, str]:
+    """The status and description of an information matrix that is not usable."""
     neg_h = -0.5 * (h + h.T)
     d = np.abs(np.diag(neg_h))
     scale = np.where(d > 0, 1.0 / np.sqrt(np.where(d > 0, d, 1.0)), 1.0)
@@ -173,7 +268,8 @@ def describe_indefinite(names: list[str], h: np.ndarray) -> str:
     terms = [f"{worst[i]:+.3g}·{names[i]}" for i in order[:4] if abs(worst[i]) > 1e-3]
     flat = abs(eigval[0]) <= SINGULAR_RTOL * max(1.0, abs(eigval[-1]))
     kind = "flat (not identified)" if flat else "curving upward (not a maximum)"
-    return (
+    status = FitStatus.NOT_IDENTIFIED if flat else FitStatus.NOT_A_MAXIMUM
+    return status, (
         f"the information matrix is {'singular' if flat else 'not positive definite'}: "
         f"the log-likelihood is {kind} along {' '.join(terms)} "
         f"(scaled curvature {eigval[0]:.3g})"
@@ -185,14 +281,15 @@ def newton_polish(
 ) -> tuple[np.ndarray, int, Verification]:
     """Take Newton steps with the exact Hessian from ``z`` until the noise floor.
 
-    Far from the maximum (a step over ``_QUADRATIC_SE`` standard errors) each step −H⁻¹g is
+    Far from the maximum (a step over ``QUADRATIC_SE`` standard errors) each step −H⁻¹g is
     halved until the objective does not drop. Closer in, the quadratic model is exact to far
     below the rounding noise of the objective's value, so full steps are taken and the
-    objective's value is not consulted. Polishing stops when the step is below 1e-14
-    standard errors or too small to change ``z`` in floating point, when a small step no
-    longer shrinks (quadratic convergence has met the noise floor), when the Hessian is not
-    negative definite, or after ``max_steps``; the visited point with the smallest
-    remaining step is returned.
+    objective's value is not consulted. The iteration is
+    :func:`ppl_mle.core.newton.newton_iterate`: polishing stops when the step is below
+    ``POLISH_FLOOR_SE`` standard errors or too small to change ``z`` in floating point, when
+    a small step no longer shrinks (quadratic convergence has met the noise floor), when the
+    Hessian is not negative definite, or after ``max_steps``; the visited point with the
+    smallest remaining step is returned.
 
     Returns
     -------
@@ -203,35 +300,48 @@ def newton_polish(
     check : Verification
         The verification at the returned point.
     """
-    z = np.array(z, dtype=np.float64)
-    check = verify_maximum(objective, z)
-    best_z, best_se, best_check = z, check.step_se, check
-    previous = math.inf
-    steps = 0
-    while steps < max_steps and check.step is not None:
-        if check.step_se <= 1e-14 or np.array_equal(z + check.step, z):
-            break  # at the maximum to the last representable digit
-        if check.step_se < _QUADRATIC_SE and check.step_se >= 0.5 * previous:
-            break  # no longer converging quadratically: the noise floor
-        t = 1.0
-        if check.step_se >= _QUADRATIC_SE:
-            slack = 8 * np.finfo(float).eps * max(1.0, abs(check.value))
-            while t > 1e-12:
-                trial = verify_maximum(objective, z + t * check.step)
-                if math.isfinite(trial.value) and trial.value >= check.value - slack:
-                    break
-                t *= 0.5
-            else:
-                break
+    polish = _Polish(objective, np.array(z, dtype=np.float64))
+    run = newton_iterate(polish, tol=POLISH_FLOOR_SE, stall_below=QUADRATIC_SE, max_steps=max_steps)
+    return polish.best_z, run.steps, polish.best_check
+
+
+class _Polish:
+    """The steps of :func:`newton_polish`: −H⁻¹g from each verified point, the best kept."""
+
+    def __init__(self, objective: Objective, z: np.ndarray) -> None:
+        self.objective = objective
+        self.z = z
+        self.check = verify_maximum(objective, z)
+        self.best_z, self.best_check = z, self.check
+
+    def propose(self) -> float | None:
+        step = self.check.step
+        if step is None:
+            return None  # the Hessian is not negative definite, or nothing is finite
+        if np.array_equal(self.z + step, self.z):
+            return 0.0  # at the maximum to the last representable digit
+        return self.check.step_se
+
+    def advance(self, size: float) -> float | None:
+        z, check, step = self.z, self.check, self.check.step
+        if step is None:  # propose() formed it: never
+            return None
+        if size < QUADRATIC_SE:
+            t, trial = 1.0, verify_maximum(self.objective, z + step)
         else:
-            trial = verify_maximum(objective, z + check.step)
-        previous = check.step_se if t == 1.0 else math.inf
-        z, check = z + t * check.step, trial
-        steps += 1
-        if check.step_se < best_se:
-            best_z, best_se, best_check = z, check.step_se, check
-    return best_z, steps, best_check
+            slack = VALUE_RTOL * max(1.0, abs(check.value))
+            trials: list[Verification] = []
 
+            def accept(t: float) -> bool:
+                trials[:] = [verify_maximum(self.objective, z + t * step)]
+                value = trials[0].value
+                return math.isfinite(value) and value >= check.value - slack
 
-#: Below this many standard errors the Newton step is taken whole.
-_QUADRATIC_SE = 1e-2
+            fraction = backtrack(accept)
+            if fraction is None:
+                return None
+            t, trial = fraction, trials[0]
+        self.z, self.check = z + t * step, trial
+        if trial.step_se < self.best_check.step_se:
+            self.best_z, self.best_check = self.z, trial
+        return t

@@ -17,6 +17,7 @@ Layout (chosen so that ArviZ functions written for posteriors accept an MLE):
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import arviz as az
@@ -24,11 +25,12 @@ import numpy as np
 import xarray as xr
 
 from ppl_mle.fit.record import FitRecord
+from ppl_mle.inference.uncertainty import Uncertainty, uncertainty
 
 __all__ = ["mle_inference_data"]
 
 
-def _dims_coords(model: Any, name: str, shape: tuple[int, ...]) -> tuple[list[str], dict]:
+def _dims_coords(model: Any, name: str, shape: tuple[int, ...]) -> tuple[list[str], dict[str, Any]]:
     dims = list(model.named_vars_to_dims.get(name, ()) or ())
     coords: dict[str, Any] = {}
     if len(dims) != len(shape):
@@ -39,7 +41,7 @@ def _dims_coords(model: Any, name: str, shape: tuple[int, ...]) -> tuple[list[st
     return dims, coords
 
 
-def _dataset(values: dict[str, np.ndarray], model: Any, point_mass: bool) -> xr.Dataset:
+def _dataset(values: Mapping[str, np.ndarray], model: Any, point_mass: bool) -> xr.Dataset:
     data_vars = {}
     coords: dict[str, Any] = {}
     for name, value in values.items():
@@ -55,8 +57,19 @@ def _dataset(values: dict[str, np.ndarray], model: Any, point_mass: bool) -> xr.
     return xr.Dataset(data_vars, coords=coords)
 
 
-def mle_inference_data(result: FitRecord) -> az.InferenceData:
-    """The MLE of ``result`` as ``arviz.InferenceData`` (layout in the module docstring)."""
+def mle_inference_data(
+    result: FitRecord, *, precomputed: Uncertainty | None = None
+) -> az.InferenceData:
+    """The MLE of ``result`` as ``arviz.InferenceData`` (layout in the module docstring).
+
+    Parameters
+    ----------
+    result : MLEResult
+        A fit.
+    precomputed : Uncertainty, optional
+        The fit's uncertainty when already computed (:meth:`MLEResult.uncertainty`);
+        computed here otherwise.
+    """
     model = result.model
     posterior = _dataset(result.estimates, model, point_mass=True)
     posterior.attrs.update(
@@ -70,12 +83,13 @@ def mle_inference_data(result: FitRecord) -> az.InferenceData:
         }
     )
     unconstrained = _dataset(result.unconstrained, model, point_mass=True)
-    se = result.standard_errors()
+    unc = precomputed if precomputed is not None else uncertainty(result)
+    se = np.asarray(unc.se, dtype=float)
     se_values = {}
     start = 0
     for name, value in result.estimates.items():
         size = int(np.size(value))
-        se_values[name] = se.to_numpy()[start : start + size].reshape(np.shape(value))
+        se_values[name] = se[start : start + size].reshape(np.shape(value))
         start += size
     standard_error = _dataset(se_values, model, point_mass=False)
     observed = {rv.name: np.asarray(model.rvs_to_values[rv].eval()) for rv in model.observed_RVs}

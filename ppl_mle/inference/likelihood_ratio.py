@@ -11,15 +11,15 @@ from __future__ import annotations
 
 import math
 import warnings
-from collections.abc import Mapping
+from collections.abc import Hashable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 from scipy import stats
 
-from ppl_mle.core.errors import ConvergenceWarning, ModelError
-from ppl_mle.core.families import CategoricalFamily, NormalFamily
+from ppl_mle.core.errors import ConvergenceWarning, ModelError, find_stack_level
+from ppl_mle.core.families import Family
 from ppl_mle.fit.record import FitRecord
 
 __all__ = ["HypothesisTestResult", "lr_test", "pearson_test"]
@@ -97,7 +97,7 @@ def lr_test(
     if p is not None:
         if full is not None:
             raise ModelError("give either a second fit or `p`, not both.")
-        return _lr_against_p(_categorical_fit(restricted, "lr_test"), p)
+        return _lr_against_p(restricted, p)
     if full is None:
         raise ModelError("lr_test needs two fits (restricted, full) or one fit and `p`.")
     _check_fit(restricted, "restricted")
@@ -109,7 +109,7 @@ def lr_test(
             warnings.warn(
                 f"the {name} fit was not verified as a maximum; the test may be wrong.",
                 ConvergenceWarning,
-                stacklevel=2,
+                stacklevel=find_stack_level(),
             )
     statistic = 2.0 * (full.loglik - restricted.loglik)
     slack = 1e-8 * max(1.0, abs(full.loglik))
@@ -146,29 +146,26 @@ def pearson_test(result: FitRecord, p: Any = None) -> HypothesisTestResult:
     -------
     HypothesisTestResult
     """
-    family = _categorical_fit(result, "pearson_test").family
-    probs = _probabilities(family, p)
+    family, categories, counts = _counts_fit(result, "pearson_test")
+    probs = _probabilities(categories, p)
     expected = family.n_obs * probs
-    counts = family.counts
     with np.errstate(divide="ignore", invalid="ignore"):
         terms = np.where(expected > 0, (counts - expected) ** 2 / expected, np.inf)
     terms = np.where((expected == 0) & (counts == 0), 0.0, terms)
-    return _against_p(float(terms.sum()), family, probs, "Pearson chi-square test")
+    return _against_p(float(terms.sum()), probs, "Pearson chi-square test")
 
 
 def _lr_against_p(result: FitRecord, p: Any) -> HypothesisTestResult:
-    family: CategoricalFamily = result.family  # type: ignore[assignment]
-    probs = _probabilities(family, p)
+    family, categories, _ = _counts_fit(result, "lr_test")
+    probs = _probabilities(categories, p)
     loglik_null = family.loglik({"theta": probs})
     statistic = 2.0 * (result.loglik - loglik_null) if math.isfinite(loglik_null) else math.inf
-    return _against_p(max(statistic, 0.0), family, probs, "likelihood-ratio (G) test")
+    return _against_p(max(statistic, 0.0), probs, "likelihood-ratio (G) test")
 
 
-def _against_p(
-    statistic: float, family: CategoricalFamily, probs: np.ndarray, method: str
-) -> HypothesisTestResult:
+def _against_p(statistic: float, probs: np.ndarray, method: str) -> HypothesisTestResult:
     """A goodness-of-fit result on k − 1 degrees of freedom."""
-    df = family.k - 1
+    df = probs.size - 1
     return HypothesisTestResult(
         statistic=statistic,
         df=df,
@@ -186,38 +183,41 @@ def _check_fit(result: Any, name: str) -> None:
         )
 
 
-def _categorical_fit(result: Any, caller: str) -> FitRecord:
+def _counts_fit(result: Any, caller: str) -> tuple[Family, tuple[Hashable, ...], np.ndarray]:
+    """The family, categories and counts of a fit of a model of category counts."""
     _check_fit(result, "result")
-    if not isinstance(result.family, CategoricalFamily):
+    family = result.family
+    if family is None or family.categories is None or family.counts is None:
         raise ModelError(
             f"{caller} with `p` needs a fit of the categorical model; got a fit of the "
             f"{result.model_name} model."
         )
-    return result
+    return family, family.categories, family.counts
 
 
-def _probabilities(family: CategoricalFamily, p: Any) -> np.ndarray:
-    """Validate a null probability vector over the family's categories."""
+def _probabilities(categories: tuple[Hashable, ...], p: Any) -> np.ndarray:
+    """Validate a null probability vector over the categories."""
+    k = len(categories)
     if p is None:
-        return np.full(family.k, 1.0 / family.k)
+        return np.full(k, 1.0 / k)
     if isinstance(p, Mapping):
-        unknown = [c for c in p if c not in family.categories]
-        missing = [c for c in family.categories if c not in p]
+        unknown = [c for c in p if c not in categories]
+        missing = [c for c in categories if c not in p]
         if unknown or missing:
             raise ModelError(
-                f"`p` must give a probability for every category {list(family.categories)}; "
+                f"`p` must give a probability for every category {list(categories)}; "
                 + (f"unknown {unknown}" if unknown else f"missing {missing}")
                 + "."
             )
-        p = [p[c] for c in family.categories]
+        p = [p[c] for c in categories]
     try:
         probs = np.asarray(p, dtype=float)
     except (TypeError, ValueError):
         raise ModelError(f"`p` must be numbers; got {p!r}.") from None
-    if probs.shape != (family.k,):
+    if probs.shape != (k,):
         raise ModelError(
-            f"`p` must have one probability per category ({family.k}: "
-            f"{list(family.categories)}); got shape {probs.shape}."
+            f"`p` must have one probability per category ({k}: "
+            f"{list(categories)}); got shape {probs.shape}."
         )
     if not np.all(np.isfinite(probs)) or np.any(probs < 0):
         raise ModelError(f"`p` must be finite and non-negative; got {probs.tolist()}.")
@@ -237,10 +237,11 @@ def _nested_df(restricted: FitRecord, full: FitRecord) -> int:
         raise ModelError(
             f"the models are not nested: a {fam_r.name} model and a {fam_f.name} model."
         )
-    if isinstance(fam_f, NormalFamily) and fam_f.sigma is not None:
+    if fam_f is not None and fam_f.known:
+        fixed = ", ".join(f"{name} = {value:g}" for name, value in fam_f.known.items())
         raise ModelError(
-            "the models are not nested as given: the full model must estimate sigma "
-            f"(it has sigma = {fam_f.sigma:g} fixed). Pass (restricted, full)."
+            "the models are not nested as given: the full model must estimate "
+            f"{', '.join(fam_f.known)} (it has {fixed} fixed). Pass (restricted, full)."
         )
     names_r = {rv.name for rv in restricted.model.free_RVs}
     names_f = {rv.name for rv in full.model.free_RVs}

@@ -14,7 +14,6 @@ from matplotlib.figure import Figure
 from scipy import stats
 
 from ppl_mle.core.errors import ModelError
-from ppl_mle.core.families import NormalFamily
 from ppl_mle.data.validation import check_level
 from ppl_mle.inference.profile import chi2_cutoff, profile_loglik
 from ppl_mle.model._pytensor import quiet_vendor_warnings
@@ -128,7 +127,7 @@ def plot_loglik_contour(
     matplotlib.figure.Figure
     """
     family = result.family
-    if not isinstance(family, NormalFamily) or family.sigma is not None:
+    if family is None or family.param_names != ("mu", "sigma"):
         raise ModelError("the contour plot needs the normal model with mu and sigma unknown.")
     table = result.summary(level)
     mu_hat, sd_hat = table.loc["mu", "estimate"], table.loc["sigma", "estimate"]

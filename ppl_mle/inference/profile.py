@@ -23,7 +23,9 @@ a 50:50 mixture of 0 and χ²₁, so this interval is conservative.
 from __future__ import annotations
 
 import math
+import threading
 import warnings
+import weakref
 from dataclasses import dataclass
 from typing import Any
 
@@ -40,6 +42,8 @@ from scipy.special import expit
 from ppl_mle.core.affine import AffineMap
 from ppl_mle.core.errors import ModelError
 from ppl_mle.core.families import CategoricalFamily
+from ppl_mle.core.newton import newton_iterate
+from ppl_mle.core.tolerances import NOISE_FLOOR_SE, ROOT_RTOL, VERIFY_TOL_SE
 from ppl_mle.data.validation import check_level
 from ppl_mle.fit.objective import Objective, objective_for
 from ppl_mle.fit.record import FitRecord, at_vertex, parameter_labels
@@ -47,10 +51,18 @@ from ppl_mle.model._pytensor import quiet_vendor_warnings
 
 __all__ = ["ProfileInterval", "profile_interval", "profile_loglik"]
 
-#: Newton steps that stop shrinking below this many standard errors have met the
-#: floating-point noise of the log-likelihood (large n, data far from 0): converged. The
-#: same tolerance as a verified fit (fit.VERIFY_TOL_SE).
-_NOISE_SE = 1e-4
+#: Most Newton steps of one constrained maximum: started from a first-order prediction, the
+#: KKT Newton converges in a few; more mean the prediction was too far (the path is then
+#: approached in halves).
+_KKT_MAX_STEPS = 60
+#: A KKT Newton step longer than this many standard errors has left the region where the
+#: linearisation means anything: give up on this start.
+_KKT_DIVERGED_SE = 1e3
+
+#: The profilers of each fit, by parameter label, kept while the fit lives (beside it, never
+#: written into it). A profiler holds no reference to its fit, so the fit can be collected.
+_PROFILERS: weakref.WeakKeyDictionary[FitRecord, dict[str, _Profiler]] = weakref.WeakKeyDictionary()
+_PROFILERS_LOCK = threading.Lock()
 
 
 @dataclass(frozen=True)
@@ -158,10 +170,14 @@ def _checked_labels(result: FitRecord, parameter: str) -> list[str]:
 
 def _profiler(result: FitRecord, parameter: str) -> _Profiler:
     _checked_labels(result, parameter)
-    cache = result.__dict__.setdefault("_profilers", {})
-    if parameter not in cache:
-        cache[parameter] = _Profiler(result, parameter)
-    return cache[parameter]
+    with _PROFILERS_LOCK:
+        cache = _PROFILERS.setdefault(result, {})
+        profiler = cache.get(parameter)
+    if profiler is None:
+        profiler = _Profiler(result, parameter)  # built outside the lock: it evaluates ℓ
+        with _PROFILERS_LOCK:
+            profiler = cache.setdefault(parameter, profiler)
+    return profiler
 
 
 @dataclass
@@ -190,7 +206,7 @@ class _Profiler:
             objective.mapped(AffineMap()) if not affine.identity else objective
         )
         self.boundary = boundary
-        self.result = result
+        self.estimates = result.estimates
         self.names, self.free_name, self.flat_index = self._locate(label)
         offset, unit = affine.natural.get(self.free_name, (0.0, 1.0))
         shape = np.shape(result.estimates[self.free_name])
@@ -287,7 +303,7 @@ class _Profiler:
     # -- one constrained maximum ---------------------------------------------------------
     def _boundary_start(self, t: float) -> np.ndarray:
         """A point with the parameter at t, the others moved as little as the support lets."""
-        natural = {k: np.array(v, dtype=float) for k, v in self.result.estimates.items()}
+        natural = {k: np.array(v, dtype=float) for k, v in self.estimates.items()}
         value = natural[self.free_name]
         flat = value.ravel()
         model = self.objective.model
@@ -363,24 +379,17 @@ class _Profiler:
         return near.z + dt * tangent[:-1], near.lam + dt * tangent[-1]
 
     def _newton(self, t: float, z: np.ndarray, lam: float) -> _Point | None:
-        previous = math.inf
-        for _ in range(60):
-            matrix, residual, psi, loglik = self._kkt(z, lam)
-            if not (np.all(np.isfinite(matrix)) and np.all(np.isfinite(residual))):
-                return None
-            residual[-1] = psi - t
-            step = _solve(matrix, -residual)
-            if step is None:
-                return None
-            size = float(np.max(np.abs(step[:-1]) / self.z_scale))
-            if size <= 1e-13 or (size < _NOISE_SE and size >= 0.5 * previous):
-                # Converged, to the floating-point noise floor.
-                return _Point(t, z, lam, loglik)
-            if size > 1e3:
-                return None
-            z, lam = z + step[:-1], lam + float(step[-1])
-            previous = size
-        return None
+        """Newton's method on the KKT conditions from (z, λ); None if it does not converge.
+
+        Converged when the step is at the noise floor (``NOISE_FLOOR_SE``), or stops
+        shrinking below ``VERIFY_TOL_SE`` standard errors: the floating-point noise of the
+        log-likelihood (large n, data far from 0), within the tolerance of a verified fit.
+        """
+        solve = _KKTNewton(self, t, z, lam)
+        run = newton_iterate(
+            solve, tol=NOISE_FLOOR_SE, stall_below=VERIFY_TOL_SE, max_steps=_KKT_MAX_STEPS
+        )
+        return _Point(t, solve.z, solve.lam, solve.loglik) if run.success else None
 
     # -- the interval ----------------------------------------------------------------------
     def _signed_root(self, u: float, side: int) -> float:
@@ -428,9 +437,7 @@ class _Profiler:
         else:
             return math.nan, "profile search failed"
         lo, hi = sorted((u_in, u_out))
-        root = optimize.brentq(
-            excess, lo, hi, xtol=1e-15, rtol=4 * np.finfo(float).eps, maxiter=200
-        )
+        root = optimize.brentq(excess, lo, hi, xtol=1e-15, rtol=ROOT_RTOL, maxiter=200)
         return self._to_t(root), ""
 
     def _start_value(self, q: float) -> float:
@@ -473,6 +480,32 @@ class _Profiler:
             level,
             "; ".join(notes),
         )
+
+
+class _KKTNewton:
+    """The steps of :meth:`_Profiler._newton`: whole Newton steps on the KKT system at ψⱼ = t."""
+
+    def __init__(self, profiler: _Profiler, t: float, z: np.ndarray, lam: float) -> None:
+        self.profiler, self.t, self.z, self.lam = profiler, t, z, lam
+        self.loglik = math.nan
+        self.step = np.zeros(z.size + 1)
+
+    def propose(self) -> float | None:
+        matrix, residual, psi, self.loglik = self.profiler._kkt(self.z, self.lam)
+        if not (np.all(np.isfinite(matrix)) and np.all(np.isfinite(residual))):
+            return None
+        residual[-1] = psi - self.t
+        step = _solve(matrix, -residual)
+        if step is None:
+            return None
+        self.step = step
+        return float(np.max(np.abs(step[:-1]) / self.profiler.z_scale))
+
+    def advance(self, size: float) -> float | None:
+        if size > _KKT_DIVERGED_SE:
+            return None
+        self.z, self.lam = self.z + self.step[:-1], self.lam + float(self.step[-1])
+        return 1.0
 
 
 def _solve(matrix: np.ndarray, rhs: np.ndarray) -> np.ndarray | None:

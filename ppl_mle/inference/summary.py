@@ -17,7 +17,7 @@ from scipy import stats
 from ppl_mle.data.validation import check_level
 from ppl_mle.fit.record import FitRecord, at_vertex
 from ppl_mle.inference.profile import profile_interval
-from ppl_mle.inference.uncertainty import uncertainty, wald_intervals
+from ppl_mle.inference.uncertainty import Identification, uncertainty, wald_intervals
 
 __all__ = ["PROFILE_MAX_PARAMS", "SUMMARY_COLUMNS", "format_summary", "summarize"]
 
@@ -83,7 +83,7 @@ def summarize(
         elif not unc.identified:
             notes.append(
                 "not identified: no SE"
-                if result.converged or "information" in unc.problem
+                if result.converged or unc.identification is Identification.NOT_IDENTIFIED
                 else "fit not verified: no SE"
             )
         if not do_profile:

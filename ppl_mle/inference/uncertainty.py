@@ -16,6 +16,7 @@ their uncertainty is left to the one-sided profile interval (:mod:`ppl_mle.infer
 
 from __future__ import annotations
 
+import enum
 import warnings
 from dataclasses import dataclass, field
 
@@ -23,13 +24,39 @@ import numpy as np
 import pandas as pd
 from scipy import linalg, stats
 
-from ppl_mle.core.errors import ConvergenceWarning, IdentifiabilityWarning, ModelError
+from ppl_mle.core.errors import (
+    ConvergenceWarning,
+    IdentifiabilityWarning,
+    ModelError,
+    find_stack_level,
+)
 from ppl_mle.core.families import CategoricalFamily
 from ppl_mle.data.validation import check_level
 from ppl_mle.fit.record import FitRecord, at_vertex, parameter_labels
-from ppl_mle.fit.verify import information_problem
+from ppl_mle.fit.verify import information_verdict
 
-__all__ = ["Uncertainty", "natural_labels", "uncertainty", "wald_intervals"]
+__all__ = ["Identification", "Uncertainty", "natural_labels", "uncertainty", "wald_intervals"]
+
+
+class Identification(enum.Enum):
+    """Whether the observed information gives standard errors, and if not, why.
+
+    Attributes
+    ----------
+    IDENTIFIED
+        Positive definite and well conditioned (or nothing left to estimate: a vertex).
+    NOT_IDENTIFIED
+        Singular or not positive definite: a direction is flat or curves upward.
+    NOT_FINITE
+        The Hessian is not finite at the estimate.
+    NOT_VERIFIED
+        The fit was not verified as a maximum: standard errors there would mean nothing.
+    """
+
+    IDENTIFIED = "identified"
+    NOT_IDENTIFIED = "not_identified"
+    NOT_FINITE = "not_finite"
+    NOT_VERIFIED = "not_verified"
 
 
 @dataclass(frozen=True, eq=False)
@@ -58,7 +85,10 @@ class Uncertainty:
         Boolean mask over ``labels``.
     problem : str
         Empty when the information matrix is positive definite and well conditioned;
-        otherwise which direction is not identified.
+        otherwise which direction is not identified (text: decisions read
+        ``identification``).
+    identification : Identification
+        Whether there are standard errors, and if not, why. Keyword-only.
     """
 
     labels: tuple[str, ...]
@@ -75,11 +105,12 @@ class Uncertainty:
     working_estimate: np.ndarray | None = field(default=None, repr=False)
     working_cov: np.ndarray | None = field(default=None, repr=False)
     standard_errors: np.ndarray | None = field(default=None, repr=False)
+    identification: Identification = field(kw_only=True)
 
     @property
     def identified(self) -> bool:
         """Whether the information matrix is positive definite (standard errors exist)."""
-        return self.problem == ""
+        return self.identification is Identification.IDENTIFIED
 
     @property
     def se(self) -> np.ndarray:
@@ -154,44 +185,58 @@ def uncertainty(result: FitRecord, *, warn: bool = True) -> Uncertainty:
     if isinstance(family, CategoricalFamily) and family.structured and result.converged:
         return _simplex_uncertainty(result, labels, estimate, z_labels, on_boundary)
 
-    def without_standard_errors(information: np.ndarray, problem: str) -> Uncertainty:
+    def without_standard_errors(
+        information: np.ndarray, problem: str, identification: Identification
+    ) -> Uncertainty:
         nan_z = np.full((d, d), np.nan)
         user_z = objective.affine.user_z(z)
         nan_cov = np.full((m, m), np.nan)
         return Uncertainty(
-            labels, estimate, nan_cov, z_labels, user_z, nan_z, information, on_boundary, problem
+            labels,
+            estimate,
+            nan_cov,
+            z_labels,
+            user_z,
+            nan_z,
+            information,
+            on_boundary,
+            problem,
+            identification=identification,
         )
 
     if on_boundary.sum() > 0 and at_vertex(result):
         # Every observation in one category: no interior parameter is left.
-        return without_standard_errors(np.full((d, d), np.nan), "")
+        return without_standard_errors(np.full((d, d), np.nan), "", Identification.IDENTIFIED)
 
     h = result.hessian if result.hessian is not None else objective.evaluate(z)[2]
     information = -0.5 * (h + h.T)
-    problem = (
-        information_problem(list(z_labels), h)
-        if np.all(np.isfinite(h))
-        else ("the Hessian of the log-likelihood is not finite at the estimate")
-    )
+    if np.all(np.isfinite(h)):
+        singular, problem = information_verdict(list(z_labels), h)
+        identification = (
+            Identification.IDENTIFIED if singular is None else Identification.NOT_IDENTIFIED
+        )
+    else:
+        identification = Identification.NOT_FINITE
+        problem = "the Hessian of the log-likelihood is not finite at the estimate"
     # Where the MLE does not exist (separated classes) the information is singular too, but
     # the reason to give is the fit's, not a redundant parameter.
-    no_mle = not result.converged and "does not exist" in result.message
     warning = None
-    if problem and not no_mle:
+    if identification is not Identification.IDENTIFIED and not result.status.no_mle:
         warning = IdentifiabilityWarning(
             f"No standard errors: {problem}. Fix or remove the parameters involved "
             "(e.g. drop a redundant intercept, fix a reference category)."
         )
     elif not result.converged:
         problem = "the fit was not verified as a maximum"
+        identification = Identification.NOT_VERIFIED
         warning = ConvergenceWarning(
             f"No standard errors: {problem} ({result.message.split('. find_MAP')[0]}). "
             "Standard errors at a point that is not the MLE would mean nothing."
         )
     if warning is not None:
         if warn:
-            warnings.warn(warning, stacklevel=3)
-        return without_standard_errors(information, problem)
+            warnings.warn(warning, stacklevel=find_stack_level())
+        return without_standard_errors(information, problem, identification)
 
     chol = linalg.cho_factor(information, lower=True)
     z_cov = linalg.cho_solve(chol, np.eye(d))
@@ -227,6 +272,7 @@ def uncertainty(result: FitRecord, *, warn: bool = True) -> Uncertainty:
         user_information,
         on_boundary,
         problem,
+        identification=Identification.IDENTIFIED,
         units=units,
         scaled_cov=scaled,
         working_estimate=z,
@@ -260,7 +306,17 @@ def _simplex_uncertainty(
         cov[:, on_boundary] = np.nan
     z = np.asarray(result.z, dtype=np.float64)
     return Uncertainty(
-        labels, estimate, cov, z_labels, z, None, None, on_boundary, "", standard_errors=se
+        labels,
+        estimate,
+        cov,
+        z_labels,
+        z,
+        None,
+        None,
+        on_boundary,
+        "",
+        standard_errors=se,
+        identification=Identification.IDENTIFIED,
     )
 
 

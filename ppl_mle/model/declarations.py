@@ -10,6 +10,7 @@ model.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import math
 from collections.abc import Callable, Hashable, Sequence
 from typing import Any
@@ -56,7 +57,7 @@ class MLEModel(pm.Model):
 
     Parameters
     ----------
-    family : NormalFamily or CategoricalFamily
+    family : Family
         The family and validated data the model was declared from.
     **kwargs
         Passed to ``pymc.Model`` (``coords``, ``name``...).
@@ -79,21 +80,16 @@ class MLEModel(pm.Model):
         power of two near their spread (:meth:`NormalFamily.standardized`): its MLE maps
         back exactly, and floating point then gives every digit whether the data are near
         1e-300, 1e300 or 1e12 ± 1. This model itself stays the ordinary PyMC model of the
-        user's data (``pm.sample`` samples it). ``None`` for other families, for a working
-        model itself, and once variables were added to the model (its family no longer
-        describes it).
+        user's data (``pm.sample`` samples it). ``None`` where the family needs no working
+        units (its ``standardized()`` is None), for a working model itself, and once
+        variables were added to the model (its family no longer describes it).
         """
-        family = self.family
-        if (
-            self.is_working
-            or not isinstance(family, NormalFamily | SoftmaxFamily)
-            or self._declared != self._structure_key()
-        ):
+        if self.is_working or self._declared != self._structure_key():
             return None
         key = self.data_version
         if self._working is not None and self._working[0] == key:
             return self._working[1], self._working[2]
-        standard = family.standardized()
+        standard = self.family.standardized()
         if standard is None:
             return None
         working_family, affine = standard
@@ -108,12 +104,8 @@ class MLEModel(pm.Model):
 
     def replace_family(self, family: Family) -> None:
         """Hold the data of another family of the same kind (already validated)."""
-        if isinstance(family, NormalFamily) and family.given_stats is not None:
-            super().set_data("stats", family.stats.vector())
-        elif isinstance(family, NormalFamily):
-            super().set_data("data", family.data)
-        else:
-            raise ModelError(f"cannot replace the family of this model by {family!r}.")
+        for name, values in _containers(family).items():
+            super().set_data(name, values)
         self.family = family
         self.data_version += 1
 
@@ -126,15 +118,9 @@ class MLEModel(pm.Model):
         the model is as :func:`softmax_regression` declared it; ``None`` otherwise (other
         families, or variables added since), and fits then differentiate automatically.
         """
-        family = self.family
         if self._declared != self._structure_key():
             return None
-        if isinstance(family, CategoricalFamily):
-            return family.hessian_z
-        if not isinstance(family, SoftmaxFamily):
-            return None
-        shape = (len(family.features), len(family.free_classes))
-        return lambda z: family.hessian(np.reshape(z, shape))
+        return _hessian_z(self.family)
 
     def replace_data(self, data: Any) -> None:
         """Replace the observations in place, keeping the compiled code.
@@ -149,11 +135,7 @@ class MLEModel(pm.Model):
         data : array_like
             New observations (labels, for the categorical model, from the same categories).
         """
-        family = self.family
-        if isinstance(family, NormalFamily):
-            self.set_data("stats" if family.given_stats is not None else "data", data)
-        else:
-            self.set_data("counts" if family.given_counts is not None else "codes", data)
+        self.set_data(_data_container(self.family), data)
 
     def set_data(self, name: str, values: Any, coords: Any = None) -> None:
         """``pymc.Model.set_data``, validating the observations and updating the family.
@@ -164,30 +146,7 @@ class MLEModel(pm.Model):
         Every change of data bumps ``data_version``, so results of earlier fits know that
         the model no longer holds their data.
         """
-        family = self.family
-        if isinstance(family, SoftmaxFamily):
-            raise ModelError(
-                "the data of a softmax regression cannot be replaced piecemeal (features and "
-                "labels go together): declare a new model with softmax_regression(X, y)."
-            )
-        if name == "stats" and isinstance(family, NormalFamily):
-            # New *data*, summarised here: the model holds only their statistics.
-            x = as_float_data(values, "data", sigma_known=family.sigma is not None)
-            st = normal_stats(x)
-            self.family = NormalFamily(x, family.sigma, st)
-            values = st.vector()
-        elif name == "counts" and isinstance(family, CategoricalFamily):
-            # New *labels*, counted here.
-            counts, cats = label_counts(values, family.categories)
-            self.family = CategoricalFamily(None, cats, counts)
-            values = counts.astype(np.float64)
-        elif name == "data" and isinstance(family, NormalFamily):
-            values = as_float_data(values, "data", sigma_known=family.sigma is not None)
-            self.family = NormalFamily(values, family.sigma)
-        elif name == "codes" and isinstance(family, CategoricalFamily):
-            # New *labels* (not codes), from the declared categories.
-            values, cats = as_labels(values, family.categories)
-            self.family = CategoricalFamily(values, cats)
+        self.family, values = _with_new_data(self.family, name, values)
         super().set_data(name, values, coords)
         self.data_version += 1
 
@@ -625,20 +584,39 @@ def model_for(family: Family) -> MLEModel:
 
     Parameters
     ----------
-    family : NormalFamily or CategoricalFamily
+    family : Family
+        A :class:`NormalFamily`, :class:`CategoricalFamily` or :class:`SoftmaxFamily`.
 
     Returns
     -------
     MLEModel
     """
-    if isinstance(family, NormalFamily) and family.given_stats is not None:
-        st = family.stats
-        with MLEModel(family) as model:
+    model = _declare(family)
+    model._declared = model._structure_key()
+    return model
+
+
+# -- one registered function per family: its PyMC declaration and its data containers ------
+
+
+@functools.singledispatch
+def _declare(family: Family) -> MLEModel:
+    """The flat-prior PyMC model of ``family`` (one registered function per family)."""
+    raise TypeError(f"unknown family {family!r}")
+
+
+@_declare.register(NormalFamily)
+def _declare_normal(family: NormalFamily) -> MLEModel:
+    # A known sigma goes in as a float64 array: from a Python float PyTensor makes a
+    # float32 constant (2.0 fits) and folds log(sigma) in float32, ~2e-9 per point.
+    known = None if family.sigma is None else np.asarray(family.sigma, dtype=np.float64)
+    if family.given_stats is not None:
+        model = MLEModel(family)
+        with model:
             # The user's model holds SS itself (it overflows only for data near 1e154 and
             # beyond, which fits handle in working units: see MLEModel.working).
-            stats = pm.Data("stats", st.vector())
+            stats = pm.Data("stats", family.stats.vector())
             mu = pm.Flat("mu")
-            known = None if family.sigma is None else np.asarray(family.sigma, dtype=np.float64)
             sigma = pm.HalfFlat("sigma") if known is None else known
             pm.CustomDist(
                 "x",
@@ -649,53 +627,149 @@ def model_for(family: Family) -> MLEModel:
                 observed=stats,
                 signature="(),(),(s)->(s)",
             )
-        model._declared = model._structure_key()
         return model
-    if isinstance(family, CategoricalFamily) and family.given_counts is not None:
-        coords = {"category": [_coord(c) for c in family.categories]}
-        with MLEModel(family, coords=coords) as model:
+    model = MLEModel(family)
+    with model:
+        data = pm.Data("data", family.data)
+        mu = pm.Flat("mu")
+        sigma = pm.HalfFlat("sigma") if known is None else known
+        pm.Normal("x", mu=mu, sigma=sigma, observed=data)
+    return model
+
+
+@_declare.register(CategoricalFamily)
+def _declare_categorical(family: CategoricalFamily) -> MLEModel:
+    coords = {"category": [_coord(c) for c in family.categories]}
+    model = MLEModel(family, coords=coords)
+    with model:
+        if family.given_counts is not None:
             counts = pm.Data("counts", family.counts.astype(np.float64), dims="category")
             theta = pm.Dirichlet("theta", a=np.ones(family.k), dims="category")
             pm.CustomDist("label", theta, logp=_counts_logp, observed=counts, signature="(k)->(k)")
-        model._declared = model._structure_key()
-        return model
-    if isinstance(family, NormalFamily):
-        with MLEModel(family) as model:
-            data = pm.Data("data", family.data)
-            mu = pm.Flat("mu")
-            # A known sigma goes in as a float64 array: from a Python float PyTensor makes a
-            # float32 constant (2.0 fits) and folds log(sigma) in float32, ~2e-9 per point.
-            known = None if family.sigma is None else np.asarray(family.sigma, dtype=np.float64)
-            sigma = pm.HalfFlat("sigma") if known is None else known
-            pm.Normal("x", mu=mu, sigma=sigma, observed=data)
-        model._declared = model._structure_key()
-        return model
-    if isinstance(family, CategoricalFamily):
-        coords = {"category": [_coord(c) for c in family.categories]}
-        with MLEModel(family, coords=coords) as model:
+        else:
             codes = pm.Data("codes", family.codes)
             theta = pm.Dirichlet("theta", a=np.ones(family.k), dims="category")
             pm.Categorical("label", p=theta, observed=codes)
-        model._declared = model._structure_key()
-        return model
-    if isinstance(family, SoftmaxFamily):
-        coords = {
-            "feature": list(family.features),
-            "class": [_coord(c) for c in family.free_classes],
-        }
-        # Softmax probabilities are valid by construction: PyMC's check of them (a second
-        # softmax over the data at every evaluation) is dropped.
-        with MLEModel(family, coords=coords, check_bounds=False) as model:
-            # pm.Data copies the arrays (to floatX); borrow=True spares PyTensor a second copy.
-            design = pm.Data("X", family.design, borrow=True)
-            codes = pm.Data("codes", family.codes, borrow=True)
-            beta = pm.Flat("beta", dims=("feature", "class"))
-            eta = pt.dot(design, beta)
-            if family.reference is not None:
-                ref = family.reference
-                zeros = pt.zeros((eta.shape[0], 1), dtype=eta.dtype)
-                eta = pt.concatenate([eta[:, :ref], zeros, eta[:, ref:]], axis=1)
-            pm.Categorical("y", logit_p=eta, observed=codes)
-        model._declared = model._structure_key()
-        return model
+    return model
+
+
+@_declare.register(SoftmaxFamily)
+def _declare_softmax(family: SoftmaxFamily) -> MLEModel:
+    coords = {
+        "feature": list(family.features),
+        "class": [_coord(c) for c in family.free_classes],
+    }
+    # Softmax probabilities are valid by construction: PyMC's check of them (a second
+    # softmax over the data at every evaluation) is dropped.
+    model = MLEModel(family, coords=coords, check_bounds=False)
+    with model:
+        # pm.Data copies the arrays (to floatX); borrow=True spares PyTensor a second copy.
+        design = pm.Data("X", family.design, borrow=True)
+        codes = pm.Data("codes", family.codes, borrow=True)
+        beta = pm.Flat("beta", dims=("feature", "class"))
+        eta = pt.dot(design, beta)
+        if family.reference is not None:
+            ref = family.reference
+            zeros = pt.zeros((eta.shape[0], 1), dtype=eta.dtype)
+            eta = pt.concatenate([eta[:, :ref], zeros, eta[:, ref:]], axis=1)
+        pm.Categorical("y", logit_p=eta, observed=codes)
+    return model
+
+
+@functools.singledispatch
+def _hessian_z(family: Family) -> Callable[[np.ndarray], np.ndarray] | None:
+    """The family's closed-form Hessian in ``find_MAP``'s ``z``, or None (autodiff)."""
+    return None
+
+
+@_hessian_z.register(CategoricalFamily)
+def _categorical_hessian_z(family: CategoricalFamily) -> Callable[[np.ndarray], np.ndarray]:
+    return family.hessian_z
+
+
+@_hessian_z.register(SoftmaxFamily)
+def _softmax_hessian_z(family: SoftmaxFamily) -> Callable[[np.ndarray], np.ndarray]:
+    # beta is unconstrained, so z is beta.ravel().
+    shape = (len(family.features), len(family.free_classes))
+    return lambda z: family.hessian(np.reshape(z, shape))
+
+
+_SOFTMAX_DATA = (
+    "the data of a softmax regression cannot be replaced piecemeal (features and "
+    "labels go together): declare a new model with softmax_regression(X, y)."
+)
+
+
+@functools.singledispatch
+def _data_container(family: Family) -> str:
+    """The container :meth:`MLEModel.replace_data` writes new observations to."""
     raise TypeError(f"unknown family {family!r}")
+
+
+@_data_container.register(NormalFamily)
+def _normal_container(family: NormalFamily) -> str:
+    return "stats" if family.given_stats is not None else "data"
+
+
+@_data_container.register(CategoricalFamily)
+def _categorical_container(family: CategoricalFamily) -> str:
+    return "counts" if family.given_counts is not None else "codes"
+
+
+@_data_container.register(SoftmaxFamily)
+def _softmax_container(family: SoftmaxFamily) -> str:
+    raise ModelError(_SOFTMAX_DATA)
+
+
+@functools.singledispatch
+def _with_new_data(family: Family, name: str, values: Any) -> tuple[Family, Any]:
+    """The family of new observations set into container ``name``, and the values to set.
+
+    The new data are validated as the declaration validates them. Containers that hold
+    no observations leave the family as it is.
+    """
+    return family, values
+
+
+@_with_new_data.register(NormalFamily)
+def _normal_new_data(family: NormalFamily, name: str, values: Any) -> tuple[Family, Any]:
+    if name == "stats":
+        # New *data*, summarised here: the model holds only their statistics.
+        x = as_float_data(values, "data", sigma_known=family.sigma is not None)
+        st = normal_stats(x)
+        return NormalFamily(x, family.sigma, st), st.vector()
+    if name == "data":
+        x = as_float_data(values, "data", sigma_known=family.sigma is not None)
+        return NormalFamily(x, family.sigma), x
+    return family, values
+
+
+@_with_new_data.register(CategoricalFamily)
+def _categorical_new_data(family: CategoricalFamily, name: str, values: Any) -> tuple[Family, Any]:
+    if name == "counts":
+        # New *labels*, counted here.
+        counts, cats = label_counts(values, family.categories)
+        return CategoricalFamily(None, cats, counts), counts.astype(np.float64)
+    if name == "codes":
+        # New *labels* (not codes), from the declared categories.
+        codes, cats = as_labels(values, family.categories)
+        return CategoricalFamily(codes, cats), codes
+    return family, values
+
+
+@_with_new_data.register(SoftmaxFamily)
+def _softmax_new_data(family: SoftmaxFamily, name: str, values: Any) -> tuple[Family, Any]:
+    raise ModelError(_SOFTMAX_DATA)
+
+
+@functools.singledispatch
+def _containers(family: Family) -> dict[str, Any]:
+    """The containers (name → values) holding the data of ``family``, for replace_family."""
+    raise ModelError(f"cannot replace the family of this model by {family!r}.")
+
+
+@_containers.register(NormalFamily)
+def _normal_containers(family: NormalFamily) -> dict[str, Any]:
+    if family.given_stats is not None:
+        return {"stats": family.stats.vector()}
+    return {"data": family.data}

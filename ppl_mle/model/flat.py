@@ -24,6 +24,8 @@ with an error naming the variable. The original model is not modified.
 
 from __future__ import annotations
 
+from typing import Any, cast
+
 import pymc as pm
 import pytensor.tensor as pt
 from pymc.logprob.transforms import (
@@ -91,7 +93,7 @@ def flat_priors(model: pm.Model) -> pm.Model:
     return flat
 
 
-def _flat_like(rv: pt.TensorVariable, transform: object) -> pt.TensorVariable:
+def _flat_like(rv: pt.TensorVariable[Any, Any], transform: object) -> pt.TensorVariable[Any, Any]:
     """A flat random variable with the shape and support of ``rv``."""
     shape = tuple(rv.shape)
     if transform is None:
@@ -116,7 +118,9 @@ def _flat_like(rv: pt.TensorVariable, transform: object) -> pt.TensorVariable:
             "is defined for it here."
         )
     new.name = rv.name
-    return new.astype(rv.dtype) if new.dtype != rv.dtype else new
+    return cast(
+        "pt.TensorVariable[Any, Any]", new.astype(rv.dtype) if new.dtype != rv.dtype else new
+    )
 
 
 def has_flat_priors(model: pm.Model) -> bool:

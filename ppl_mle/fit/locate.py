@@ -1,0 +1,158 @@
+"""From find_MAP's point to a verified maximum: boundary, polish, verification, existence.
+
+The steps of :func:`locate_maximum`, each in its own module:
+
+1. **Boundary** (:mod:`ppl_mle.fit.boundary`): where the family knows estimates sit on the
+   boundary, they are set exactly and the rest is verified in the interior.
+2. **Polish** (:mod:`ppl_mle.fit.polish`): Newton steps with the exact Hessian to the
+   floating-point noise floor.
+3. **Verify** (:mod:`ppl_mle.fit.verify`): Hessian negative definite and the Newton step left
+   below ``VERIFY_TOL_SE`` standard errors; then a second look where the MLE may not exist.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pymc as pm
+
+from ppl_mle.fit.boundary import (
+    Boundary,
+    boundary_shift_se,
+    embedded_unconstrained,
+    find_boundary,
+    interior_problem,
+    vertex_estimates,
+)
+from ppl_mle.fit.loglik import loglik_at
+from ppl_mle.fit.objective import Objective
+from ppl_mle.fit.optimize import OptimizerRun
+from ppl_mle.fit.polish import polish_maximum, shift_se
+from ppl_mle.fit.status import FitStatus
+from ppl_mle.fit.verify import Verification, check_existence
+
+__all__ = ["Maximum", "locate_maximum"]
+
+
+@dataclass(frozen=True)
+class Maximum:
+    """A candidate maximum, with its verification and status.
+
+    Attributes
+    ----------
+    objective : Objective
+        The objective verified (that of the interior parameters when some estimates are on
+        the boundary).
+    z : numpy.ndarray
+        The point in ``objective``'s unconstrained coordinates.
+    estimates : dict of str to numpy.ndarray
+        The estimate of every variable in natural coordinates (boundary values included).
+    unconstrained : dict of str to numpy.ndarray
+        The estimate in the model's unconstrained coordinates.
+    loglik : float
+        Log-likelihood at the estimate.
+    check : Verification
+        The verification at ``z``; its ``problem`` is the text of a failure.
+    status : FitStatus
+        The verdict (before any comparison with a closed form).
+    polish_steps : int
+        Newton steps taken from find_MAP's point.
+    shift_se : float
+        Distance from find_MAP's point to ``z``, in standard errors.
+    boundary : Boundary
+        The estimates on the boundary.
+    """
+
+    objective: Objective
+    z: np.ndarray
+    estimates: dict[str, np.ndarray]
+    unconstrained: dict[str, np.ndarray]
+    loglik: float
+    check: Verification
+    status: FitStatus
+    polish_steps: int
+    shift_se: float
+    boundary: Boundary
+
+
+def locate_maximum(
+    model: pm.Model, objective: Objective, family: Any, run: OptimizerRun, *, polish: bool
+) -> Maximum:
+    """Polish and verify find_MAP's point, with boundary estimates set exactly.
+
+    Parameters
+    ----------
+    model : pymc.Model
+        The fitted model.
+    objective : Objective
+        Its compiled objective.
+    family : Family or None
+        The model's family.
+    run : OptimizerRun
+        What find_MAP returned.
+    polish : bool
+        Polish with Newton steps (otherwise only verify).
+    """
+    boundary = find_boundary(family)
+    if boundary.at_vertex:
+        return _vertex(model, objective, family, run, boundary)
+    inner, z_raw = interior_problem(boundary, objective, run)
+    simplex = boundary.interior if boundary.interior is not None else family
+    polished = polish_maximum(inner, simplex, z_raw, polish=polish)
+    z = polished.z
+    check = check_existence(family, inner, z, polished.check)
+    # The structured polish holds θ itself: no round trip through z (k log-odds).
+    estimates = {"theta": polished.theta} if polished.theta is not None else inner.natural(z)
+    shift = shift_se(z_raw, z, check)
+    if boundary.interior is None:
+        # In the interior the polished z *is* the unconstrained point.
+        unconstrained = objective.user_point(z)
+    else:
+        estimates = family.embed(estimates)
+        unconstrained = embedded_unconstrained(model, objective, estimates)
+        shift = max(shift, boundary_shift_se(family, run.natural))
+    status = check.status
+    if status is FitStatus.VERIFIED and boundary.mask:
+        status = FitStatus.BOUNDARY
+    return Maximum(
+        objective=inner,
+        z=z,
+        estimates=estimates,
+        unconstrained=unconstrained,
+        loglik=loglik_at(family, inner, z, estimates),
+        check=check,
+        status=status,
+        polish_steps=polished.steps,
+        shift_se=shift,
+        boundary=boundary,
+    )
+
+
+def _vertex(
+    model: pm.Model, objective: Objective, family: Any, run: OptimizerRun, boundary: Boundary
+) -> Maximum:
+    """The vertex of the simplex: exact, with nothing left to optimise or verify."""
+    estimates, loglik = vertex_estimates(family)
+    check = Verification(
+        value=loglik,
+        grad_norm=0.0,
+        step_se=0.0,
+        se=None,
+        step=None,
+        problem="",
+        status=FitStatus.BOUNDARY,
+    )
+    return Maximum(
+        objective=objective,
+        z=run.z,
+        estimates=estimates,
+        unconstrained=embedded_unconstrained(model, objective, estimates),
+        loglik=loglik,
+        check=check,
+        status=FitStatus.BOUNDARY,
+        polish_steps=0,
+        shift_se=boundary_shift_se(family, run.natural),
+        boundary=boundary,
+    )

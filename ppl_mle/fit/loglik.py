@@ -1,0 +1,42 @@
+"""The log-likelihood at an estimate, and the number of observations behind it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pymc as pm
+
+from ppl_mle.fit.objective import Objective
+
+__all__ = ["count_observations", "loglik_at"]
+
+
+def loglik_at(family: Any, objective: Objective, z: np.ndarray, estimates: dict[str, Any]) -> float:
+    """The log-likelihood at the estimate, as accurately as it can be evaluated.
+
+    PyTensor sums the n log-densities one by one (an error that grows with n, 5e-10 at
+    n = 5000 on NIST's PiDigits); a family with sufficient statistics evaluates the same
+    function from them, to a few units in the last place.
+
+    Parameters
+    ----------
+    family : Family or None
+        The model's family.
+    objective : Objective
+        The objective ``z`` is a point of.
+    z : numpy.ndarray
+        The estimate in the objective's unconstrained coordinates.
+    estimates : dict of str to numpy.ndarray
+        The same estimate in natural coordinates.
+    """
+    if family is not None and getattr(family, "has_closed_form", False):
+        return float(family.loglik(estimates))
+    return objective.loglik(z)
+
+
+def count_observations(model: pm.Model, family: Any) -> int:
+    """Number of observations: the family's, or the size of every observed variable."""
+    if family is not None:
+        return int(family.n_obs)
+    return int(sum(np.size(model.rvs_to_values[rv].eval()) for rv in model.observed_RVs))

@@ -1,0 +1,99 @@
+"""The message of a fit, rendered from its status and the numbers behind it.
+
+Nothing reads these texts back: decisions are taken on :class:`~ppl_mle.fit.status.FitStatus`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from ppl_mle.core.tolerances import VERIFY_TOL_SE
+from ppl_mle.fit.locate import Maximum
+from ppl_mle.fit.optimize import OptimizerRun
+from ppl_mle.fit.status import FitStatus
+
+__all__ = ["fit_message"]
+
+
+def fit_message(
+    found: Maximum,
+    run: OptimizerRun,
+    method: str,
+    family: Any,
+    *,
+    priors_replaced: bool,
+    estimate_kind: str,
+    contradiction: str | None,
+) -> str:
+    """What was verified, or why the estimate cannot be vouched for.
+
+    Parameters
+    ----------
+    found : Maximum
+        The located maximum and its status.
+    run : OptimizerRun
+        What find_MAP returned.
+    method : str
+        The method find_MAP ran.
+    family : Family or None
+        The model's family (names the categories on the boundary).
+    priors_replaced : bool
+        The model's priors were replaced by flat ones.
+    estimate_kind : str
+        ``"MLE"`` or ``"MAP"``.
+    contradiction : str or None
+        How the estimate differs from the family's closed form, if it does.
+    """
+    if found.boundary.at_vertex:
+        message = _vertex_message(found, run, method, family)
+    else:
+        message = _verdict_message(found, run, method, family)
+    if priors_replaced:
+        message += " Priors replaced by flat ones on the same supports: this is the MLE."
+    elif estimate_kind == "MAP":
+        message += " With the model's own priors: this is the MAP, not the MLE."
+    if contradiction is not None:
+        message = f"Cannot vouch for this estimate: {contradiction}. {message}"
+    return message
+
+
+def _verdict_message(found: Maximum, run: OptimizerRun, method: str, family: Any) -> str:
+    check, parts = found.check, []
+    if found.status.converged:
+        parts.append(
+            f"Verified maximum: Hessian negative definite, gradient norm {check.grad_norm:.2g}, "
+            f"Newton step left {check.step_se:.2g} standard errors."
+        )
+    elif found.status is FitStatus.NOT_CONVERGED:
+        parts.append(
+            f"Cannot vouch for this estimate: the maximum is still {check.step_se:.3g} "
+            f"standard errors away (tolerance {VERIFY_TOL_SE:g}); try another method, a "
+            "larger maxeval or polish=True."
+        )
+    else:
+        parts.append(f"Cannot vouch for this estimate: {check.problem}.")
+    claim = "succeeded" if run.success else "did not succeed"
+    steps = found.polish_steps
+    parts.append(
+        f"find_MAP ({method}) {claim} ({run.message.strip()}) at {found.shift_se:.2g} standard "
+        f"errors from the returned estimate"
+        + (f"; {steps} Newton step(s) with the exact Hessian polished it." if steps else ".")
+    )
+    if found.boundary.mask:
+        cats = [family.categories[i] for i in np.flatnonzero(found.boundary.mask["theta"])]
+        parts.append(
+            f"Categories {cats!r} were never observed: their MLE is exactly 0, on the "
+            "boundary of the simplex."
+        )
+    return " ".join(parts)
+
+
+def _vertex_message(found: Maximum, run: OptimizerRun, method: str, family: Any) -> str:
+    (observed,) = [family.categories[i] for i in np.flatnonzero(~found.boundary.mask["theta"])]
+    return (
+        f"Every observation is {observed!r}: the MLE is the vertex theta[{observed!r}] = 1 "
+        "exactly, on the boundary of the simplex, with every other category at 0; nothing "
+        f"is left to optimise. find_MAP ({method}) stopped at {run.message.strip()!r}."
+    )

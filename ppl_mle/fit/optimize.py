@@ -1,0 +1,205 @@
+"""Running ``pymc.find_MAP`` on a compiled objective: the methods, their options, the run.
+
+The optimizer's answer is only a candidate: :mod:`ppl_mle.fit.verify` checks it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pymc as pm
+from scipy import linalg
+
+from ppl_mle.core.errors import ModelError
+from ppl_mle.core.families import CategoricalFamily
+from ppl_mle.core.newton import newton_minimize
+from ppl_mle.core.tolerances import NEWTON_DECREMENT_TOL, VALUE_RTOL
+from ppl_mle.fit.objective import Objective
+from ppl_mle.model._pytensor import quiet_pymc_log, quiet_vendor_warnings
+from ppl_mle.model.declarations import MLEModel
+
+__all__ = [
+    "DERIVATIVE_FREE_METHODS",
+    "GRADIENT_METHODS",
+    "NEWTON_METHODS",
+    "NEWTON_MAXITER",
+    "OptimizerRun",
+    "check_method",
+    "default_method",
+    "run_find_map",
+]
+
+GRADIENT_METHODS = ("L-BFGS-B", "BFGS", "CG", "TNC", "SLSQP")
+#: Methods given the exact Hessian (Newton, trust-exact) or Hessian-vector products
+#: (Newton-CG): quadratic convergence where quasi-Newton methods crawl (many badly scaled
+#: coefficients). "Newton" is :func:`ppl_mle.core.newton.newton_minimize`, handed to find_MAP
+#: as a custom scipy method.
+NEWTON_METHODS = ("Newton", "trust-exact", "Newton-CG")
+DERIVATIVE_FREE_METHODS = ("Nelder-Mead", "Powell")
+
+#: Newton converges quadratically: this many iterations mean the maximum is not there
+#: (separated classes, an unbounded likelihood), which the verification then reports.
+NEWTON_MAXITER = 200
+
+
+@dataclass(frozen=True)
+class OptimizerRun:
+    """What find_MAP returned, before any verification.
+
+    Attributes
+    ----------
+    z : numpy.ndarray
+        The point in the objective's unconstrained coordinates.
+    natural : dict of str to numpy.ndarray
+        The same point in natural coordinates (the user's units).
+    success : bool
+        The optimizer's own claim (not evidence).
+    message : str
+        The optimizer's own message.
+    nit, nfev : int or None
+        Iterations and evaluations, None when find_MAP stopped at ``maxeval`` and returned
+        no optimizer result.
+    """
+
+    z: np.ndarray
+    natural: dict[str, np.ndarray]
+    success: bool
+    message: str
+    nit: int | None
+    nfev: int | None
+
+
+def check_method(method: str) -> str:
+    """The canonical spelling of a known method; ``ModelError`` for any other."""
+    methods = GRADIENT_METHODS + NEWTON_METHODS + DERIVATIVE_FREE_METHODS
+    known = {m.lower(): m for m in methods}
+    if not isinstance(method, str) or method.lower() not in known:
+        raise ModelError(f"unknown method {method!r}; choose one of {', '.join(methods)}.")
+    return known[method.lower()]
+
+
+def default_method(model: pm.Model) -> str:
+    """Newton where the Hessian is cheap and worth it (softmax regression), else L-BFGS-B.
+
+    The categorical model knows its Hessian too, but L-BFGS-B needs no k × k matrix and
+    the fit's own Newton polish (O(k), :meth:`CategoricalFamily.newton_step`) finishes it.
+    """
+    closed_form = getattr(model, "loglik_hessian", None)
+    dense = closed_form is not None and closed_form() is not None
+    if dense and not isinstance(getattr(model, "family", None), CategoricalFamily):
+        return "Newton"
+    return "L-BFGS-B"
+
+
+def run_find_map(
+    objective: Objective,
+    method: str,
+    z0: np.ndarray,
+    maxeval: int,
+    progressbar: bool,
+) -> OptimizerRun:
+    """Run ``pymc.find_MAP`` on the objective's model (in its working units) from ``z0``."""
+    model = objective.model
+    options = _method_options(method, objective, z0, maxeval)
+    if isinstance(model, MLEModel):
+        # find_MAP's logp and gradient from the objective's compiled function: no second
+        # compilation, one pass over the data per point.
+        slots = [s.name for s in objective.slots]
+        model.share_compiled(slots, objective.logp_at, objective.grad_at)
+    extra: dict[str, Any] = {}
+    if method in NEWTON_METHODS:
+        # find_MAP passes these on to scipy.optimize.minimize; it minimises −logp over the
+        # value variables in the model's order, which is the order of z.
+        order = [v.name for v in model.value_vars]
+        if order != [s.name for s in objective.slots]:
+            raise ModelError(
+                f"method {method!r} needs a model whose parameters are all continuous."
+            )
+        if method in ("Newton", "trust-exact"):
+            extra["hess"] = lambda x: -objective.hessian(x)
+        else:
+            extra["hessp"] = lambda x, v: -objective.hvp(x, v)
+    with quiet_vendor_warnings(), quiet_pymc_log(), np.errstate(all="ignore"):
+        point, opt = pm.find_MAP(
+            start=objective.to_point(z0),
+            method=newton_minimize if method == "Newton" else method,
+            model=model,
+            return_raw=True,
+            progressbar=progressbar,
+            maxeval=maxeval,
+            options=options,
+            **extra,
+        )
+    z = objective.from_point(point)
+    natural = objective.affine.values({name: point[name] for name in objective.free_names})
+    if opt is None:
+        return OptimizerRun(
+            z=z,
+            natural=natural,
+            success=False,
+            message=f"find_MAP stopped after maxeval={maxeval} evaluations",
+            nit=None,
+            nfev=None,
+        )
+    return OptimizerRun(
+        z=z,
+        natural=natural,
+        success=bool(opt.success),
+        message=str(opt.message),
+        nit=int(opt.nit) if "nit" in opt else None,
+        nfev=int(opt.nfev) if "nfev" in opt else None,
+    )
+
+
+def _method_options(
+    method: str, objective: Objective, z0: np.ndarray, maxeval: int
+) -> dict[str, Any]:
+    """Tolerances near machine precision, and scaling from the exact Hessian at the start."""
+    big = 10 * maxeval
+    if method in DERIVATIVE_FREE_METHODS:
+        f0, _, h0 = objective(z0)  # only the derivative-free methods need the scale
+        scale = _scales(h0)
+    if method == "Nelder-Mead":
+        simplex = np.vstack([z0, z0 + np.diag(scale)])
+        return {
+            "initial_simplex": simplex,
+            "xatol": 1e-10 * float(scale.min()),
+            "fatol": VALUE_RTOL * max(1.0, abs(f0)),
+            "adaptive": True,
+            "maxiter": big,
+            "maxfev": big,
+        }
+    if method == "Powell":
+        return {"direc": _directions(h0, scale), "xtol": 1e-10, "ftol": 1e-15, "maxiter": big}
+    if method == "L-BFGS-B":
+        return {"ftol": 1e-15, "gtol": 1e-12, "maxiter": big, "maxfun": big, "maxls": 50}
+    if method in ("BFGS", "CG"):
+        return {"gtol": 1e-10, "maxiter": big}
+    if method == "trust-exact":
+        return {"gtol": 1e-10, "maxiter": big}
+    if method == "Newton":
+        return {"tol": NEWTON_DECREMENT_TOL, "maxiter": min(maxeval, NEWTON_MAXITER)}
+    if method == "Newton-CG":
+        return {"xtol": 1e-12, "maxiter": big}
+    if method == "TNC":
+        return {"ftol": 1e-15, "gtol": 1e-12, "maxfun": big}
+    return {"ftol": 1e-15, "maxiter": big}  # SLSQP
+
+
+def _scales(h: np.ndarray) -> np.ndarray:
+    """One standard error per coordinate where the curvature allows, else 1."""
+    d = -np.diag(h)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        scale = np.where((d > 0) & np.isfinite(d), 1.0 / np.sqrt(d), 1.0)
+    return scale
+
+
+def _directions(h: np.ndarray, scale: np.ndarray) -> np.ndarray:
+    """Conjugate directions for Powell from the Hessian's Cholesky factor, or scaled axes."""
+    try:
+        chol = linalg.cholesky(-0.5 * (h + h.T), lower=True)
+        return np.asarray(linalg.solve_triangular(chol, np.eye(h.shape[0]), lower=True))
+    except (linalg.LinAlgError, ValueError):
+        return np.diag(scale)

@@ -1,0 +1,33 @@
+"""Whether float64 holds the data finely enough for their spread."""
+
+from __future__ import annotations
+
+from typing import Any
+
+__all__ = ["coarse_data_note"]
+
+#: Below this many digits of their spread held by each value, a fit warns (PrecisionWarning).
+_COARSE_DIGITS = 2.0
+
+
+def coarse_data_note(family: Any) -> str | None:
+    """A note when float64 holds the data too coarsely for their spread, or None.
+
+    Parameters
+    ----------
+    family : Family or None
+        The model's family; only one that knows its data's resolution can tell.
+    """
+    digits = getattr(family, "resolution_digits", None)
+    if digits is None:
+        return None
+    d = digits()
+    if d is None or d >= _COARSE_DIGITS:
+        return None
+    return (
+        f"the spread of the data is only {10**d:.3g} times the spacing of float64 numbers "
+        f"at their magnitude: each value holds about {max(d, 0.0):.1f} significant digits of "
+        "the spread. The estimates are exact for the values as stored, but data rounded to "
+        "float64 this coarsely support no more digits than that: subtract a known offset "
+        "before passing them (the MLE of mu shifts with it, sigma is unchanged)."
+    )
