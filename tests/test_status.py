@@ -191,7 +191,7 @@ def test_reworded_separation_is_still_no_mle(monkeypatch):
     monkeypatch.setattr(
         SoftmaxFamily,
         "diagnose",
-        lambda self, params: "REWORDED" if diagnose(self, params) else "",
+        lambda self, params: "REWORDED" if diagnose(self, params) is not None else None,
     )
     x, y = separated_data()
     with pytest.warns(ppl_mle.ConvergenceWarning, match="REWORDED"):

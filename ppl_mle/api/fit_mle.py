@@ -60,6 +60,7 @@ from ppl_mle.fit.precision import coarse_data_note
 from ppl_mle.fit.start import start_vector
 from ppl_mle.fit.status import FitStatus
 from ppl_mle.model._pytensor import no_creation_traces, serialised
+from ppl_mle.model.declarations import family_of
 from ppl_mle.model.flat import flat_priors, has_flat_priors
 
 __all__ = [
@@ -142,7 +143,7 @@ def fit_mle(
         model = flat_priors(model)
     kind = "MLE" if (estimate == "mle" or flat) else "MAP"
 
-    family = getattr(model, "family", None)
+    family = family_of(model)
     with no_creation_traces():
         objective = objective_for(model)
         z0 = start_vector(model, objective, family, start)

@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 
 from ppl_mle.core.errors import ModelError
+from ppl_mle.core.families import Family
 from ppl_mle.fit.record import FitRecord, parameter_labels
 
 __all__ = ["AnalyticCheck", "check_analytic", "closed_form_contradiction", "compare_closed_form"]
@@ -110,7 +111,7 @@ def check_analytic(
 
 
 def compare_closed_form(
-    family: Any,
+    family: Family,
     estimates: Mapping[str, Any],
     loglik: float,
     model: Any,
@@ -174,7 +175,7 @@ def compare_closed_form(
 
 
 def closed_form_contradiction(
-    family: Any, estimates: Mapping[str, Any], loglik: float, model: Any
+    family: Family | None, estimates: Mapping[str, Any], loglik: float, model: Any
 ) -> str | None:
     """Why a verified fit disagrees with its family's closed form, or None.
 
@@ -193,7 +194,7 @@ def closed_form_contradiction(
     model : pymc.Model
         The fitted model.
     """
-    if family is None or not getattr(family, "has_closed_form", False):
+    if family is None or not family.has_closed_form:
         return None
     check = compare_closed_form(family, estimates, loglik, model)
     if check.passed:

@@ -9,13 +9,12 @@ left to optimise.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 import pymc as pm
 from pymc.initial_point import make_initial_point_fn
 
-from ppl_mle.core.families import CategoricalFamily
+from ppl_mle.core.families import CategoricalFamily, Family
 from ppl_mle.fit.objective import Objective, objective_for
 from ppl_mle.fit.optimize import OptimizerRun
 from ppl_mle.fit.start import start_vector
@@ -40,13 +39,16 @@ class Boundary:
     ----------
     mask : dict of str to numpy.ndarray
         Boolean mask per variable of the estimates on the boundary; empty when none is.
+    simplex : CategoricalFamily or None
+        The family, where its parameters are on a simplex (the only ones with a boundary).
     interior : CategoricalFamily or None
         The family restricted to the interior parameters (the observed categories), or
         None when nothing is on the boundary.
     """
 
     mask: dict[str, np.ndarray]
-    interior: Any = None
+    simplex: CategoricalFamily | None = None
+    interior: CategoricalFamily | None = None
 
     @property
     def at_vertex(self) -> bool:
@@ -54,10 +56,13 @@ class Boundary:
         return self.interior is not None and self.interior.k == 1
 
 
-def find_boundary(family: Any) -> Boundary:
+def find_boundary(family: Family | None) -> Boundary:
     """The estimates the family puts on the boundary, and the interior problem."""
-    mask = family.boundary() if family is not None else {}
-    return Boundary(mask, family.interior() if mask else None)
+    simplex = family.simplex() if family is not None else None
+    if simplex is None:
+        return Boundary({})
+    mask = simplex.boundary()
+    return Boundary(mask, simplex, simplex.interior() if mask else None)
 
 
 def interior_problem(

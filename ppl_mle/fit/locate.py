@@ -13,11 +13,11 @@ The steps of :func:`locate_maximum`, each in its own module:
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 import pymc as pm
 
+from ppl_mle.core.families import Family
 from ppl_mle.fit.boundary import (
     Boundary,
     boundary_shift_se,
@@ -78,7 +78,7 @@ class Maximum:
 
 
 def locate_maximum(
-    model: pm.Model, objective: Objective, family: Any, run: OptimizerRun, *, polish: bool
+    model: pm.Model, objective: Objective, family: Family | None, run: OptimizerRun, *, polish: bool
 ) -> Maximum:
     """Polish and verify find_MAP's point, with boundary estimates set exactly.
 
@@ -97,7 +97,7 @@ def locate_maximum(
     """
     boundary = find_boundary(family)
     if boundary.at_vertex:
-        return _vertex(model, objective, family, run, boundary)
+        return _vertex(model, objective, run, boundary)
     inner, z_raw = interior_problem(boundary, objective, run)
     simplex = boundary.interior if boundary.interior is not None else family
     polished = polish_maximum(inner, simplex, z_raw, polish=polish)
@@ -106,13 +106,13 @@ def locate_maximum(
     # The structured polish holds θ itself: no round trip through z (k log-odds).
     estimates = {"theta": polished.theta} if polished.theta is not None else inner.natural(z)
     shift = shift_se(z_raw, z, check)
-    if boundary.interior is None:
+    if boundary.simplex is None or boundary.interior is None:
         # In the interior the polished z *is* the unconstrained point.
         unconstrained = objective.user_point(z)
     else:
-        estimates = family.embed(estimates)
+        estimates = boundary.simplex.embed(estimates)
         unconstrained = embedded_unconstrained(model, objective, estimates)
-        shift = max(shift, boundary_shift_se(family, run.natural))
+        shift = max(shift, boundary_shift_se(boundary.simplex, run.natural))
     status = check.status
     if status is FitStatus.VERIFIED and boundary.mask:
         status = FitStatus.BOUNDARY
@@ -131,10 +131,16 @@ def locate_maximum(
 
 
 def _vertex(
-    model: pm.Model, objective: Objective, family: Any, run: OptimizerRun, boundary: Boundary
+    model: pm.Model,
+    objective: Objective,
+    run: OptimizerRun,
+    boundary: Boundary,
 ) -> Maximum:
     """The vertex of the simplex: exact, with nothing left to optimise or verify."""
-    estimates, loglik = vertex_estimates(family)
+    simplex = boundary.simplex
+    if simplex is None:  # at_vertex holds only for a simplex
+        raise RuntimeError("internal error: a vertex fit without a simplex family")
+    estimates, loglik = vertex_estimates(simplex)
     check = Verification(
         value=loglik,
         grad_norm=0.0,
@@ -153,6 +159,6 @@ def _vertex(
         check=check,
         status=FitStatus.BOUNDARY,
         polish_steps=0,
-        shift_se=boundary_shift_se(family, run.natural),
+        shift_se=boundary_shift_se(simplex, run.natural),
         boundary=boundary,
     )

@@ -7,12 +7,15 @@ from typing import Any
 import numpy as np
 import pymc as pm
 
+from ppl_mle.core.families import Family
 from ppl_mle.fit.objective import Objective
 
 __all__ = ["count_observations", "loglik_at"]
 
 
-def loglik_at(family: Any, objective: Objective, z: np.ndarray, estimates: dict[str, Any]) -> float:
+def loglik_at(
+    family: Family | None, objective: Objective, z: np.ndarray, estimates: dict[str, Any]
+) -> float:
     """The log-likelihood at the estimate, as accurately as it can be evaluated.
 
     PyTensor sums the n log-densities one by one (an error that grows with n, 5e-10 at
@@ -30,12 +33,12 @@ def loglik_at(family: Any, objective: Objective, z: np.ndarray, estimates: dict[
     estimates : dict of str to numpy.ndarray
         The same estimate in natural coordinates.
     """
-    if family is not None and getattr(family, "has_closed_form", False):
+    if family is not None and family.has_closed_form:
         return float(family.loglik(estimates))
     return objective.loglik(z)
 
 
-def count_observations(model: pm.Model, family: Any) -> int:
+def count_observations(model: pm.Model, family: Family | None) -> int:
     """Number of observations: the family's, or the size of every observed variable."""
     if family is not None:
         return int(family.n_obs)

@@ -5,10 +5,9 @@ Nothing reads these texts back: decisions are taken on :class:`~ppl_mle.fit.stat
 
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
 
+from ppl_mle.core.families import Family
 from ppl_mle.core.tolerances import VERIFY_TOL_SE
 from ppl_mle.fit.locate import Maximum
 from ppl_mle.fit.optimize import OptimizerRun
@@ -21,7 +20,7 @@ def fit_message(
     found: Maximum,
     run: OptimizerRun,
     method: str,
-    family: Any,
+    family: Family | None,
     *,
     priors_replaced: bool,
     estimate_kind: str,
@@ -47,7 +46,7 @@ def fit_message(
         How the estimate differs from the family's closed form, if it does.
     """
     if found.boundary.at_vertex:
-        message = _vertex_message(found, run, method, family)
+        message = _vertex_message(found, run, method)
     else:
         message = _verdict_message(found, run, method, family)
     if priors_replaced:
@@ -59,7 +58,7 @@ def fit_message(
     return message
 
 
-def _verdict_message(found: Maximum, run: OptimizerRun, method: str, family: Any) -> str:
+def _verdict_message(found: Maximum, run: OptimizerRun, method: str, family: Family | None) -> str:
     check, parts = found.check, []
     if found.status.converged:
         parts.append(
@@ -81,8 +80,9 @@ def _verdict_message(found: Maximum, run: OptimizerRun, method: str, family: Any
         f"errors from the returned estimate"
         + (f"; {steps} Newton step(s) with the exact Hessian polished it." if steps else ".")
     )
-    if found.boundary.mask:
-        cats = [family.categories[i] for i in np.flatnonzero(found.boundary.mask["theta"])]
+    simplex = found.boundary.simplex
+    if simplex is not None and found.boundary.mask:
+        cats = [simplex.categories[i] for i in np.flatnonzero(found.boundary.mask["theta"])]
         parts.append(
             f"Categories {cats!r} were never observed: their MLE is exactly 0, on the "
             "boundary of the simplex."
@@ -90,8 +90,11 @@ def _verdict_message(found: Maximum, run: OptimizerRun, method: str, family: Any
     return " ".join(parts)
 
 
-def _vertex_message(found: Maximum, run: OptimizerRun, method: str, family: Any) -> str:
-    (observed,) = [family.categories[i] for i in np.flatnonzero(~found.boundary.mask["theta"])]
+def _vertex_message(found: Maximum, run: OptimizerRun, method: str) -> str:
+    simplex = found.boundary.simplex
+    if simplex is None:  # at_vertex holds only for a simplex
+        raise RuntimeError("internal error: a vertex fit without a simplex family")
+    (observed,) = [simplex.categories[i] for i in np.flatnonzero(~found.boundary.mask["theta"])]
     return (
         f"Every observation is {observed!r}: the MLE is the vertex theta[{observed!r}] = 1 "
         "exactly, on the boundary of the simplex, with every other category at 0; nothing "

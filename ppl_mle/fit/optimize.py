@@ -13,7 +13,6 @@ import pymc as pm
 from scipy import linalg
 
 from ppl_mle.core.errors import ModelError
-from ppl_mle.core.families import CategoricalFamily
 from ppl_mle.core.newton import newton_minimize
 from ppl_mle.core.tolerances import NEWTON_DECREMENT_TOL, VALUE_RTOL
 from ppl_mle.fit.objective import Objective
@@ -86,10 +85,8 @@ def default_method(model: pm.Model) -> str:
     The categorical model knows its Hessian too, but L-BFGS-B needs no k × k matrix and
     the fit's own Newton polish (O(k), :meth:`CategoricalFamily.newton_step`) finishes it.
     """
-    closed_form = getattr(model, "loglik_hessian", None)
-    dense = closed_form is not None and closed_form() is not None
-    if dense and not isinstance(getattr(model, "family", None), CategoricalFamily):
-        return "Newton"
+    if isinstance(model, MLEModel) and model.loglik_hessian() is not None:
+        return model.family.preferred_method
     return "L-BFGS-B"
 
 

@@ -9,11 +9,10 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 
-from ppl_mle.core.families import CategoricalFamily
+from ppl_mle.core.families import CategoricalFamily, Family
 from ppl_mle.core.tolerances import NOISE_FLOOR_SE
 from ppl_mle.fit.objective import Objective
 from ppl_mle.fit.optimize import NEWTON_MAXITER
@@ -47,7 +46,7 @@ class Polished:
 
 
 def polish_maximum(
-    objective: Objective, family: Any, z_raw: np.ndarray, *, polish: bool
+    objective: Objective, family: Family | None, z_raw: np.ndarray, *, polish: bool
 ) -> Polished:
     """Polish ``z_raw`` (if asked) and verify the point reached.
 
@@ -63,8 +62,9 @@ def polish_maximum(
     polish : bool
         Take Newton steps; with ``False`` the point is only verified.
     """
-    if isinstance(family, CategoricalFamily) and family.structured:
-        return _polish_simplex(objective, family, z_raw, polish)
+    simplex = family.simplex() if family is not None else None
+    if simplex is not None and simplex.structured:
+        return _polish_simplex(objective, simplex, z_raw, polish)
     if polish:
         z, steps, check = newton_polish(objective, z_raw)
         return Polished(z, steps, check)

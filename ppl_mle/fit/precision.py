@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from ppl_mle.core.families import Family
 
 __all__ = ["coarse_data_note"]
 
@@ -10,7 +10,7 @@ __all__ = ["coarse_data_note"]
 _COARSE_DIGITS = 2.0
 
 
-def coarse_data_note(family: Any) -> str | None:
+def coarse_data_note(family: Family | None) -> str | None:
     """A note when float64 holds the data too coarsely for their spread, or None.
 
     Parameters
@@ -18,10 +18,7 @@ def coarse_data_note(family: Any) -> str | None:
     family : Family or None
         The model's family; only one that knows its data's resolution can tell.
     """
-    digits = getattr(family, "resolution_digits", None)
-    if digits is None:
-        return None
-    d = digits()
+    d = family.resolution_digits() if family is not None else None
     if d is None or d >= _COARSE_DIGITS:
         return None
     return (

@@ -16,6 +16,7 @@ import pymc as pm
 from pymc.initial_point import make_initial_point_fn
 
 from ppl_mle.core.errors import ModelError
+from ppl_mle.core.families import Family
 from ppl_mle.data.validation import check_start_shapes
 from ppl_mle.fit.objective import Objective
 from ppl_mle.model._pytensor import quiet_vendor_warnings
@@ -24,7 +25,7 @@ __all__ = ["start_vector"]
 
 
 def start_vector(
-    model: pm.Model, objective: Objective, family: Any, start: Mapping[str, Any] | None
+    model: pm.Model, objective: Objective, family: Family | None, start: Mapping[str, Any] | None
 ) -> np.ndarray:
     """Starting point in unconstrained coordinates: user values over family values.
 

@@ -16,11 +16,11 @@ from __future__ import annotations
 import dataclasses
 import math
 from dataclasses import dataclass, field
-from typing import Any
 
 import numpy as np
 from scipy import linalg
 
+from ppl_mle.core.families import Family
 from ppl_mle.core.newton import backtrack, newton_iterate
 from ppl_mle.core.tolerances import POLISH_FLOOR_SE, QUADRATIC_SE, VALUE_RTOL, VERIFY_TOL_SE
 from ppl_mle.fit.objective import Objective
@@ -214,7 +214,7 @@ def unbounded_direction(objective: Objective, z: np.ndarray, h: np.ndarray) -> s
 
 
 def check_existence(
-    family: Any, objective: Objective, z: np.ndarray, check: Verification
+    family: Family | None, objective: Objective, z: np.ndarray, check: Verification
 ) -> Verification:
     """A second look where the MLE may not exist.
 
@@ -233,9 +233,9 @@ def check_existence(
     check : Verification
         The verification at ``z``.
     """
-    if hasattr(family, "diagnose") and np.all(np.isfinite(z)):
+    if family is not None and np.all(np.isfinite(z)):
         separated = family.diagnose(objective.natural(z))
-        if separated:
+        if separated is not None:
             check = dataclasses.replace(check, problem=separated, status=FitStatus.SEPARATED)
     if check.status.converged and check.hessian is not None:
         escape = unbounded_direction(objective, z, check.hessian)

@@ -120,16 +120,19 @@ def profile_interval(result: FitRecord, parameter: str, level: float = 0.95) -> 
     """
     q = chi2_cutoff(level)
     family = result.family
-    if isinstance(family, CategoricalFamily) and family.structured:
-        return _simplex_interval(result, parameter, q, level)
+    simplex = family.simplex() if family is not None else None
+    if simplex is not None and simplex.structured:
+        return _simplex_interval(result, simplex, parameter, q, level)
     profiler = _profiler(result, parameter)
     return profiler.interval(q, level)
 
 
-def _simplex_interval(result: FitRecord, parameter: str, q: float, level: float) -> ProfileInterval:
+def _simplex_interval(
+    result: FitRecord, family: CategoricalFamily, parameter: str, q: float, level: float
+) -> ProfileInterval:
     """The profile interval of one of many categories, in closed form (O(1) each)."""
     j = _checked_labels(result, parameter).index(parameter)
-    lower, upper = result.family.profile_interval(j, q)
+    lower, upper = family.profile_interval(j, q)
     estimate = float(np.ravel(result.estimates["theta"])[j])
     note = "lower: one-sided: the estimate is on the boundary" if estimate == 0.0 else ""
     return ProfileInterval(parameter, estimate, lower, upper, level, note)

@@ -28,6 +28,7 @@ from ppl_mle.core.errors import (
     ConvergenceWarning,
     IdentifiabilityWarning,
     ModelError,
+    PplMleWarning,
     find_stack_level,
 )
 from ppl_mle.core.families import CategoricalFamily
@@ -93,11 +94,11 @@ class Uncertainty:
 
     labels: tuple[str, ...]
     estimate: np.ndarray
-    cov: np.ndarray
+    cov: np.ndarray | None
     unconstrained_labels: tuple[str, ...]
     unconstrained_estimate: np.ndarray
-    unconstrained_cov: np.ndarray
-    information: np.ndarray
+    unconstrained_cov: np.ndarray | None
+    information: np.ndarray | None
     on_boundary: np.ndarray
     problem: str
     units: np.ndarray | None = field(default=None, repr=False)
@@ -122,13 +123,15 @@ class Uncertainty:
         if self.standard_errors is not None:
             return self.standard_errors
         if self.units is None or self.scaled_cov is None:
-            return np.sqrt(np.diag(self.cov))
+            _, cov = self._space("natural")
+            return np.sqrt(np.diag(cov))
         return self.units * np.sqrt(np.diag(self.scaled_cov))
 
     @property
     def unconstrained_se(self) -> np.ndarray:
         """Standard errors of the unconstrained coordinates."""
-        return np.sqrt(np.diag(self.unconstrained_cov))
+        _, cov = self._space("unconstrained")
+        return np.sqrt(np.diag(cov))
 
     def covariance(self, space: str = "natural") -> pd.DataFrame:
         """Covariance matrix, labelled, in ``"natural"`` or ``"unconstrained"`` space."""
@@ -182,8 +185,9 @@ def uncertainty(result: FitRecord, *, warn: bool = True) -> Uncertainty:
     z_labels = tuple(objective.coordinate_names())
     m, d = len(labels), objective.size
     family = result.family
-    if isinstance(family, CategoricalFamily) and family.structured and result.converged:
-        return _simplex_uncertainty(result, labels, estimate, z_labels, on_boundary)
+    simplex = family.simplex() if family is not None else None
+    if simplex is not None and simplex.structured and result.converged:
+        return _simplex_uncertainty(result, simplex, labels, estimate, z_labels, on_boundary)
 
     def without_standard_errors(
         information: np.ndarray, problem: str, identification: Identification
@@ -220,7 +224,7 @@ def uncertainty(result: FitRecord, *, warn: bool = True) -> Uncertainty:
         problem = "the Hessian of the log-likelihood is not finite at the estimate"
     # Where the MLE does not exist (separated classes) the information is singular too, but
     # the reason to give is the fit's, not a redundant parameter.
-    warning = None
+    warning: PplMleWarning | None = None
     if identification is not Identification.IDENTIFIED and not result.status.no_mle:
         warning = IdentifiabilityWarning(
             f"No standard errors: {problem}. Fix or remove the parameters involved "
@@ -286,6 +290,7 @@ _DENSE_COVARIANCE_MAX_K = 3_000
 
 def _simplex_uncertainty(
     result: FitRecord,
+    family: CategoricalFamily,
     labels: tuple[str, ...],
     estimate: np.ndarray,
     z_labels: tuple[str, ...],
@@ -296,7 +301,6 @@ def _simplex_uncertainty(
     The inverse information on the simplex is (diag θ − θθᵀ)/n; its diagonal is all a
     summary needs. The full matrix is formed only up to a few thousand categories.
     """
-    family = result.family
     theta = np.asarray(result.estimates["theta"], dtype=np.float64)
     se = np.where(on_boundary, np.nan, family.standard_errors(theta))
     cov = None

@@ -39,6 +39,7 @@ from ppl_mle.model._pytensor import serialised
 __all__ = [
     "MLEModel",
     "categorical",
+    "family_of",
     "categorical_from_counts",
     "categorical_from_source",
     "model_for",
@@ -227,6 +228,15 @@ class MLEModel(pm.Model):
             tuple(self.potentials),
             tuple(self.deterministics),
         )
+
+
+def family_of(model: pm.Model) -> Family | None:
+    """The family ``model`` was declared with (:func:`normal` and friends), or None.
+
+    Any other PyMC model (the user's own, or a flat copy of it) has none, and its fit is
+    verified without a closed form.
+    """
+    return model.family if isinstance(model, MLEModel) else None
 
 
 def _variables_key(variables: Any) -> tuple[Any, ...] | None:

@@ -39,6 +39,7 @@ from pytensor.graph.traversal import ancestors
 
 from ppl_mle.core.errors import ModelError
 from ppl_mle.model._pytensor import quiet_vendor_warnings
+from ppl_mle.model.declarations import family_of
 
 __all__ = ["flat_priors", "has_flat_priors"]
 
@@ -125,6 +126,6 @@ def _flat_like(rv: pt.TensorVariable[Any, Any], transform: object) -> pt.TensorV
 
 def has_flat_priors(model: pm.Model) -> bool:
     """Whether every free variable already has a flat prior (Flat, HalfFlat, declared here)."""
-    if getattr(model, "family", None) is not None:
+    if family_of(model) is not None:
         return True
     return all(rv.owner.op.name in _FLAT_OPS for rv in model.free_RVs if rv.owner is not None)

@@ -194,9 +194,17 @@ class CategoricalFamily:
         """None: probabilities need no rescaling."""
         return None
 
-    def diagnose(self, params: dict[str, np.ndarray]) -> str:
-        """``""``: the categorical MLE always exists (on the boundary where counts are 0)."""
-        return ""
+    #: The family's own Newton polish (O(k)) finishes L-BFGS-B's point; Newton's method in
+    #: find_MAP would form the k × k Hessian.
+    preferred_method = "L-BFGS-B"
+
+    def simplex(self) -> CategoricalFamily:
+        """The family itself: its parameters are probabilities on the simplex."""
+        return self
+
+    def diagnose(self, params: dict[str, np.ndarray]) -> None:
+        """None: the categorical MLE always exists (on the boundary where counts are 0)."""
+        return None
 
     def resolution_digits(self) -> None:
         """None: counts are exact."""

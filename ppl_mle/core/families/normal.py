@@ -173,9 +173,15 @@ class NormalFamily:
         """False: the normal MLE is always in the interior."""
         return False
 
-    def diagnose(self, params: dict[str, np.ndarray]) -> str:
-        """``""``: the normal MLE exists whenever the data were accepted."""
-        return ""
+    preferred_method = "L-BFGS-B"
+
+    def simplex(self) -> None:
+        """None: no simplex."""
+        return None
+
+    def diagnose(self, params: dict[str, np.ndarray]) -> None:
+        """None: the normal MLE exists whenever the data were accepted."""
+        return None
 
     def check_proper(self) -> None:
         """Raise if the flat-prior posterior is improper: sigma unknown and n < 3.

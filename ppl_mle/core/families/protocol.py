@@ -16,6 +16,7 @@ import numpy as np
 if TYPE_CHECKING:
     from ppl_mle.core.affine import AffineMap
     from ppl_mle.core.divergence import DivergenceReport
+    from ppl_mle.core.families.categorical import CategoricalFamily
 
 __all__ = ["Family"]
 
@@ -99,8 +100,26 @@ class Family(Protocol):
         """The same model in well-scaled working units, and the map back; ``None`` if not needed."""
         ...
 
-    def diagnose(self, params: dict[str, np.ndarray]) -> str:
-        """Why the MLE may not exist at a fitted ``params`` (separation), or ``""``."""
+    @property
+    def preferred_method(self) -> str:
+        """The optimizer ``fit_mle`` runs by default while the model keeps its closed-form Hessian.
+
+        ``"Newton"`` where the Hessian is cheap and worth it (softmax regression),
+        ``"L-BFGS-B"`` otherwise.
+        """
+        ...
+
+    def simplex(self) -> CategoricalFamily | None:
+        """The family itself where its parameters are probabilities on the simplex, or ``None``.
+
+        The categorical model: its MLE may lie on the boundary (a category never observed) or
+        at a vertex, and with many categories (``structured``) it is verified, polished and
+        given standard errors and profile intervals in O(k).
+        """
+        ...
+
+    def diagnose(self, params: dict[str, np.ndarray]) -> str | None:
+        """Why the MLE does not exist at a fitted ``params`` (separation), or ``None``."""
         ...
 
     def resolution_digits(self) -> float | None:

@@ -242,7 +242,10 @@ class SoftmaxFamily:
                 maxiter=_SUBSAMPLE_MAXITER,
             )
         beta = fit.x.reshape(shape)
-        if not (fit.success and np.all(np.isfinite(beta))) or sub.diagnose({"beta": beta}):
+        if (
+            not (fit.success and np.all(np.isfinite(beta)))
+            or sub.diagnose({"beta": beta}) is not None
+        ):
             return None
         return beta
 
@@ -273,17 +276,24 @@ class SoftmaxFamily:
         )
         return working, affine
 
-    def diagnose(self, params: dict[str, np.ndarray]) -> str:
+    #: Newton's method with the closed-form Hessian, as statsmodels and R's glm fit it.
+    preferred_method = "Newton"
+
+    def simplex(self) -> None:
+        """None: the coefficients are unconstrained."""
+        return None
+
+    def diagnose(self, params: dict[str, np.ndarray]) -> str | None:
         """Detect (quasi-)separation: observations predicted with probability ~1.
 
         When a combination of features separates a class from the others, the likelihood
         rises forever as the coefficients grow: the MLE does not exist. An optimizer then
         stops at huge coefficients whose fitted probabilities are numerically 0 or 1 (the
-        criterion of R's glm). Returns ``""`` or the problem in words.
+        criterion of R's glm). Returns the problem in words, or None.
         """
         perfect = self._own_probability(params["beta"]) > 1.0 - _PERFECT
         if not perfect.any():
-            return ""
+            return None
         classes = sorted({repr(self.classes[c]) for c in self.codes[perfect]})
         return (
             f"the classes are (quasi-)separated by the features: {int(perfect.sum())} of "
