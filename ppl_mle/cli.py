@@ -22,7 +22,7 @@ import traceback
 import warnings
 from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any, Literal, NoReturn, cast
 
 import numpy as np
 import pandas as pd
@@ -33,6 +33,7 @@ from ppl_mle.bayes.compare import compare_bayes
 from ppl_mle.bayes.plots import plot_comparison
 from ppl_mle.core.divergence import divergence
 from ppl_mle.core.errors import DataError, PplMleError, PplMleWarning
+from ppl_mle.core.families import CategoricalFamily
 from ppl_mle.core.jsonable import json_number, json_value
 from ppl_mle.data.io import read_column, read_table
 from ppl_mle.data.validation import as_array, check_level, check_sigma, missing_mask
@@ -240,13 +241,16 @@ def _model(args: argparse.Namespace) -> pm.Model:
     cats = None if args.categories is None else [c.strip() for c in args.categories.split(",")]
     if streamed:
         model = categorical_from_source(args.file, args.column)
-        labels = [str(c) for c in model.family.categories]
-        if cats is None or labels == cats:
+        family = model.family
+        if not isinstance(family, CategoricalFamily):
+            raise RuntimeError("internal error: categorical_from_source gave no categorical family")
+        found = [str(c) for c in family.categories]
+        if cats is None or found == cats:
             return model
-        missing = sorted(set(labels) - set(cats))
-        if missing:
-            raise DataError(f"labels {missing} are not in --categories {cats}.")
-        counts = dict(zip(labels, model.family.counts.tolist(), strict=True))
+        unknown = sorted(set(found) - set(cats))
+        if unknown:
+            raise DataError(f"labels {unknown} are not in --categories {cats}.")
+        counts = dict(zip(found, family.counts.tolist(), strict=True))
         return categorical_from_counts([counts.get(c, 0) for c in cats], cats)
     labels = as_array(read_column(args.file, args.column, numeric=False), "labels")
     missing = missing_mask(labels)
@@ -401,7 +405,8 @@ def _fit(args: argparse.Namespace) -> int:
     model = _model(args)
     family = model.family if isinstance(model, MLEModel) else None
     no_closed_form = family is None or not family.has_closed_form
-    estimate = getattr(args, "estimate", "mle")
+    # Any text given to --estimate: fit_mle checks it (ModelError unless "mle" or "map").
+    estimate = cast(Literal["mle", "map"], getattr(args, "estimate", "mle"))
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", PplMleWarning)
         result = fit_mle(model, method=args.method, estimate=estimate)
@@ -470,7 +475,7 @@ def _json(result: Any, check: Any, table: pd.DataFrame) -> dict[str, Any]:
         {"parameter": label, **{k: (json_number(v) if k != "note" else v) for k, v in row.items()}}
         for label, row in table.iterrows()
     ]
-    return json_value(out)
+    return cast(dict[str, Any], json_value(out))
 
 
 def _by_variable(result: Any, table: pd.DataFrame, cell: Any) -> dict[str, Any]:

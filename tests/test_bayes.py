@@ -23,10 +23,6 @@ from scipy import stats
 import ppl_mle
 from ppl_mle import ModelError, SamplingWarning
 
-# Under pytest-xdist every test of this module runs in one worker: one NUTS run of the
-# heights for the four tests that look at it.
-pytestmark = pytest.mark.xdist_group("bayes")
-
 QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
 
 

@@ -20,9 +20,6 @@ from scipy import optimize, stats
 
 import ppl_mle
 
-# Under pytest-xdist every test of this module runs in one worker, which simulates once.
-pytestmark = pytest.mark.xdist_group("coverage")
-
 N, R, MU, SIGMA, SEED = 50, 400, 5.0, 2.0, 20261126
 MC_SE = math.sqrt(0.95 * 0.05 / R)
 Z = stats.norm.ppf(0.975)

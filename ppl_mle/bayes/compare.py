@@ -22,7 +22,7 @@ import logging
 import math
 import warnings
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import arviz as az
 import numpy as np
@@ -144,8 +144,8 @@ class BayesComparison:
             if self.trustworthy
             else "NOT TRUSTWORTHY: " + "; ".join(self.problems)
         )
-        chains = self.idata.posterior.sizes["chain"]
-        draws = self.idata.posterior.sizes["draw"]
+        chains = self.idata["posterior"].sizes["chain"]
+        draws = self.idata["posterior"].sizes["draw"]
         return (
             f"MLE vs NUTS posterior ({self.mle.model_name} model; {chains} chains x {draws} "
             f"draws, {self.divergences} divergences; HDI {100 * self.level:g}%)\n"
@@ -285,7 +285,8 @@ def _arviz_summary(idata: az.InferenceData, level: float) -> pd.DataFrame:
         # A parameter that never moves (a single chain, too few draws) has an undefined
         # r_hat: ArviZ warns; diagnose() reports it in words.
         warnings.simplefilter("ignore", RuntimeWarning)
-        summary = az.summary(idata, kind="all", hdi_prob=level, round_to="none")
+        # A DataFrame: ArviZ annotates summary's result as DataFrame | Dataset (fmt="xarray").
+        summary = cast(pd.DataFrame, az.summary(idata, kind="all", hdi_prob=level, round_to="none"))
     hdi_cols = [c for c in summary.columns if c.startswith("hdi_")]
     return summary.rename(columns=dict(zip(hdi_cols, ["hdi_lower", "hdi_upper"], strict=True)))
 
@@ -357,7 +358,7 @@ def _table(
 def _flat_draws(idata: az.InferenceData, labels: list[str]) -> dict[str, np.ndarray]:
     """Draws of each scalar parameter (all chains pooled), by label."""
     out = {}
-    posterior = idata.posterior
+    posterior = idata["posterior"]
     for name in posterior.data_vars:
         values = posterior[name].values  # (chain, draw, *shape)
         shape = values.shape[2:]
@@ -378,7 +379,8 @@ def _kde_mode(draws: np.ndarray) -> float:
     if draws.size < 10 or np.ptp(draws) == 0:
         return math.nan
     kde = stats.gaussian_kde(draws)
-    grid = np.linspace(*np.quantile(draws, [0.001, 0.999]), 2001)
+    lo, hi = np.quantile(draws, [0.001, 0.999])
+    grid = np.linspace(lo, hi, 2001)
     return float(grid[np.argmax(kde(grid))])
 
 

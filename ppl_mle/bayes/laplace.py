@@ -11,20 +11,22 @@ from __future__ import annotations
 
 import numpy as np
 
-from ppl_mle.fit.record import FitRecord, at_vertex
+from ppl_mle.api.result import MLEResult
+from ppl_mle.core.errors import ModelError
+from ppl_mle.fit.record import at_vertex
 from ppl_mle.inference.uncertainty import natural_labels
 
 __all__ = ["laplace_draws"]
 
 
 def laplace_draws(
-    result: FitRecord, size: int = 4000, random_seed: int | None = None
+    result: MLEResult, size: int = 4000, random_seed: int | None = None
 ) -> dict[str, np.ndarray]:
     """Draws from the Laplace approximation, by parameter label.
 
     Parameters
     ----------
-    result : FitRecord
+    result : MLEResult
         A verified fit.
     size : int
         Number of draws.
@@ -41,6 +43,14 @@ def laplace_draws(
     unc = result.uncertainty()
     if at_vertex(result) or not unc.identified:
         return {label: np.full(size, np.nan) for label in labels}
+    if unc.working_estimate is None or unc.working_cov is None:
+        # The O(k) uncertainty of a categorical fit with very many categories forms no
+        # covariance in the unconstrained coordinates.
+        raise ModelError(
+            "the Laplace approximation needs the covariance of the unconstrained "
+            "coordinates, which this fit's uncertainty does not form (a categorical model "
+            "with very many categories has closed-form standard errors only)."
+        )
     rng = np.random.default_rng(random_seed)
     # Drawn in the units the fit worked in (finite whatever the scale of the data).
     z = rng.multivariate_normal(unc.working_estimate, unc.working_cov, size=size)

@@ -8,7 +8,8 @@ global state or the backend, so importing this module changes nothing for the us
 from __future__ import annotations
 
 import os
-from typing import Any
+from collections.abc import Hashable
+from typing import Any, cast
 
 import arviz as az
 import numpy as np
@@ -63,12 +64,12 @@ def plot_comparison(
     return fig
 
 
-def _selection(comparison: BayesComparison, label: str) -> tuple[str, dict[str, Any]]:
+def _selection(comparison: BayesComparison, label: str) -> tuple[str, dict[Hashable, Any]]:
     """Variable name and ArviZ coords of a label such as ``theta[a]`` or ``beta[x, b]``."""
     if "[" not in label:
         return label, {}
     name = label.split("[", 1)[0]
-    variable = comparison.idata.posterior[name]
+    variable = comparison.idata["posterior"][name]
     dims = variable.dims[2:]
     # Labels are built as in compare_bayes: the coordinate values, joined by ", ".
     for index in np.ndindex(*variable.shape[2:]):
@@ -79,7 +80,12 @@ def _selection(comparison: BayesComparison, label: str) -> tuple[str, dict[str, 
 
 
 def _posterior_panel(
-    ax: Any, comparison: BayesComparison, label: str, name: str, coords: dict, exact: Any
+    ax: Any,
+    comparison: BayesComparison,
+    label: str,
+    name: str,
+    coords: dict[Hashable, Any],
+    exact: Any,
 ) -> None:
     row = comparison.table.loc[label]
     with quiet_vendor_warnings():
@@ -110,11 +116,13 @@ def _posterior_panel(
 def _density(dist: Any, grid: np.ndarray) -> np.ndarray:
     if hasattr(dist, "pdf"):
         return np.asarray(dist.pdf(grid))
-    return np.gradient(dist.cdf(grid), grid)
+    return cast(np.ndarray, np.gradient(dist.cdf(grid), grid))
 
 
-def _trace_panel(ax: Any, comparison: BayesComparison, label: str, name: str, coords: dict) -> None:
-    values = comparison.idata.posterior[name]
+def _trace_panel(
+    ax: Any, comparison: BayesComparison, label: str, name: str, coords: dict[Hashable, Any]
+) -> None:
+    values = comparison.idata["posterior"][name]
     if coords:
         values = values.sel(coords).squeeze()
     for chain in values.coords["chain"].values:

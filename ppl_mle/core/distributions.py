@@ -7,6 +7,7 @@ posterior of the normal model's standard deviation (:mod:`ppl_mle.core.analytic_
 from __future__ import annotations
 
 import math
+from typing import cast
 
 import numpy as np
 from scipy import special, stats
@@ -36,7 +37,7 @@ class SqrtInvGamma:
 
     def ppf(self, q: np.ndarray) -> np.ndarray:
         """Quantiles of σ."""
-        return np.sqrt(self._squared.ppf(q))
+        return cast(np.ndarray, np.sqrt(self._squared.ppf(q)))
 
     def pdf(self, x: np.ndarray) -> np.ndarray:
         """Density of σ: 2x·f(x²)."""
@@ -64,4 +65,4 @@ class SqrtInvGamma:
 
     def rvs(self, size: int, random_state: np.random.Generator | None = None) -> np.ndarray:
         """Random draws of σ."""
-        return np.sqrt(self._squared.rvs(size=size, random_state=random_state))
+        return cast(np.ndarray, np.sqrt(self._squared.rvs(size=size, random_state=random_state)))

@@ -26,7 +26,7 @@ import enum
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
 import numpy as np
 from scipy import linalg
@@ -334,8 +334,8 @@ def _descent_step(h: np.ndarray, g: np.ndarray) -> np.ndarray:
     """
     h = 0.5 * (h + h.T)
     try:
-        return -linalg.cho_solve(linalg.cho_factor(h, lower=True), g)
+        return cast(np.ndarray, -linalg.cho_solve(linalg.cho_factor(h, lower=True), g))
     except linalg.LinAlgError:
         eigval, eigvec = np.linalg.eigh(h)
         floor = math.sqrt(np.finfo(float).eps) * max(float(np.max(np.abs(eigval))), 1e-300)
-        return -eigvec @ ((eigvec.T @ g) / np.maximum(np.abs(eigval), floor))
+        return cast(np.ndarray, -eigvec @ ((eigvec.T @ g) / np.maximum(np.abs(eigval), floor)))

@@ -22,7 +22,7 @@ import threading
 import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal, cast
 
 import numpy as np
 import pymc as pm
@@ -113,7 +113,7 @@ class Objective:
             replace,
             strict=False,
         )
-        grad = pt.grad(logp, z)
+        grad = _grad(logp, z)
         free = get_free_outputs(model)
         constrained = pytensor.graph_replace(
             [model.unobserved_value_vars[i] for i in free.indices], replace, strict=False
@@ -136,14 +136,14 @@ class Objective:
             elif self.size <= _UNROLL_HESSIAN:
                 # Few parameters: one gradient per Hessian row, all in one compiled function
                 # (graph rewriting, not evaluation, dominates the cost of a small fit).
-                hess = pt.stack([pt.grad(grad[i], z) for i in range(self.size)])
+                hess = pt.stack([_grad(grad[i], z) for i in range(self.size)])
                 self._fn = pm.pytensorf.compile([z], [*outputs, hess], on_unused_input="ignore")
             else:
                 # Many parameters: the Hessian column by column from one compiled
                 # Hessian-vector product, ∇(∇ℓ·v). Compiling d unrolled gradients would take
                 # minutes; a scan over them runs slower than this loop.
                 v = pt.vector("v", dtype="float64")
-                hvp = pt.grad(pt.dot(grad, v), z)
+                hvp = _grad(pt.dot(grad, v), z)
                 # The same product for a block of vectors at once (one pass over the data
                 # per block instead of per vector).
                 block = pt.matrix("V", dtype="float64")
@@ -208,10 +208,13 @@ class Objective:
         Hessian, not one pass over the data each.
         """
         z = np.asarray(z, dtype=np.float64)
+        closed_hessian = self._closed_hessian
+        if closed_hessian is None:
+            raise RuntimeError("internal error: an objective without a closed-form Hessian")
         key = self._cache_key(z)
         if self._last_hessian is None or self._last_hessian[0] != key:
             with np.errstate(all="ignore"):
-                h = np.asarray(self._closed_hessian(z.copy()), dtype=np.float64)
+                h = np.asarray(closed_hessian(z.copy()), dtype=np.float64)
             self._last_hessian = (key, h)
         return self._last_hessian[1]
 
@@ -368,7 +371,7 @@ class Objective:
         m = self._natural_size
         w = pt.vector("w", dtype="float64")
         # A natural value linear in z (mu) has a Hessian that does not depend on z at all.
-        grad = functools.partial(pt.grad, wrt=z, disconnected_inputs="ignore")
+        grad = functools.partial(_grad, wrt=z, disconnected_inputs="ignore")
         jac = (
             pt.stack([grad(psi[i]) for i in range(m)])
             if m <= _UNROLL_HESSIAN
@@ -430,12 +433,14 @@ def objective_for(model: pm.Model) -> Objective:
         working_model, affine = work
         return objective_for(working_model).mapped(affine)
     key = (tuple(model.free_RVs), tuple(model.observed_RVs), tuple(model.potentials))
+    # The family's closed-form Hessian follows the model's current data (replace_data).
+    closed_form = getattr(model, "loglik_hessian", None)
+    hessian = closed_form() if closed_form is not None else None
     with _COMPILED_LOCK:
         cached = _COMPILED.get(model)
     if cached is not None and cached[0] == key:
-        return _attach(cached[1], model)
-    closed_form = getattr(model, "loglik_hessian", None)
-    objective = Objective(model, hessian=closed_form() if closed_form is not None else None)
+        return _attach(cached[1], model, hessian)
+    objective = Objective(model, hessian=hessian)
     with _COMPILED_LOCK:
         _COMPILED[model] = (key, _detach(objective))
     return objective
@@ -456,11 +461,15 @@ def _detach(objective: Objective) -> dict[str, Any]:
     return {k: v for k, v in vars(objective).items() if k != "model"}
 
 
-def _attach(state: dict[str, Any], model: pm.Model) -> Objective:
-    """An objective for ``model`` from a detached state, remembering no points."""
+def _attach(state: dict[str, Any], model: pm.Model, hessian: Any) -> Objective:
+    """An objective for ``model`` from a detached state, remembering no points.
+
+    ``hessian`` is the closed-form Hessian of the model's data now (or None).
+    """
     objective = Objective.__new__(Objective)
     vars(objective).update(state)
     objective.model = model
+    objective._closed_hessian = hessian
     objective.clear_cache()
     return objective
 
@@ -469,6 +478,22 @@ def _attach(state: dict[str, Any], model: pm.Model) -> Objective:
 class _FreeOutputs:
     names: tuple[str, ...]
     indices: tuple[int, ...]
+
+
+def _grad(
+    cost: Any,
+    wrt: pt.TensorVariable[Any, Any],
+    disconnected_inputs: Literal["ignore", "warn", "raise"] = "raise",
+) -> pt.TensorVariable[Any, Any]:
+    """``pt.grad`` of ``cost`` with respect to the one variable ``wrt``.
+
+    PyTensor annotates ``grad``'s result for every form of ``wrt`` at once (a variable, a
+    sequence of them, or None); for one variable it is that variable's gradient.
+    """
+    return cast(
+        "pt.TensorVariable[Any, Any]",
+        pt.grad(cost, wrt, disconnected_inputs=disconnected_inputs),
+    )
 
 
 def get_free_outputs(model: pm.Model) -> _FreeOutputs:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 import warnings
-from collections.abc import Hashable, Mapping
+from collections.abc import Hashable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -49,7 +49,7 @@ class HypothesisTestResult:
     method: str
     null: str
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[float]:
         """Unpack as ``statistic, pvalue``, like scipy's results."""
         return iter((self.statistic, self.pvalue))
 

@@ -16,6 +16,7 @@ from scipy import stats
 from ppl_mle.core.errors import ModelError
 from ppl_mle.data.validation import check_level
 from ppl_mle.inference.profile import chi2_cutoff, profile_loglik
+from ppl_mle.inference.summary import summarize
 from ppl_mle.model._pytensor import quiet_vendor_warnings
 
 if TYPE_CHECKING:
@@ -49,7 +50,7 @@ def plot_profiles(
     -------
     matplotlib.figure.Figure
     """
-    table = result.summary(level, profile=True)
+    table = summarize(result, level, profile=True)
     labels = [lab for lab in table.index if np.isfinite(table.loc[lab, "profile_upper"])]
     labels = labels[:MAX_ROWS]
     q = chi2_cutoff(level)
@@ -129,7 +130,7 @@ def plot_loglik_contour(
     family = result.family
     if family is None or family.param_names != ("mu", "sigma"):
         raise ModelError("the contour plot needs the normal model with mu and sigma unknown.")
-    table = result.summary(level)
+    table = summarize(result, level)
     mu_hat, sd_hat = table.loc["mu", "estimate"], table.loc["sigma", "estimate"]
     mu_se, sd_se = table.loc["mu", "se"], table.loc["sigma", "se"]
     mu_grid = np.linspace(mu_hat - 4 * mu_se, mu_hat + 4 * mu_se, 161)

@@ -52,8 +52,12 @@ __all__ = [
 #: Default reference class of a softmax regression: the first class.
 FIRST = "first"
 
+#: A compiled function of a point (a dict of value-variable values), such as the
+#: ``PointFunc`` that ``pymc.Model.compile_logp`` and ``compile_dlogp`` return.
+_PointFunction = Callable[[dict[str, Any]], Any]
 
-class MLEModel(pm.Model):
+
+class MLEModel(pm.Model):  # type: ignore[misc]  # pymc ships no py.typed: pm.Model is Any
     """A ``pymc.Model`` that knows its statistical family.
 
     Parameters
@@ -68,9 +72,11 @@ class MLEModel(pm.Model):
         super().__init__(**kwargs)
         self.family = family
         self.data_version = 0
-        self._compiled: dict[tuple[Any, ...], Any] = {}
+        self._compiled: dict[tuple[Any, ...], _PointFunction] = {}
         self._declared: tuple[Any, ...] | None = None
-        self._shared: tuple[Any, ...] | None = None
+        self._shared: (
+            tuple[tuple[Any, ...], tuple[str, ...], _PointFunction, _PointFunction] | None
+        ) = None
         self._working: tuple[Any, ...] | None = None
         self.is_working = False
 
@@ -175,7 +181,7 @@ class MLEModel(pm.Model):
         """
         self._shared = (self._structure_key(), tuple(value_names), logp, dlogp)
 
-    def _shared_functions(self) -> tuple[Any, ...] | None:
+    def _shared_functions(self) -> tuple[tuple[str, ...], _PointFunction, _PointFunction] | None:
         if self._shared is None or self._shared[0] != self._structure_key():
             return None
         return self._shared[1:]
@@ -194,29 +200,33 @@ class MLEModel(pm.Model):
         elif not math.isfinite(float(shared[1](start))):
             super().check_start_vals(start)
 
-    def compile_logp(self, vars: Any = None, jacobian: bool = True, sum: bool = True, **kw: Any):
+    def compile_logp(
+        self, vars: Any = None, jacobian: bool = True, sum: bool = True, **kw: Any
+    ) -> _PointFunction:
         """``pymc.Model.compile_logp``, compiled once per model structure and reused."""
         key = ("logp", _variables_key(vars), jacobian, sum, self._structure_key())
         shared = self._shared_functions()
         if shared is not None and vars is None and not jacobian and sum and not kw:
             return shared[1]
         if kw:
-            return super().compile_logp(vars=vars, jacobian=jacobian, sum=sum, **kw)
+            logp: _PointFunction = super().compile_logp(vars=vars, jacobian=jacobian, sum=sum, **kw)
+            return logp
         if key not in self._compiled:
             self._compiled[key] = super().compile_logp(vars=vars, jacobian=jacobian, sum=sum)
         return self._compiled[key]
 
-    def compile_dlogp(self, vars: Any = None, jacobian: bool = True, **kw: Any):
+    def compile_dlogp(self, vars: Any = None, jacobian: bool = True, **kw: Any) -> _PointFunction:
         """``pymc.Model.compile_dlogp``, compiled once per model structure and reused."""
         key = ("dlogp", _variables_key(vars), jacobian, self._structure_key())
         shared = self._shared_functions()
         if shared is not None and not jacobian and not kw:
-            wrt = self.continuous_value_vars if vars is None else _variables_key(vars)
+            wrt = self.continuous_value_vars if vars is None else _as_tuple(vars)
             names = tuple(self.rvs_to_values.get(v, v).name for v in wrt)
             if names == shared[0]:
                 return shared[2]
         if kw:
-            return super().compile_dlogp(vars=vars, jacobian=jacobian, **kw)
+            dlogp: _PointFunction = super().compile_dlogp(vars=vars, jacobian=jacobian, **kw)
+            return dlogp
         if key not in self._compiled:
             self._compiled[key] = super().compile_dlogp(vars=vars, jacobian=jacobian)
         return self._compiled[key]
@@ -242,6 +252,10 @@ def family_of(model: pm.Model) -> Family | None:
 def _variables_key(variables: Any) -> tuple[Any, ...] | None:
     if variables is None:
         return None
+    return _as_tuple(variables)
+
+
+def _as_tuple(variables: Any) -> tuple[Any, ...]:
     if isinstance(variables, list | tuple):
         return tuple(variables)
     return (variables,)

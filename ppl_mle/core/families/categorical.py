@@ -6,7 +6,7 @@ import math
 from collections.abc import Hashable
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 from scipy import special, stats
@@ -60,6 +60,8 @@ class CategoricalFamily:
         """Count of each category."""
         if self.given_counts is not None:
             return np.asarray(self.given_counts, dtype=np.int64)
+        if self.codes is None:
+            raise RuntimeError("internal error: a categorical family with neither codes nor counts")
         return categorical_counts(self.codes, self.k)
 
     def closed_form(self) -> dict[str, np.ndarray]:
@@ -117,7 +119,7 @@ class CategoricalFamily:
         head, last = theta[:-1], theta[-1]
         u = head - last
         h = np.diag(head) + last - np.outer(u, u)
-        return -self.n_obs * h
+        return cast(np.ndarray, -self.n_obs * h)
 
     def newton_step(self, theta: np.ndarray) -> tuple[np.ndarray, float]:
         """One Newton step for ℓ on the simplex in O(k), and the Newton decrement before it.
@@ -255,7 +257,7 @@ def _simplex_theta(z: np.ndarray) -> np.ndarray:
     eta = np.append(np.asarray(z, dtype=np.float64), -np.sum(z))
     eta -= eta.max()
     theta = np.exp(eta)
-    return theta / theta.sum()
+    return cast(np.ndarray, theta / theta.sum())
 
 
 def _numeric(categories: tuple[Any, ...]) -> bool:

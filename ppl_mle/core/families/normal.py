@@ -61,6 +61,8 @@ class NormalFamily:
         """Sufficient statistics (n, mean, SS)."""
         if self.given_stats is not None:
             return self.given_stats
+        if self.data is None:
+            raise RuntimeError("internal error: a normal family with neither data nor statistics")
         return normal_stats(self.data)
 
     def closed_form(self) -> dict[str, np.ndarray]:

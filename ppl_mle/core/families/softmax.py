@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Hashable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 from scipy import special
@@ -93,7 +93,7 @@ class SoftmaxFamily:
 
     def predict_proba(self, beta: np.ndarray, design: np.ndarray) -> np.ndarray:
         """Class probabilities for each row of ``design`` (n × K)."""
-        return special.softmax(self.logits(beta, design), axis=1)
+        return cast(np.ndarray, special.softmax(self.logits(beta, design), axis=1))
 
     def cross_entropy(self, beta: np.ndarray) -> float:
         """Mean cross-entropy of the one-hot labels against the predicted probabilities.
@@ -139,7 +139,7 @@ class SoftmaxFamily:
             hess[j * p : (j + 1) * p, j * p : (j + 1) * p] -= weighted[j * p : (j + 1) * p]
         # Class-major (j, a) to the feature-major (a, j) order of beta.ravel().
         hess = hess.reshape(m, p, m, p).transpose(1, 0, 3, 2).reshape(m * p, m * p)
-        return 0.5 * (hess + hess.T)
+        return cast(np.ndarray, 0.5 * (hess + hess.T))
 
     def _hessian_terms(self, beta: np.ndarray, lo: int, hi: int) -> tuple[np.ndarray, ...]:
         """Σ GᵀG (class-major) and Σ GᵀX over rows lo:hi, in cache-sized chunks.
@@ -155,7 +155,7 @@ class SoftmaxFamily:
             xt = self.design[start : min(start + _HESSIAN_CHUNK, hi)].T.copy()
             rows = xt.shape[1]
             prob = self._free_probabilities(beta, xt)
-            gt = buffer if rows == _HESSIAN_CHUNK else np.empty((m, p, rows))
+            gt: np.ndarray = buffer if rows == _HESSIAN_CHUNK else np.empty((m, p, rows))
             np.multiply(prob[:, None, :], xt[None, :, :], out=gt)
             gt = gt.reshape(m * p, rows)  # Gᵀ
             gram += gt @ gt.T
@@ -174,17 +174,17 @@ class SoftmaxFamily:
         if self.reference is not None:
             total += np.exp(-top)
         eta /= total
-        return eta
+        return cast(np.ndarray, eta)
 
     def _own_probability(self, beta: np.ndarray) -> np.ndarray:
         """P(yᵢ | xᵢ) for every observation (to ~1e-16 absolute)."""
         prob = self._free_probabilities(np.asarray(beta, dtype=np.float64), self.design.T)
         rows = np.arange(self.n_obs)
         if self.reference is None:
-            return prob[self.codes, rows]
+            return cast(np.ndarray, prob[self.codes, rows])
         free = np.cumsum([j != self.reference for j in range(self.k)]) - 1
         own = prob[free[self.codes], rows]  # meaningless where the class is the reference
-        return np.where(self.codes == self.reference, 1.0 - prob.sum(axis=0), own)
+        return cast(np.ndarray, np.where(self.codes == self.reference, 1.0 - prob.sum(axis=0), own))
 
     def closed_form(self) -> dict[str, np.ndarray]:
         """There is none: the score equations of softmax regression have no closed form."""
@@ -198,7 +198,10 @@ class SoftmaxFamily:
         beta = np.asarray(beta, dtype=np.float64)
         free = [j for j in range(self.k) if j != self.reference]
         one_hot = (self.codes[:, None] == np.asarray(free)[None, :]).astype(np.float64)
-        return self.design.T @ (one_hot - self._free_probabilities(beta, self.design.T).T)
+        return cast(
+            np.ndarray,
+            self.design.T @ (one_hot - self._free_probabilities(beta, self.design.T).T),
+        )
 
     def start(self) -> dict[str, np.ndarray]:
         """Starting coefficients: the MLE of a random subsample for large data.
@@ -241,7 +244,7 @@ class SoftmaxFamily:
                 tol=0.1,  # far inside the subsample's own sampling error
                 maxiter=_SUBSAMPLE_MAXITER,
             )
-        beta = fit.x.reshape(shape)
+        beta = cast(np.ndarray, fit.x).reshape(shape)
         if (
             not (fit.success and np.all(np.isfinite(beta)))
             or sub.diagnose({"beta": beta}) is not None
