@@ -19,7 +19,7 @@ class FitStatus(enum.Enum):
     ----------
     VERIFIED
         A maximum: the Hessian is negative definite and the Newton step left is below
-        :data:`~ppl_mle.fit.verify.VERIFY_TOL_SE` standard errors (and, polished, it agrees
+        :data:`~ppl_mle.core.tolerances.VERIFY_TOL_SE` standard errors (and, polished, it agrees
         with the family's closed form where there is one).
     BOUNDARY
         Verified, with some estimates exactly on the boundary of the parameter space (a
