@@ -20,7 +20,7 @@ SETTINGS = settings(
 
 # The normal examples share one model, given each sample by ``replace_data`` (validated as
 # ``normal`` validates it): PyTensor compiles it once, not twice an example. (The categorical
-# test keeps fresh models: a refit after ``replace_data`` is not yet as exact there.)
+# test keeps fresh models: it checks relabelled categories, which replace_data refuses.)
 _NORMAL: list[ppl_mle.MLEModel] = []
 
 

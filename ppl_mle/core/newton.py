@@ -121,7 +121,12 @@ class NewtonProblem(Protocol):
 
 
 def newton_iterate(
-    problem: NewtonProblem, *, tol: float, stall_below: float, max_steps: int
+    problem: NewtonProblem,
+    *,
+    tol: float,
+    stall_below: float,
+    max_steps: int,
+    stall_ratio: float = 0.5,
 ) -> NewtonRun:
     """Iterate Newton steps until they converge, stall at the noise floor, or run out.
 
@@ -129,10 +134,10 @@ def newton_iterate(
 
     - no step can be formed (:attr:`NewtonStatus.NO_STEP`);
     - its size is at most ``tol`` (:attr:`NewtonStatus.CONVERGED`);
-    - its size is below ``stall_below`` and at least half the size of the previous step,
-      which was taken whole (:attr:`NewtonStatus.NOISE_FLOOR`): quadratic convergence would
-      have cut it far more, so rounding noise in the derivatives, not the distance to the
-      optimum, now sets the step;
+    - its size is below ``stall_below`` and at least ``stall_ratio`` (a half) times the size
+      of the previous step, which was taken whole (:attr:`NewtonStatus.NOISE_FLOOR`):
+      quadratic convergence would have cut it far more, so rounding noise in the
+      derivatives, not the distance to the optimum, now sets the step;
     - ``max_steps`` steps have been taken (:attr:`NewtonStatus.MAX_STEPS`);
 
     and otherwise takes it (``problem.advance(size)``), stopping if no acceptable point lies
@@ -149,6 +154,8 @@ def newton_iterate(
         Steps below this size are in the region of quadratic convergence.
     max_steps : int
         Most steps taken; the point after the last one is still measured.
+    stall_ratio : float
+        A step no smaller than this fraction of the previous whole one has stalled.
 
     Returns
     -------
@@ -162,7 +169,7 @@ def newton_iterate(
             return NewtonRun(NewtonStatus.NO_STEP, steps, math.nan if size is None else size)
         if size <= tol:
             return NewtonRun(NewtonStatus.CONVERGED, steps, size)
-        if size < stall_below and size >= 0.5 * previous:
+        if size < stall_below and size >= stall_ratio * previous:
             return NewtonRun(NewtonStatus.NOISE_FLOOR, steps, size)
         if steps >= max_steps:
             return NewtonRun(NewtonStatus.MAX_STEPS, steps, size)

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ppl_mle.core.families import CategoricalFamily, Family
+from ppl_mle.core.newton import newton_iterate
 from ppl_mle.core.tolerances import NOISE_FLOOR_SE
 from ppl_mle.fit.objective import Objective
 from ppl_mle.fit.optimize import NEWTON_MAXITER
@@ -90,14 +91,21 @@ def _polish_simplex(
     remaining step along any coordinate in standard errors, and the gradient of the
     objective itself (PyTensor's, not the family's).
     """
-    theta = np.asarray(objective.natural(z_raw)["theta"], dtype=np.float64)
-    steps, previous = 0, math.inf
-    new, decrement = family.newton_step(theta)
-    while polish and steps < NEWTON_MAXITER and decrement > NOISE_FLOOR_SE:
-        if not decrement < previous:  # stalled at rounding noise
-            break
-        theta, previous, steps = new, decrement, steps + 1
-        new, decrement = family.newton_step(theta)
+    problem = _SimplexNewton(family, np.asarray(objective.natural(z_raw)["theta"], np.float64))
+    steps = 0
+    if polish:
+        # Stalled at rounding noise once the decrement no longer decreases at all.
+        run = newton_iterate(
+            problem,
+            tol=NOISE_FLOOR_SE,
+            stall_below=math.inf,
+            stall_ratio=1.0,
+            max_steps=NEWTON_MAXITER,
+        )
+        steps = run.steps
+    else:
+        problem.propose()
+    theta, decrement = problem.theta, problem.decrement
     log_theta = np.log(theta)
     z = log_theta[:-1] - log_theta.mean()
     value, grad = objective.value_and_grad(z)
@@ -112,3 +120,23 @@ def _polish_simplex(
         status=step_status(decrement) if interior else FitStatus.NOT_FINITE,
     )
     return Polished(z, steps, check, theta)
+
+
+class _SimplexNewton:
+    """Newton on the log-odds of a categorical fit, in O(k) (for :func:`newton_iterate`)."""
+
+    def __init__(self, family: CategoricalFamily, theta: np.ndarray) -> None:
+        self.family = family
+        self.theta = theta
+        self.decrement = math.nan
+        self._next = theta
+
+    def propose(self) -> float | None:
+        """The Newton decrement at ``theta`` (None if not finite), and where the step leads."""
+        self._next, self.decrement = self.family.newton_step(self.theta)
+        return self.decrement if math.isfinite(self.decrement) else None
+
+    def advance(self, size: float) -> float:
+        """Take the whole step (the log-likelihood is concave in the log-odds)."""
+        self.theta = self._next
+        return 1.0
