@@ -29,7 +29,6 @@ import pymc as pm
 import pytensor
 import pytensor.tensor as pt
 from pytensor.gradient import jacobian
-from pytensor.graph.replace import vectorize_graph
 
 from ppl_mle.core.affine import AffineMap
 from ppl_mle.core.errors import ModelError
@@ -39,8 +38,6 @@ __all__ = ["Objective", "objective_for"]
 
 
 _UNROLL_HESSIAN = 8
-#: Hessian-vector products computed together in one call.
-_HVP_BLOCK = 8
 
 
 @dataclass(frozen=True)
@@ -141,18 +138,13 @@ class Objective:
             else:
                 # Many parameters: the Hessian column by column from one compiled
                 # Hessian-vector product, ∇(∇ℓ·v). Compiling d unrolled gradients would take
-                # minutes; a scan over them runs slower than this loop.
+                # minutes; a scan over them runs slower than this loop; and vectorising the
+                # product over a block of vectors (vectorize_graph) did not finish compiling
+                # for a GLM with a data matrix and 9 or more coefficients.
                 v = pt.vector("v", dtype="float64")
                 hvp = _grad(pt.dot(grad, v), z)
-                # The same product for a block of vectors at once (one pass over the data
-                # per block instead of per vector).
-                block = pt.matrix("V", dtype="float64")
-                hvp_block = vectorize_graph(hvp, replace={v: block})
                 self._fn = pm.pytensorf.compile([z], outputs, on_unused_input="ignore")
                 self._hvp = pm.pytensorf.compile([z, v], hvp, on_unused_input="ignore")
-                self._hvp_block = pm.pytensorf.compile(
-                    [z, block], hvp_block, on_unused_input="ignore"
-                )
 
     def _eval(self, z: np.ndarray) -> list[np.ndarray]:
         """logp, gradient, log-likelihood, natural values (and the Hessian if unrolled).
@@ -192,14 +184,10 @@ class Objective:
             return np.asarray(outputs[-1], dtype=np.float64)
         z = np.asarray(z, dtype=np.float64)
         eye = np.eye(self.size)
-        rows = []
-        with quiet_vendor_warnings(), np.errstate(all="ignore"):
-            for start in range(0, self.size, _HVP_BLOCK):
-                with PYTENSOR_LOCK:
-                    block = self._hvp_block(z, eye[start : start + _HVP_BLOCK])
-                rows.append(np.asarray(block))
-        h = np.vstack(rows).astype(np.float64)
-        return 0.5 * (h + h.T)
+        with quiet_vendor_warnings(), np.errstate(all="ignore"), PYTENSOR_LOCK:
+            h = np.array([np.asarray(self._hvp(z, e), dtype=np.float64) for e in eye])
+        symmetric: np.ndarray = 0.5 * (h + h.T)
+        return symmetric
 
     def _closed_form_hessian(self, z: np.ndarray) -> np.ndarray:
         """The closed-form Hessian at ``z``, kept for the next call at the same point.
