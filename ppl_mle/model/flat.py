@@ -20,14 +20,23 @@ a free variable whose prior depends on other free variables (a hierarchical mode
 the hierarchy kept the likelihood is unbounded as the group scale goes to 0; with it
 flattened the group-level parameters leave the likelihood altogether). Both are refused
 with an error naming the variable. The original model is not modified.
+
+The copy starts where the user's model starts: its initial point (the priors' support
+points, or the ``initval`` given to a variable) becomes the flat copy's, so a flat prior
+does not move the start to 0 (outside the support of an untransformed ``Uniform(0, 1)``) or
+to 1.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any, cast
 
+import numpy as np
 import pymc as pm
 import pytensor.tensor as pt
+from pymc.initial_point import make_initial_point_fn
 from pymc.logprob.transforms import (
     IntervalTransform,
     LogOddsTransform,
@@ -38,7 +47,7 @@ from pymc.model.fgraph import ModelFreeRV, fgraph_from_model, model_from_fgraph
 from pytensor.graph.traversal import ancestors
 
 from ppl_mle.core.errors import ModelError
-from ppl_mle.model._pytensor import quiet_vendor_warnings
+from ppl_mle.model._pytensor import PYTENSOR_LOCK, quiet_vendor_warnings
 from ppl_mle.model.declarations import family_of
 
 __all__ = ["flat_priors", "has_flat_priors"]
@@ -72,7 +81,8 @@ def flat_priors(model: pm.Model) -> pm.Model:
             f"free variables {discrete} are discrete: a flat prior on them gives no MLE by "
             "find_MAP (it needs continuous parameters). Marginalise them out first."
         )
-    with quiet_vendor_warnings():
+    start = _initial_point(model)
+    with quiet_vendor_warnings(), _initial_values_set_aside(model):
         fgraph, _ = fgraph_from_model(model)
         free_nodes = [n for n in fgraph.toposort() if isinstance(n.op, ModelFreeRV)]
         free_outputs = {n.outputs[0]: n.inputs[0].name for n in free_nodes}
@@ -91,7 +101,40 @@ def flat_priors(model: pm.Model) -> pm.Model:
                 )
             fgraph.replace(rv, _flat_like(rv, node.op.transform), import_missing=True)
         flat = model_from_fgraph(fgraph, mutate_fgraph=True)
+    for rv in flat.free_RVs:
+        if rv.name in start:
+            flat.set_initval(rv, start[rv.name])
     return flat
+
+
+def _initial_point(model: pm.Model) -> dict[str, np.ndarray]:
+    """The model's initial point in natural units, where every value is finite."""
+    with quiet_vendor_warnings(), np.errstate(all="ignore"):
+        point = make_initial_point_fn(model=model, return_transformed=False, jitter_rvs=set())(None)
+    return {
+        name: np.asarray(value)
+        for name, value in point.items()
+        if np.all(np.isfinite(np.asarray(value, dtype=np.float64)))
+    }
+
+
+@contextmanager
+def _initial_values_set_aside(model: pm.Model) -> Iterator[None]:
+    """Hide the model's ``initval`` settings while PyMC converts it to a graph.
+
+    ``fgraph_from_model`` refuses a model with initial values; they are restored as soon as
+    the conversion is done (holding the PyTensor lock meanwhile), and reach the flat copy
+    through :func:`_initial_point`.
+    """
+    held = {rv: value for rv, value in model.rvs_to_initial_values.items() if value is not None}
+    with PYTENSOR_LOCK:
+        try:
+            for rv in held:
+                model.rvs_to_initial_values[rv] = None
+            yield
+        finally:
+            for rv, value in held.items():
+                model.rvs_to_initial_values[rv] = value
 
 
 def _flat_like(rv: pt.TensorVariable[Any, Any], transform: object) -> pt.TensorVariable[Any, Any]:
