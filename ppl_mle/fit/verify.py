@@ -183,6 +183,13 @@ def unbounded_direction(objective: Objective, z: np.ndarray, h: np.ndarray) -> s
     "standard errors" further on is as high or higher. Returns None when it falls, or a
     description of the direction otherwise.
 
+    The objective decides, not the likelihood alone: in a MAP fit a prior may pin the
+    direction the likelihood leaves free. And the probe must find the objective *rising*
+    (to within its rounding noise), not merely close: under an interval transform 30
+    standard errors on reach the bound of the support, where the likelihood may be only a
+    little lower than at an interior maximum (one observation at 10, a mean bounded in
+    (9, 12): 0.5 lower at 9).
+
     Parameters
     ----------
     objective : Objective
@@ -194,10 +201,14 @@ def unbounded_direction(objective: Objective, z: np.ndarray, h: np.ndarray) -> s
     eigval, eigvec = np.linalg.eigh(-0.5 * (h + h.T))
     direction = eigvec[:, 0]
     step = _PROBE_SE / math.sqrt(eigval[0])
+    top, _ = objective.value_and_grad(z)
+    noise = VALUE_RTOL * max(1.0, abs(top))
     base = objective.loglik(z)
     for sign in (1.0, -1.0):
-        value = objective.loglik(z + sign * step * direction)
-        if math.isfinite(value) and value >= base - 0.5:
+        probe = z + sign * step * direction
+        rises, _ = objective.value_and_grad(probe)
+        value = objective.loglik(probe)
+        if math.isfinite(rises) and rises >= top - noise:
             names = objective.coordinate_names()
             order = np.argsort(-np.abs(direction))
             terms = [
