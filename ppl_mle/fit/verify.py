@@ -31,7 +31,6 @@ __all__ = [
     "Verification",
     "check_existence",
     "describe_indefinite",
-    "information_problem",
     "information_verdict",
     "step_status",
     "unbounded_direction",
@@ -116,21 +115,6 @@ def verify_maximum(objective: Objective, z: np.ndarray) -> Verification:
 #: matrix with eigenvalues in (0, d]) below which a direction counts as not identified:
 #: standard errors along it would be 1e6 times larger than along the axes.
 SINGULAR_RTOL = 1e-12
-
-
-def information_problem(names: list[str], h: np.ndarray) -> str:
-    """Why ``-h`` is not a usable information matrix, or ``""`` if it is.
-
-    The text of :func:`information_verdict`.
-
-    Parameters
-    ----------
-    names : list of str
-        One name per coordinate of ``h``.
-    h : numpy.ndarray
-        Hessian of the log-likelihood at a candidate maximum.
-    """
-    return information_verdict(names, h)[1]
 
 
 def information_verdict(names: list[str], h: np.ndarray) -> tuple[FitStatus | None, str]:
