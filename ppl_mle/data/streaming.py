@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import math
 import sys
-from collections.abc import Hashable, Iterable, Iterator, Sequence
+from collections.abc import Hashable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, cast
@@ -25,7 +25,13 @@ from ppl_mle.core._threads import workers
 from ppl_mle.core.closed_form import NormalStats, normal_stats
 from ppl_mle.core.errors import DataError
 from ppl_mle.data.io import check_csv_header, raise_field_count
-from ppl_mle.data.validation import as_float_data, check_categories, label_counts, missing_mask
+from ppl_mle.data.validation import (
+    as_float_data,
+    check_categories,
+    default_categories,
+    label_counts,
+    missing_mask,
+)
 
 __all__ = ["DEFAULT_BATCH_ROWS", "label_counts_of", "normal_stats_of"]
 
@@ -95,10 +101,7 @@ def label_counts_of(
     else:
         found = _file_label_counts(Path(source), column, batch_rows, progress)
     if categories is None:
-        try:
-            cats = tuple(sorted(cast("Iterable[Any]", found)))  # mixed types raise TypeError
-        except TypeError:
-            cats = tuple(found)
+        cats = default_categories(found)
     else:
         cats = check_categories(categories)
         unknown = [k for k in found if k not in set(cats)]

@@ -8,7 +8,7 @@ message that says what was wrong and what to do.
 from __future__ import annotations
 
 import math
-from collections.abc import Hashable, Mapping, Sequence
+from collections.abc import Hashable, Iterable, Mapping, Sequence
 from typing import Any, cast
 
 import numpy as np
@@ -28,6 +28,7 @@ __all__ = [
     "label_counts",
     "as_float_data",
     "as_labels",
+    "default_categories",
     "check_level",
     "check_sigma",
 ]
@@ -211,6 +212,19 @@ def as_float_data(
     return arr
 
 
+def default_categories(found: Iterable[Hashable]) -> tuple[Hashable, ...]:
+    """The categories of labels given no order: sorted, or as found where they do not sort.
+
+    Labels of mixed types (``1`` and ``"a"``) cannot be sorted; they keep the order in which
+    they were found.
+    """
+    values = list(found)
+    try:
+        return tuple(sorted(cast("list[Any]", values)))
+    except TypeError:
+        return tuple(values)
+
+
 def as_labels(
     labels: Any, categories: Sequence[Hashable] | None = None, name: str = "labels"
 ) -> tuple[np.ndarray, tuple[Hashable, ...]]:
@@ -242,13 +256,7 @@ def as_labels(
     """
     arr = as_array(labels, name)
     distinct, inverse, key = _distinct(arr, name)
-    if categories is None:
-        try:
-            cats = tuple(sorted(cast("list[Any]", distinct)))  # mixed types raise TypeError
-        except TypeError:
-            cats = tuple(distinct)
-    else:
-        cats = check_categories(categories)
+    cats = default_categories(distinct) if categories is None else check_categories(categories)
     if len(cats) < 2:
         raise DataError(
             f"the categorical model needs at least two categories; got {list(cats)!r}. "
