@@ -37,3 +37,30 @@ def test_normal_refit_standard_errors_follow_n(n):
     se = result.standard_errors()
     np.testing.assert_allclose(se["mu"], sd / np.sqrt(n), rtol=1e-8)
     np.testing.assert_allclose(se["sigma"], sd / np.sqrt(2 * n), rtol=1e-8)
+
+
+def test_a_pymc_model_refit_reuses_its_flat_copy_with_the_new_data():
+    import pymc as pm
+
+    with pm.Model() as model:
+        x = pm.Data("x", np.arange(6.0))
+        mu = pm.Normal("mu", 0.0, 10.0)
+        sigma = pm.HalfNormal("sigma", 5.0)
+        pm.Normal("y", mu, sigma, observed=x)
+    first = ppl_mle.fit_mle(model)
+    data = np.random.default_rng(1).normal(-4.0, 0.5, size=30)
+    with model:
+        pm.set_data({"x": data})
+    second = ppl_mle.fit_mle(model)
+    assert second.model is first.model  # the same flat copy, not rebuilt
+    assert float(second.estimates["mu"]) == pytest.approx(data.mean(), rel=1e-13)
+    assert float(second.estimates["sigma"]) == pytest.approx(data.std(), rel=1e-13)
+    # The first result knows its data are gone.
+    with pytest.raises(ppl_mle.ModelError, match="data were replaced"):
+        first.standard_errors()
+    # A model whose structure changed gets a new flat copy.
+    with model:
+        pm.Normal("z", mu, 1.0, observed=np.array([1.0]))
+    third = ppl_mle.fit_mle(model)
+    assert third.model is not first.model
+    assert "z" in third.model.named_vars

@@ -18,9 +18,11 @@ The steps, each visible in :class:`~ppl_mle.MLEResult` and each a module of
    negative definite and the remaining Newton step is below ``VERIFY_TOL_SE`` standard
    errors. Otherwise a :class:`~ppl_mle.ConvergenceWarning` says why (or
    :class:`~ppl_mle.ConvergenceError` is raised with ``on_failure="raise"``).
-4. **Boundaries** (:mod:`~ppl_mle.fit.boundary`). Where the family knows the MLE is on the
-   boundary (a category never observed), that estimate is exactly 0 and the rest is verified
-   in the interior.
+4. **Boundaries** (:mod:`~ppl_mle.fit.boundary`, :mod:`~ppl_mle.fit.support_bound`). Where
+   the family knows the MLE is on the boundary (a category never observed), that estimate is
+   exactly 0 and the rest is verified in the interior. In any other model, estimates that
+   find_MAP drove to a bound of their support are held there, the rest verified in the
+   interior, and the KKT conditions checked; a :class:`~ppl_mle.BoundaryWarning` says which.
 5. **Closed form and status** (:mod:`~ppl_mle.fit.analytic`, :mod:`~ppl_mle.fit.status`). A
    polished, verified fit must agree with its family's closed form; the outcome is a
    :class:`~ppl_mle.FitStatus`, and the message (:mod:`~ppl_mle.fit.message`) is rendered
@@ -38,8 +40,10 @@ import pymc as pm
 
 from ppl_mle.api.result import MLEResult
 from ppl_mle.core.errors import (
+    BoundaryWarning,
     ConvergenceError,
     ConvergenceWarning,
+    IdentifiabilityWarning,
     PrecisionWarning,
     find_stack_level,
 )
@@ -60,6 +64,7 @@ from ppl_mle.fit.precision import coarse_data_note
 from ppl_mle.fit.start import start_vector
 from ppl_mle.fit.status import FitStatus
 from ppl_mle.model._pytensor import no_creation_traces, serialised
+from ppl_mle.model.copies import derived_model
 from ppl_mle.model.declarations import family_of
 from ppl_mle.model.flat import flat_priors, has_flat_priors
 
@@ -140,7 +145,8 @@ def fit_mle(
     source = model
     flat = has_flat_priors(model)
     if estimate == "mle" and not flat:
-        model = flat_priors(model)
+        # One flat copy per model, fed the model's current data (a refit compiles nothing).
+        model = derived_model(model, "flat", flat_priors)
     kind = "MLE" if (estimate == "mle" or flat) else "MAP"
 
     family = family_of(model)
@@ -197,7 +203,16 @@ def fit_mle(
     if not result.converged:
         if on_failure == "raise":
             raise ConvergenceError(result.message)
-        warnings.warn(result.message, ConvergenceWarning, stacklevel=find_stack_level())
+        category = (
+            IdentifiabilityWarning if status is FitStatus.NOT_IDENTIFIED else ConvergenceWarning
+        )
+        warnings.warn(result.message, category, stacklevel=find_stack_level())
+    elif found.boundary.note:
+        warnings.warn(
+            f"{found.boundary.note} Is the support in the model what you meant?",
+            BoundaryWarning,
+            stacklevel=find_stack_level(),
+        )
     coarse = coarse_data_note(family)
     if coarse is not None:
         warnings.warn(coarse, PrecisionWarning, stacklevel=find_stack_level())

@@ -83,8 +83,11 @@ class BoundaryWarning(PplMleWarning):
     """An estimate lies on the boundary of the parameter space."""
 
 
-class IdentifiabilityWarning(PplMleWarning):
-    """The information matrix is singular: some direction of the parameters is not identified."""
+class IdentifiabilityWarning(ConvergenceWarning):
+    """The information matrix is singular: some direction of the parameters is not identified.
+
+    A kind of :class:`ConvergenceWarning`: a fit that is not identified is not vouched for.
+    """
 
 
 class SamplingWarning(PplMleWarning):

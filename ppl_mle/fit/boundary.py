@@ -44,11 +44,15 @@ class Boundary:
     interior : CategoricalFamily or None
         The family restricted to the interior parameters (the observed categories), or
         None when nothing is on the boundary.
+    note : str
+        For estimates on a bound of their support in any other model
+        (:mod:`ppl_mle.fit.support_bound`): which, and the KKT conditions verified there.
     """
 
     mask: dict[str, np.ndarray]
     simplex: CategoricalFamily | None = None
     interior: CategoricalFamily | None = None
+    note: str = ""
 
     @property
     def at_vertex(self) -> bool:

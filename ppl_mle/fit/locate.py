@@ -8,6 +8,9 @@ The steps of :func:`locate_maximum`, each in its own module:
    floating-point noise floor.
 3. **Verify** (:mod:`ppl_mle.fit.verify`): Hessian negative definite and the Newton step left
    below ``VERIFY_TOL_SE`` standard errors; then a second look where the MLE may not exist.
+4. **Bounds of supports** (:mod:`ppl_mle.fit.support_bound`): in any other model, where the
+   point cannot be verified as an interior maximum, estimates on a bound of their support
+   are held there, the rest verified in the interior, and the KKT conditions checked.
 """
 
 from __future__ import annotations
@@ -31,6 +34,7 @@ from ppl_mle.fit.objective import Objective
 from ppl_mle.fit.optimize import OptimizerRun
 from ppl_mle.fit.polish import polish_maximum, shift_se
 from ppl_mle.fit.status import FitStatus
+from ppl_mle.fit.support_bound import BoundMaximum, maximum_on_bounds
 from ppl_mle.fit.verify import Verification, check_existence
 
 __all__ = ["Maximum", "locate_maximum"]
@@ -103,6 +107,10 @@ def locate_maximum(
     polished = polish_maximum(inner, simplex, z_raw, polish=polish)
     z = polished.z
     check = check_existence(family, inner, z, polished.check)
+    if boundary.simplex is None:
+        on_bounds = maximum_on_bounds(model, objective, z, check, polish=polish)
+        if on_bounds is not None:
+            return _on_bounds(objective, on_bounds, z_raw)
     # The structured polish holds θ itself: no round trip through z (k log-odds).
     estimates = {"theta": polished.theta} if polished.theta is not None else inner.natural(z)
     shift = shift_se(z_raw, z, check)
@@ -127,6 +135,25 @@ def locate_maximum(
         polish_steps=polished.steps,
         shift_se=shift,
         boundary=boundary,
+    )
+
+
+def _on_bounds(objective: Objective, found: BoundMaximum, z_raw: np.ndarray) -> Maximum:
+    """Estimates on bounds of their supports, the others verified in the interior."""
+    view, check = found.objective, found.check
+    with np.errstate(all="ignore"):
+        shift = shift_se(view.restrict(z_raw), found.z, check)
+    return Maximum(
+        objective=view,
+        z=found.z,
+        estimates=found.estimates,
+        unconstrained=objective.user_point(view.full(found.z)),
+        loglik=view.loglik(found.z),
+        check=check,
+        status=FitStatus.BOUNDARY,
+        polish_steps=found.polish_steps,
+        shift_se=shift,
+        boundary=Boundary(found.mask, note=found.note),
     )
 
 

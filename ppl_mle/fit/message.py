@@ -60,10 +60,13 @@ def fit_message(
 
 def _verdict_message(found: Maximum, run: OptimizerRun, method: str, family: Family | None) -> str:
     check, parts = found.check, []
-    if found.status.converged:
+    if found.status.converged and found.objective.size == 0:
+        parts.append("Every estimate is on a bound of its support: none is left in the interior.")
+    elif found.status.converged:
+        interior = " of the interior estimates" if found.boundary.note else ""
         parts.append(
-            f"Verified maximum: Hessian negative definite, gradient norm {check.grad_norm:.2g}, "
-            f"Newton step left {check.step_se:.2g} standard errors."
+            f"Verified maximum{interior}: Hessian negative definite, gradient norm "
+            f"{check.grad_norm:.2g}, Newton step left {check.step_se:.2g} standard errors."
         )
     elif found.status is FitStatus.NOT_CONVERGED:
         parts.append(
@@ -71,13 +74,23 @@ def _verdict_message(found: Maximum, run: OptimizerRun, method: str, family: Fam
             f"standard errors away (tolerance {VERIFY_TOL_SE:g}); try another method, a "
             "larger maxeval or polish=True."
         )
+    elif found.status is FitStatus.NOT_IDENTIFIED:
+        parts.append(
+            f"Cannot vouch for this estimate: {check.problem}. It is one of many points with "
+            "the same likelihood; fix or remove a parameter along that direction (a "
+            "reference level, a sum-to-zero constraint)."
+        )
     else:
         parts.append(f"Cannot vouch for this estimate: {check.problem}.")
     claim = "succeeded" if run.success else "did not succeed"
     steps = found.polish_steps
+    where = (
+        f" at {found.shift_se:.2g} standard errors from the returned estimate"
+        if np.isfinite(found.shift_se)
+        else ""
+    )
     parts.append(
-        f"find_MAP ({method}) {claim} ({run.message.strip()}) at {found.shift_se:.2g} standard "
-        f"errors from the returned estimate"
+        f"find_MAP ({method}) {claim} ({run.message.strip()}){where}"
         + (f"; {steps} Newton step(s) with the exact Hessian polished it." if steps else ".")
     )
     simplex = found.boundary.simplex
@@ -87,6 +100,8 @@ def _verdict_message(found: Maximum, run: OptimizerRun, method: str, family: Fam
             f"Categories {cats!r} were never observed: their MLE is exactly 0, on the "
             "boundary of the simplex."
         )
+    if found.boundary.note:
+        parts.append(found.boundary.note)
     return " ".join(parts)
 
 

@@ -45,9 +45,11 @@ from ppl_mle.core.families import CategoricalFamily
 from ppl_mle.core.newton import newton_iterate
 from ppl_mle.core.tolerances import NOISE_FLOOR_SE, ROOT_RTOL, VERIFY_TOL_SE
 from ppl_mle.data.validation import check_level
+from ppl_mle.fit.held import HeldObjective
 from ppl_mle.fit.objective import Objective, objective_for
 from ppl_mle.fit.record import FitRecord, at_vertex, parameter_labels
 from ppl_mle.model._pytensor import quiet_vendor_warnings
+from ppl_mle.model.support import support_bounds
 
 __all__ = ["ProfileInterval", "profile_interval", "profile_loglik"]
 
@@ -199,18 +201,23 @@ class _Profiler:
         self.label = label
         self.n_obs = result.n_obs
         boundary = bool(frame.loc[label, "on_boundary"]) or at_vertex(result)
-        # A boundary estimate is outside the interior model the fit verified: profile it on
-        # the full model, where every t > 0 is an interior point.
-        objective = objective_for(result.model) if boundary else result.objective
+        # A boundary estimate is outside the interior problem the fit verified: profile it
+        # where it is free again, and every t inside the support is an interior point: on
+        # the full model (a category never observed), or with only this estimate released
+        # (other estimates held on bounds of their supports stay there).
+        objective = result.objective
+        if boundary and not isinstance(objective, HeldObjective):
+            objective = objective_for(result.model)
+        self.objective: Objective = objective
+        self.names, self.free_name, self.flat_index = self._locate(label)
+        if boundary and isinstance(objective, HeldObjective):
+            objective = objective.releasing(self.free_name, self.flat_index)
         # The profile runs in the units the fit worked in (data near 1e300 or 1e12 ± 1 are
         # near 1 there), and its values are mapped back: t = offset + unit·t_working.
         affine = objective.affine
-        self.objective: Objective = (
-            objective.mapped(AffineMap()) if not affine.identity else objective
-        )
+        self.objective = objective.mapped(AffineMap()) if not affine.identity else objective
         self.boundary = boundary
         self.estimates = result.estimates
-        self.names, self.free_name, self.flat_index = self._locate(label)
         offset, unit = affine.natural.get(self.free_name, (0.0, 1.0))
         shape = np.shape(result.estimates[self.free_name])
         self.offset = float(offset)
@@ -263,15 +270,12 @@ class _Profiler:
             return 0.0, 1.0
         if isinstance(transform, LogTransform):
             return 0.0, math.inf
-        # Another elementwise transform (an interval...): the images of z = ±800.
-        slot = next(s for s in self.objective.slots if s.name == model.rvs_to_values[rv].name)
-        ends = []
-        for extreme in (-800.0, 800.0):
-            z = np.zeros(self.objective.size)
-            z[slot.start + self.flat_index] = extreme
-            ends.append(float(np.ravel(self.objective.natural(z)[self.free_name])[self.flat_index]))
-        lo, hi = min(ends), max(ends)
-        return (lo if math.isfinite(lo) else -math.inf), (hi if math.isfinite(hi) else math.inf)
+        # Another elementwise transform (an interval): its bounds, if fixed numbers.
+        bounds = support_bounds(model).get(model.rvs_to_values[rv].name)
+        if bounds is None:
+            return -math.inf, math.inf
+        lo, hi = (float(np.ravel(b)[self.flat_index]) for b in bounds)
+        return lo, hi
 
     # -- the scale on which the search runs -----------------------------------------------
     def _to_t(self, u: float) -> float:

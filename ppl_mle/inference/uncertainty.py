@@ -259,6 +259,10 @@ def uncertainty(result: FitRecord, *, warn: bool = True) -> Uncertainty:
     idx = np.array([position[label] for label in inner_labels])
     scaled = np.full((m, m), np.nan)
     scaled[np.ix_(idx, idx)] = inner_cov
+    # Estimates held on a bound of their support are among the interior problem's natural
+    # values but do not move with it: no standard error either.
+    scaled[on_boundary, :] = np.nan
+    scaled[:, on_boundary] = np.nan
     units = np.ones(m)
     units[idx] = inner_units
     z_units = objective.affine.z_scales(d)

@@ -50,7 +50,7 @@ from ppl_mle.core.errors import ModelError
 from ppl_mle.model._pytensor import PYTENSOR_LOCK, quiet_vendor_warnings
 from ppl_mle.model.declarations import family_of
 
-__all__ = ["flat_priors", "has_flat_priors"]
+__all__ = ["flat_priors", "has_flat_priors", "initial_values_set_aside"]
 
 _FLAT_OPS = ("flat", "half_flat")
 
@@ -82,7 +82,7 @@ def flat_priors(model: pm.Model) -> pm.Model:
             "find_MAP (it needs continuous parameters). Marginalise them out first."
         )
     start = _initial_point(model)
-    with quiet_vendor_warnings(), _initial_values_set_aside(model):
+    with quiet_vendor_warnings(), initial_values_set_aside(model):
         fgraph, _ = fgraph_from_model(model)
         free_nodes = [n for n in fgraph.toposort() if isinstance(n.op, ModelFreeRV)]
         free_outputs = {n.outputs[0]: n.inputs[0].name for n in free_nodes}
@@ -119,7 +119,7 @@ def _initial_point(model: pm.Model) -> dict[str, np.ndarray]:
 
 
 @contextmanager
-def _initial_values_set_aside(model: pm.Model) -> Iterator[None]:
+def initial_values_set_aside(model: pm.Model) -> Iterator[None]:
     """Hide the model's ``initval`` settings while PyMC converts it to a graph.
 
     ``fgraph_from_model`` refuses a model with initial values; they are restored as soon as
