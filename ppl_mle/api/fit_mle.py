@@ -61,6 +61,7 @@ from ppl_mle.fit.optimize import (
     run_find_map,
 )
 from ppl_mle.fit.precision import coarse_data_note
+from ppl_mle.fit.saddle import escape_saddle
 from ppl_mle.fit.start import start_vector
 from ppl_mle.fit.status import FitStatus
 from ppl_mle.model._pytensor import no_creation_traces, serialised
@@ -155,6 +156,25 @@ def fit_mle(
         z0 = start_vector(model, objective, family, start)
         run = run_find_map(objective, method, z0, maxeval, progressbar)
     found = locate_maximum(model, objective, family, run, polish=polish)
+    escape = None
+    hessian = found.check.hessian
+    if (
+        found.status is FitStatus.NOT_A_MAXIMUM
+        and found.objective is objective
+        and hessian is not None
+    ):
+        # A second look: find_MAP stopped at a saddle; restart it uphill from there.
+        escape = escape_saddle(objective, found.z, hessian)
+        if escape is not None:
+            with no_creation_traces():
+                second = run_find_map(objective, method, escape.z, maxeval, progressbar)
+            again = locate_maximum(model, objective, family, second, polish=polish)
+            # Kept if verified, or at least higher: its verdict then tells the truth about
+            # the model (a flat ridge of maxima), not about where find_MAP first stopped.
+            if again.status.converged or again.check.value > found.check.value:
+                found, run = again, second
+            else:
+                escape = None
     # Polished to the noise floor, a verified estimate must also agree with the closed form
     # (an unpolished fit is vouched for only to VERIFY_TOL_SE standard errors).
     contradiction = None
@@ -169,6 +189,7 @@ def fit_mle(
         priors_replaced=source is not model,
         estimate_kind=kind,
         contradiction=contradiction,
+        saddle=None if escape is None else escape.direction,
     )
 
     result = MLEResult(

@@ -51,6 +51,12 @@ def check_fit_arguments(
         raise ModelError(f"`maxeval` must be a positive integer; got {maxeval!r}.")
     if estimate not in ("mle", "map"):
         raise ModelError(f"`estimate` must be 'mle' or 'map'; got {estimate!r}.")
+    if estimate == "mle" and not model.observed_RVs and not model.potentials:
+        raise ModelError(
+            "the model has no observed variables and no Potential: there is no likelihood "
+            "(did you forget `observed=` on the distribution of the data?). For the mode of "
+            "its priors, fit it with estimate='map'."
+        )
     check_no_imputation(model)
     return method
 

@@ -25,6 +25,7 @@ def fit_message(
     priors_replaced: bool,
     estimate_kind: str,
     contradiction: str | None,
+    saddle: str | None = None,
 ) -> str:
     """What was verified, or why the estimate cannot be vouched for.
 
@@ -44,11 +45,18 @@ def fit_message(
         ``"MLE"`` or ``"MAP"``.
     contradiction : str or None
         How the estimate differs from the family's closed form, if it does.
+    saddle : str or None
+        The upward direction along which find_MAP was restarted from a saddle, if it was.
     """
     if found.boundary.at_vertex:
         message = _vertex_message(found, run, method)
     else:
         message = _verdict_message(found, run, method, family)
+    if saddle is not None:
+        message += (
+            " find_MAP had first stopped at a saddle point (the Hessian curved upward along "
+            f"{saddle}); this is its second run, started uphill along that direction."
+        )
     if priors_replaced:
         message += " Priors replaced by flat ones on the same supports: this is the MLE."
     elif estimate_kind == "MAP":

@@ -63,7 +63,9 @@ class Objective:
     Raises
     ------
     ModelError
-        The model has discrete free variables or no free variables at all.
+        The model has discrete free variables or no free variables at all. (A model without
+        observed variables or Potentials has the log-likelihood 0: :func:`ppl_mle.fit_mle`
+        refuses it for an MLE, and fits its priors' mode as a MAP.)
     """
 
     def __init__(
@@ -77,11 +79,6 @@ class Objective:
             )
         if not model.free_RVs:
             raise ModelError("the model has no free parameters to estimate.")
-        if not model.observed_RVs and not model.potentials:
-            raise ModelError(
-                "the model has no observed variables and no Potential: there is no likelihood "
-                "(did you forget `observed=` on the distribution of the data?)."
-            )
         self.model = model
         point = model.initial_point()
         value_vars = model.continuous_value_vars
@@ -105,8 +102,10 @@ class Objective:
         factors = [pt.sum(f) for f in model.logp(jacobian=False, sum=False)]
         n_free, n_observed = len(model.free_RVs), len(model.observed_RVs)
         likelihood = factors[n_free : n_free + n_observed] if n_observed else factors[n_free:]
+        # A model of priors alone (a MAP is its mode) has the likelihood of no data: 0.
+        total_likelihood = pt.add(*likelihood) if likelihood else pt.constant(0.0)
         logp, loglik = pytensor.graph_replace(
-            [pt.add(*factors), pt.add(*likelihood)],
+            [pt.add(*factors), total_likelihood],
             replace,
             strict=False,
         )
