@@ -65,6 +65,11 @@ class HeldObjective(Objective):
         held[slot.start + index] = False
         return HeldObjective(self.base, held, self.fixed) if held.any() else self.base
 
+    @property
+    def costly_hessian(self) -> bool:
+        """Whether ``base``'s Hessian costs one pass over the data per coordinate."""
+        return self.base.costly_hessian
+
     def full(self, u: np.ndarray) -> np.ndarray:
         """The point of ``base`` with free coordinates ``u``."""
         z = self.fixed.copy()

@@ -145,6 +145,15 @@ class Objective:
                 self._fn = pm.pytensorf.compile([z], outputs, on_unused_input="ignore")
                 self._hvp = pm.pytensorf.compile([z, v], hvp, on_unused_input="ignore")
 
+    @property
+    def costly_hessian(self) -> bool:
+        """Whether a Hessian costs many passes over the data (one per coordinate).
+
+        Then a polish reuses a Hessian for the steps near the maximum and evaluates it
+        afresh only where the point is verified.
+        """
+        return self._hvp is not None
+
     def _eval(self, z: np.ndarray) -> list[np.ndarray]:
         """logp, gradient, log-likelihood, natural values (and the Hessian if unrolled).
 

@@ -17,6 +17,7 @@ from ppl_mle.core.newton import newton_minimize
 from ppl_mle.core.tolerances import NEWTON_DECREMENT_TOL, VALUE_RTOL
 from ppl_mle.fit.objective import Objective
 from ppl_mle.model._pytensor import quiet_pymc_log, quiet_vendor_warnings
+from ppl_mle.model.compiled import CompiledModel
 from ppl_mle.model.declarations import MLEModel
 
 __all__ = [
@@ -100,7 +101,7 @@ def run_find_map(
     """Run ``pymc.find_MAP`` on the objective's model (in its working units) from ``z0``."""
     model = objective.model
     options = _method_options(method, objective, z0, maxeval)
-    if isinstance(model, MLEModel):
+    if isinstance(model, CompiledModel):
         # find_MAP's logp and gradient from the objective's compiled function: no second
         # compilation, one pass over the data per point.
         slots = [s.name for s in objective.slots]
@@ -171,6 +172,10 @@ def _method_options(
     if method == "Powell":
         return {"direc": _directions(h0, scale), "xtol": 1e-10, "ftol": 1e-15, "maxiter": big}
     if method == "L-BFGS-B":
+        if objective.costly_hessian:
+            # The Newton polish finishes from where scipy's default tolerances stop; chord
+            # steps there cost one pass each, fewer than L-BFGS-B's crawl to 1e-15.
+            return {"maxiter": big, "maxfun": big, "maxls": 50}
         return {"ftol": 1e-15, "gtol": 1e-12, "maxiter": big, "maxfun": big, "maxls": 50}
     if method in ("BFGS", "CG"):
         return {"gtol": 1e-10, "maxiter": big}

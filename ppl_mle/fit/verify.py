@@ -86,9 +86,27 @@ def step_status(step_se: float) -> FitStatus:
     return FitStatus.VERIFIED if step_se <= VERIFY_TOL_SE else FitStatus.NOT_CONVERGED
 
 
-def verify_maximum(objective: Objective, z: np.ndarray) -> Verification:
-    """Evaluate gradient, Hessian and Newton step at ``z``."""
-    f, g, h = objective(z)
+def verify_maximum(
+    objective: Objective, z: np.ndarray, hessian: np.ndarray | None = None
+) -> Verification:
+    """Evaluate gradient, Hessian and Newton step at ``z``.
+
+    Parameters
+    ----------
+    objective : Objective
+    z : numpy.ndarray
+        The point.
+    hessian : numpy.ndarray, optional
+        A Hessian from a point near ``z`` to use instead of evaluating one (a chord step of
+        the polish, where a Hessian costs a pass over the data per coordinate). The
+        verdict of a fit is never taken with one: :func:`newton_polish` verifies its final
+        point afresh.
+    """
+    if hessian is None:
+        f, g, h = objective(z)
+    else:
+        f, g = objective.value_and_grad(z)
+        h = hessian
     if not (math.isfinite(f) and np.all(np.isfinite(g)) and np.all(np.isfinite(h))):
         return Verification(
             f,
@@ -297,7 +315,10 @@ def newton_polish(
     """
     polish = _Polish(objective, np.array(z, dtype=np.float64))
     run = newton_iterate(polish, tol=POLISH_FLOOR_SE, stall_below=QUADRATIC_SE, max_steps=max_steps)
-    return polish.best_z, run.steps, polish.best_check
+    check = polish.best_check
+    if polish.best_is_chord:
+        check = verify_maximum(objective, polish.best_z)  # the verdict on a fresh Hessian
+    return polish.best_z, run.steps, check
 
 
 class _Polish:
@@ -308,6 +329,13 @@ class _Polish:
         self.z = z
         self.check = verify_maximum(objective, z)
         self.best_z, self.best_check = z, self.check
+        # Chord steps (the last fresh Hessian reused) where a Hessian costs a pass over the
+        # data per coordinate: within QUADRATIC_SE of the maximum the Hessian changes by
+        # far less than the step, and each step still shrinks the error by a large factor.
+        self.chord = objective.costly_hessian
+        self.hessian = self.check.hessian
+        self.is_chord = False
+        self.best_is_chord = False
 
     def propose(self) -> float | None:
         step = self.check.step
@@ -321,8 +349,13 @@ class _Polish:
         z, check, step = self.z, self.check, self.check.step
         if step is None:  # propose() formed it: never
             return None
+        chord = False
         if size < QUADRATIC_SE:
-            t, trial = 1.0, verify_maximum(self.objective, z + step)
+            chord = self.chord and self.hessian is not None
+            t, trial = (
+                1.0,
+                verify_maximum(self.objective, z + step, self.hessian if chord else None),
+            )
         else:
             slack = VALUE_RTOL * max(1.0, abs(check.value))
             trials: list[Verification] = []
@@ -336,7 +369,9 @@ class _Polish:
             if fraction is None:
                 return None
             t, trial = fraction, trials[0]
-        self.z, self.check = z + t * step, trial
+        self.z, self.check, self.is_chord = z + t * step, trial, chord
+        if not chord:
+            self.hessian = trial.hessian
         if trial.step_se < self.best_check.step_se:
-            self.best_z, self.best_check = self.z, trial
+            self.best_z, self.best_check, self.best_is_chord = self.z, trial, chord
         return t

@@ -35,6 +35,7 @@ from ppl_mle.data.validation import (
     raise_non_finite,
 )
 from ppl_mle.model._pytensor import serialised
+from ppl_mle.model.compiled import CompiledModel
 
 __all__ = [
     "MLEModel",
@@ -52,13 +53,12 @@ __all__ = [
 #: Default reference class of a softmax regression: the first class.
 FIRST = "first"
 
-#: A compiled function of a point (a dict of value-variable values), such as the
-#: ``PointFunc`` that ``pymc.Model.compile_logp`` and ``compile_dlogp`` return.
-_PointFunction = Callable[[dict[str, Any]], Any]
 
-
-class MLEModel(pm.Model):  # type: ignore[misc]  # pymc ships no py.typed: pm.Model is Any
+class MLEModel(CompiledModel):
     """A ``pymc.Model`` that knows its statistical family.
+
+    A :class:`~ppl_mle.model.compiled.CompiledModel`: find_MAP runs on a fit's compiled
+    functions.
 
     Parameters
     ----------
@@ -72,11 +72,7 @@ class MLEModel(pm.Model):  # type: ignore[misc]  # pymc ships no py.typed: pm.Mo
         super().__init__(**kwargs)
         self.family = family
         self.data_version = 0
-        self._compiled: dict[tuple[Any, ...], _PointFunction] = {}
         self._declared: tuple[Any, ...] | None = None
-        self._shared: (
-            tuple[tuple[Any, ...], tuple[str, ...], _PointFunction, _PointFunction] | None
-        ) = None
         self._working: tuple[Any, ...] | None = None
         self.is_working = False
 
@@ -157,88 +153,6 @@ class MLEModel(pm.Model):  # type: ignore[misc]  # pymc ships no py.typed: pm.Mo
         super().set_data(name, values, coords)
         self.data_version += 1
 
-    def share_compiled(
-        self,
-        value_names: Sequence[str],
-        logp: Callable[[dict[str, Any]], Any],
-        dlogp: Callable[[dict[str, Any]], Any],
-    ) -> None:
-        """Serve ``logp`` and its gradient (without Jacobian terms) from compiled functions.
-
-        ``find_MAP`` compiles ``compile_logp(jacobian=False)`` and ``compile_dlogp(...,
-        jacobian=False)`` and calls both at every point. A fit that has compiled the same
-        log-density already (:class:`ppl_mle.fit.objective.Objective`, which computes value and
-        gradient in one pass) hands its functions over here, so find_MAP costs no second
-        compilation and one pass over the data per point. They serve only while the
-        model's variables stay as they are now.
-
-        Parameters
-        ----------
-        value_names : sequence of str
-            The value variables the gradient is taken over, in its order.
-        logp, dlogp : callable
-            Functions of a point (a dict of value-variable values).
-        """
-        self._shared = (self._structure_key(), tuple(value_names), logp, dlogp)
-
-    def _shared_functions(self) -> tuple[tuple[str, ...], _PointFunction, _PointFunction] | None:
-        if self._shared is None or self._shared[0] != self._structure_key():
-            return None
-        return self._shared[1:]
-
-    def check_start_vals(self, start: Any, **kwargs: Any) -> None:
-        """``pymc.Model.check_start_vals``, by the shared log-density when there is one.
-
-        PyMC compiles every variable's log-density to check that a start is finite; with a
-        fit's functions shared (:meth:`share_compiled`) their sum, already compiled, says
-        the same. Where it is not finite PyMC's own check runs and names the variables.
-        """
-        shared = self._shared_functions()
-        names = {v.name for v in self.value_vars}
-        if shared is None or kwargs or not isinstance(start, dict) or set(start) != names:
-            super().check_start_vals(start, **kwargs)
-        elif not math.isfinite(float(shared[1](start))):
-            super().check_start_vals(start)
-
-    def compile_logp(
-        self, vars: Any = None, jacobian: bool = True, sum: bool = True, **kw: Any
-    ) -> _PointFunction:
-        """``pymc.Model.compile_logp``, compiled once per model structure and reused."""
-        key = ("logp", _variables_key(vars), jacobian, sum, self._structure_key())
-        shared = self._shared_functions()
-        if shared is not None and vars is None and not jacobian and sum and not kw:
-            return shared[1]
-        if kw:
-            logp: _PointFunction = super().compile_logp(vars=vars, jacobian=jacobian, sum=sum, **kw)
-            return logp
-        if key not in self._compiled:
-            self._compiled[key] = super().compile_logp(vars=vars, jacobian=jacobian, sum=sum)
-        return self._compiled[key]
-
-    def compile_dlogp(self, vars: Any = None, jacobian: bool = True, **kw: Any) -> _PointFunction:
-        """``pymc.Model.compile_dlogp``, compiled once per model structure and reused."""
-        key = ("dlogp", _variables_key(vars), jacobian, self._structure_key())
-        shared = self._shared_functions()
-        if shared is not None and not jacobian and not kw:
-            wrt = self.continuous_value_vars if vars is None else _as_tuple(vars)
-            names = tuple(self.rvs_to_values.get(v, v).name for v in wrt)
-            if names == shared[0]:
-                return shared[2]
-        if kw:
-            dlogp: _PointFunction = super().compile_dlogp(vars=vars, jacobian=jacobian, **kw)
-            return dlogp
-        if key not in self._compiled:
-            self._compiled[key] = super().compile_dlogp(vars=vars, jacobian=jacobian)
-        return self._compiled[key]
-
-    def _structure_key(self) -> tuple[Any, ...]:
-        return (
-            tuple(self.free_RVs),
-            tuple(self.observed_RVs),
-            tuple(self.potentials),
-            tuple(self.deterministics),
-        )
-
 
 def family_of(model: pm.Model) -> Family | None:
     """The family ``model`` was declared with (:func:`normal` and friends), or None.
@@ -247,18 +161,6 @@ def family_of(model: pm.Model) -> Family | None:
     verified without a closed form.
     """
     return model.family if isinstance(model, MLEModel) else None
-
-
-def _variables_key(variables: Any) -> tuple[Any, ...] | None:
-    if variables is None:
-        return None
-    return _as_tuple(variables)
-
-
-def _as_tuple(variables: Any) -> tuple[Any, ...]:
-    if isinstance(variables, list | tuple):
-        return tuple(variables)
-    return (variables,)
 
 
 #: From this many observations on, normal() and categorical() write the likelihood in the

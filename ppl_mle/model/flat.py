@@ -48,6 +48,7 @@ from pytensor.graph.traversal import ancestors
 
 from ppl_mle.core.errors import ModelError
 from ppl_mle.model._pytensor import PYTENSOR_LOCK, quiet_vendor_warnings
+from ppl_mle.model.compiled import CompiledModel, compiled_copy
 from ppl_mle.model.declarations import family_of
 
 __all__ = ["flat_priors", "has_flat_priors", "initial_values_set_aside"]
@@ -55,7 +56,7 @@ __all__ = ["flat_priors", "has_flat_priors", "initial_values_set_aside"]
 _FLAT_OPS = ("flat", "half_flat")
 
 
-def flat_priors(model: pm.Model) -> pm.Model:
+def flat_priors(model: pm.Model) -> CompiledModel:
     """A copy of ``model`` with every prior replaced by a flat density on its support.
 
     Parameters
@@ -64,8 +65,9 @@ def flat_priors(model: pm.Model) -> pm.Model:
 
     Returns
     -------
-    pymc.Model
-        The copy; observed variables, data, coords, deterministics and potentials are kept.
+    CompiledModel
+        The copy, a ``pymc.Model``; observed variables, data, coords, deterministics and
+        potentials are kept.
 
     Raises
     ------
@@ -100,7 +102,8 @@ def flat_priors(model: pm.Model) -> pm.Model:
                     "priors (estimate='map'), or marginalise the group effects."
                 )
             fgraph.replace(rv, _flat_like(rv, node.op.transform), import_missing=True)
-        flat = model_from_fgraph(fgraph, mutate_fgraph=True)
+        # A CompiledModel: find_MAP on the copy runs on the fit's compiled functions.
+        flat = compiled_copy(model_from_fgraph(fgraph, mutate_fgraph=True))
     for rv in flat.free_RVs:
         if rv.name in start:
             flat.set_initval(rv, start[rv.name])

@@ -1,0 +1,158 @@
+"""A PyMC model whose find_MAP runs on a fit's compiled functions.
+
+``pymc.find_MAP`` compiles ``compile_logp(jacobian=False)`` and ``compile_dlogp(...,
+jacobian=False)`` at every call, and ``check_start_vals`` compiles every variable's
+log-density: graph rewriting that costs more than the optimisation itself for a model of
+a few parameters, and again at every refit. A fit has compiled the same log-density
+already (:class:`ppl_mle.fit.objective.Objective`, value and gradient in one pass); a
+:class:`CompiledModel` serves find_MAP from it. The models ppl_mle declares
+(:class:`~ppl_mle.model.declarations.MLEModel`) are CompiledModels, and so are the flat
+copies it makes of a user's model (:func:`compiled_copy`); a user's own model is never
+changed.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import pymc as pm
+
+__all__ = ["CompiledModel", "compiled_copy"]
+
+#: A compiled function of a point (a dict of value-variable values), such as the
+#: ``PointFunc`` that ``pymc.Model.compile_logp`` and ``compile_dlogp`` return.
+_PointFunction = Callable[[dict[str, Any]], Any]
+
+
+class CompiledModel(pm.Model):  # type: ignore[misc]  # pymc ships no py.typed: pm.Model is Any
+    """A ``pymc.Model`` that compiles its log-density once and can borrow a fit's.
+
+    Parameters
+    ----------
+    **kwargs
+        Passed to ``pymc.Model``.
+    """
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._compiled: dict[tuple[Any, ...], _PointFunction] = {}
+        self._shared: (
+            tuple[tuple[Any, ...], tuple[str, ...], _PointFunction, _PointFunction] | None
+        ) = None
+
+    def share_compiled(
+        self,
+        value_names: Sequence[str],
+        logp: Callable[[dict[str, Any]], Any],
+        dlogp: Callable[[dict[str, Any]], Any],
+    ) -> None:
+        """Serve ``logp`` and its gradient (without Jacobian terms) from compiled functions.
+
+        ``find_MAP`` compiles ``compile_logp(jacobian=False)`` and ``compile_dlogp(...,
+        jacobian=False)`` and calls both at every point. A fit that has compiled the same
+        log-density already (:class:`ppl_mle.fit.objective.Objective`, which computes value and
+        gradient in one pass) hands its functions over here, so find_MAP costs no second
+        compilation and one pass over the data per point. They serve only while the
+        model's variables stay as they are now.
+
+        Parameters
+        ----------
+        value_names : sequence of str
+            The value variables the gradient is taken over, in its order.
+        logp, dlogp : callable
+            Functions of a point (a dict of value-variable values).
+        """
+        self._shared = (self._structure_key(), tuple(value_names), logp, dlogp)
+
+    def _shared_functions(self) -> tuple[tuple[str, ...], _PointFunction, _PointFunction] | None:
+        if self._shared is None or self._shared[0] != self._structure_key():
+            return None
+        return self._shared[1:]
+
+    def check_start_vals(self, start: Any, **kwargs: Any) -> None:
+        """``pymc.Model.check_start_vals``, by the shared log-density when there is one.
+
+        PyMC compiles every variable's log-density to check that a start is finite; with a
+        fit's functions shared (:meth:`share_compiled`) their sum, already compiled, says
+        the same. Where it is not finite PyMC's own check runs and names the variables.
+        """
+        shared = self._shared_functions()
+        names = {v.name for v in self.value_vars}
+        if shared is None or kwargs or not isinstance(start, dict) or set(start) != names:
+            super().check_start_vals(start, **kwargs)
+        elif not math.isfinite(float(shared[1](start))):
+            super().check_start_vals(start)
+
+    def compile_logp(
+        self, vars: Any = None, jacobian: bool = True, sum: bool = True, **kw: Any
+    ) -> _PointFunction:
+        """``pymc.Model.compile_logp``, compiled once per model structure and reused."""
+        key = ("logp", _variables_key(vars), jacobian, sum, self._structure_key())
+        shared = self._shared_functions()
+        if shared is not None and vars is None and not jacobian and sum and not kw:
+            return shared[1]
+        if kw:
+            logp: _PointFunction = super().compile_logp(vars=vars, jacobian=jacobian, sum=sum, **kw)
+            return logp
+        if key not in self._compiled:
+            self._compiled[key] = super().compile_logp(vars=vars, jacobian=jacobian, sum=sum)
+        return self._compiled[key]
+
+    def compile_dlogp(self, vars: Any = None, jacobian: bool = True, **kw: Any) -> _PointFunction:
+        """``pymc.Model.compile_dlogp``, compiled once per model structure and reused."""
+        key = ("dlogp", _variables_key(vars), jacobian, self._structure_key())
+        shared = self._shared_functions()
+        if shared is not None and not jacobian and not kw:
+            wrt = self.continuous_value_vars if vars is None else _as_tuple(vars)
+            names = tuple(self.rvs_to_values.get(v, v).name for v in wrt)
+            if names == shared[0]:
+                return shared[2]
+        if kw:
+            dlogp: _PointFunction = super().compile_dlogp(vars=vars, jacobian=jacobian, **kw)
+            return dlogp
+        if key not in self._compiled:
+            self._compiled[key] = super().compile_dlogp(vars=vars, jacobian=jacobian)
+        return self._compiled[key]
+
+    def _structure_key(self) -> tuple[Any, ...]:
+        return (
+            tuple(self.free_RVs),
+            tuple(self.observed_RVs),
+            tuple(self.potentials),
+            tuple(self.deterministics),
+        )
+
+
+def compiled_copy(model: pm.Model) -> CompiledModel:
+    """Make a model that ppl_mle built itself (a flat copy) a :class:`CompiledModel`.
+
+    PyMC builds a model from a graph as a plain ``pymc.Model``; the class adds methods
+    and two attributes only, so the model becomes one in place. Never call it on a user's
+    model.
+
+    Parameters
+    ----------
+    model : pymc.Model
+        A model made by ppl_mle, referenced by no one else yet.
+    """
+    if isinstance(model, CompiledModel):
+        return model
+    model.__class__ = CompiledModel
+    compiled: CompiledModel = model
+    compiled._compiled = {}
+    compiled._shared = None
+    return compiled
+
+
+def _variables_key(variables: Any) -> tuple[Any, ...] | None:
+    if variables is None:
+        return None
+    return _as_tuple(variables)
+
+
+def _as_tuple(variables: Any) -> tuple[Any, ...]:
+    if isinstance(variables, list | tuple):
+        return tuple(variables)
+    return (variables,)
