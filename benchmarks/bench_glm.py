@@ -1,11 +1,12 @@
 """GLMs declared by hand in PyMC: fit_mle against statsmodels and pm.find_MAP, in one process.
 
 Data: n rows, D − 1 standard-normal features scaled by 0.3, coefficients drawn once
-(seeded); a Poisson regression (log link) and a logistic regression (logit link), each
-declared as a user would (``a ~ Normal(0, 5)``, ``b ~ Normal(0, 1, shape=D - 1)``, the
-observed variable on ``a + X @ b``). For each n and model the script prints the wall time of
+(seeded); a Poisson regression (log link), a logistic regression (logit link) and a normal
+linear regression (``sigma ~ HalfNormal(5)`` besides), each declared as a user would
+(``a ~ Normal(0, 5)``, ``b ~ Normal(0, 1, shape=D - 1)``, the observed variable on
+``a + X @ b``). For each n and model the script prints the wall time of
 
-- statsmodels (``GLM(Poisson)`` / ``Logit``, Newton, the reference),
+- statsmodels (``GLM(Poisson)`` / ``Logit`` / ``OLS``, the reference),
 - ``pm.find_MAP`` on the user's model (its priors: the MAP, not the MLE; no verification),
 - ``ppl_mle.fit_mle`` (priors made flat, find_MAP, Newton polish with the exact Hessian,
   verification: gradient, Hessian, the probe along the flattest direction),
@@ -15,7 +16,8 @@ difference of the coefficients). Each time is the median of REPEATS runs after o
 fit (PyTensor's C cache warm, the model's graph compiled in the warm-up for find_MAP only as
 far as PyTensor caches it: both sides rebuild their functions per call).
 
-Run: .venv/bin/python benchmarks/bench_glm.py [n ...]   (default: 1000 100000 1000000)
+Run: .venv/bin/python benchmarks/bench_glm.py [--coefs D] [n ...]
+(default: D = 10, n = 1000 100000 1000000)
 """
 
 import sys
@@ -39,8 +41,11 @@ def model_of(x: np.ndarray, y: np.ndarray, kind: str) -> pm.Model:
         eta = a + pm.math.dot(x, b)
         if kind == "poisson":
             pm.Poisson("y", mu=pm.math.exp(eta), observed=y)
-        else:
+        elif kind == "logistic":
             pm.Bernoulli("y", logit_p=eta, observed=y)
+        else:
+            sigma = pm.HalfNormal("sigma", 5.0)
+            pm.Normal("y", mu=eta, sigma=sigma, observed=y)
     return model
 
 
@@ -48,7 +53,9 @@ def reference(x: np.ndarray, y: np.ndarray, kind: str) -> np.ndarray:
     design = sm.add_constant(x)
     if kind == "poisson":
         return np.asarray(sm.GLM(y, design, family=sm.families.Poisson()).fit().params)
-    return np.asarray(sm.Logit(y, design).fit(disp=0).params)
+    if kind == "logistic":
+        return np.asarray(sm.Logit(y, design).fit(disp=0).params)
+    return np.asarray(sm.OLS(y, design).fit().params)
 
 
 def median_time(fn) -> tuple[float, object]:
@@ -60,21 +67,24 @@ def median_time(fn) -> tuple[float, object]:
     return float(np.median(times)), out
 
 
-def main(ns: list[int]) -> None:
+def main(ns: list[int], coefs: int = D) -> None:
     rng = np.random.default_rng(20261127)
-    beta = rng.normal(0.0, 0.3, size=D - 1)
+    beta = rng.normal(0.0, 0.3, size=coefs - 1)
+    print(f"{coefs} coefficients (intercept included)")
     print(
         f"{'model':9} {'n':>9} {'statsmodels':>12} {'find_MAP':>9} {'fit_mle':>9} "
         f"{'/sm':>6} {'/find_MAP':>9} {'max |Δβ|':>9}"
     )
     for n in ns:
-        x = rng.standard_normal((n, D - 1)) * 0.3
+        x = rng.standard_normal((n, coefs - 1)) * 0.3
         eta = 0.3 + x @ beta
-        for kind in ("poisson", "logistic"):
+        for kind in ("poisson", "logistic", "normal"):
             if kind == "poisson":
                 y = rng.poisson(np.exp(eta))
-            else:
+            elif kind == "logistic":
                 y = rng.binomial(1, 1.0 / (1.0 + np.exp(-eta)))
+            else:
+                y = eta + rng.normal(0.0, 0.5, size=n)
             model = model_of(x, y, kind)
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
@@ -93,4 +103,8 @@ def main(ns: list[int]) -> None:
 
 
 if __name__ == "__main__":
-    main([int(a) for a in sys.argv[1:]] or [1_000, 100_000, 1_000_000])
+    args = sys.argv[1:]
+    coefs = D
+    if args[:1] == ["--coefs"]:
+        coefs, args = int(args[1]), args[2:]
+    main([int(a) for a in args] or [1_000, 100_000, 1_000_000], coefs)
