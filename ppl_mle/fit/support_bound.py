@@ -200,7 +200,7 @@ def _exact_on_bounds(
     """
     estimates = {k: np.array(v, dtype=np.float64) for k, v in objective.natural(z).items()}
     model = objective.model
-    name_of = {model.rvs_to_values[rv].name: rv.name for rv in model.free_RVs}
+    name_of = _variable_names(model)
     for slot in objective.slots:
         value = estimates[name_of[slot.name]]
         flat = value.reshape(-1)
@@ -214,7 +214,7 @@ def _exact_on_bounds(
 def _natural_masks(objective: Objective, held: np.ndarray) -> dict[str, np.ndarray]:
     """Per free variable, the mask of its estimates held on a bound."""
     model = objective.model
-    name_of = {model.rvs_to_values[rv].name: rv.name for rv in model.free_RVs}
+    name_of = _variable_names(model)
     shapes = {s.name: s.shape for s in objective.slots}
     return {
         name_of[s.name]: held[s.start : s.stop].reshape(shapes[s.name])
@@ -292,10 +292,15 @@ _HAIR = 1e-12
 def _natural_order(objective: Objective, nat: Objective) -> np.ndarray:
     """For each coordinate of ``objective``, its coordinate in the untransformed ``nat``."""
     model = objective.model
-    name_of = {model.rvs_to_values[rv].name: rv.name for rv in model.free_RVs}
+    name_of = _variable_names(model)
     start_of = {s.name: s.start for s in nat.slots}
     order = np.zeros(objective.size, dtype=np.int64)
     for slot in objective.slots:
         base = start_of[name_of[slot.name]]
         order[slot.start : slot.stop] = base + np.arange(slot.stop - slot.start)
     return order
+
+
+def _variable_names(model: pm.Model) -> dict[str, str]:
+    """The free variable of each value variable, by name (``"mu_interval__"``: ``"mu"``)."""
+    return {model.rvs_to_values[rv].name: rv.name for rv in model.free_RVs}
