@@ -32,6 +32,7 @@ from pytensor.gradient import jacobian
 
 from ppl_mle.core.affine import AffineMap
 from ppl_mle.core.errors import ModelError
+from ppl_mle.fit.compiled import AbstractGraph, StructureCache, abstract_data, compile_function
 from ppl_mle.model._pytensor import PYTENSOR_LOCK, quiet_vendor_warnings, serialised
 
 __all__ = ["Objective", "objective_for"]
@@ -109,41 +110,30 @@ class Objective:
             replace,
             strict=False,
         )
-        grad = _grad(logp, z)
         free = get_free_outputs(model)
         constrained = pytensor.graph_replace(
             [model.unobserved_value_vars[i] for i in free.indices], replace, strict=False
         )
         self.free_names: tuple[str, ...] = free.names
-        self._z = z
-        self._natural_flat = pt.concatenate([pt.cast(c, "float64").ravel() for c in constrained])
-        # Compiled on first use, and shared with the copies :meth:`mapped` makes.
-        self._lazy: dict[str, Any] = {}
-        outputs = [logp, grad, loglik, *constrained]
         self._closed_hessian = hessian
         self.affine = AffineMap()
         self._last_hessian: tuple[Any, np.ndarray] | None = None
         self._recent: list[tuple[Any, list[np.ndarray]]] = []
-        self._hvp = None
-        # In the model's context PyMC's compile honours its check_bounds flag.
-        with quiet_vendor_warnings(), model:
-            if hessian is not None:
-                self._fn = pm.pytensorf.compile([z], outputs, on_unused_input="ignore")
-            elif self.size <= _UNROLL_HESSIAN:
-                # Few parameters: one gradient per Hessian row, all in one compiled function
-                # (graph rewriting, not evaluation, dominates the cost of a small fit).
-                hess = pt.stack([_grad(grad[i], z) for i in range(self.size)])
-                self._fn = pm.pytensorf.compile([z], [*outputs, hess], on_unused_input="ignore")
-            else:
-                # Many parameters: the Hessian column by column from one compiled
-                # Hessian-vector product, ∇(∇ℓ·v). Compiling d unrolled gradients would take
-                # minutes; a scan over them runs slower than this loop; and vectorising the
-                # product over a block of vectors (vectorize_graph) did not finish compiling
-                # for a GLM with a data matrix and 9 or more coefficients.
-                v = pt.vector("v", dtype="float64")
-                hvp = _grad(pt.dot(grad, v), z)
-                self._fn = pm.pytensorf.compile([z], outputs, on_unused_input="ignore")
-                self._hvp = pm.pytensorf.compile([z, v], hvp, on_unused_input="ignore")
+        # Compiled once per graph structure (:mod:`ppl_mle.fit.compiled`): a model with an
+        # equal graph and other data (a new normal model, a flat copy of a model declared
+        # alike) reuses the functions, called with its own data containers.
+        graph = abstract_data([z], [logp, loglik, *constrained])
+        self._data = graph.data
+        extra = (hessian is not None,)
+        compiled = _STRUCTURES.find(model, graph, extra)
+        if compiled is None:
+            compiled = _compile(model, graph, self.size, closed_hessian=hessian is not None)
+            _STRUCTURES.keep(model, graph, compiled, extra)
+        self._compiled: _Compiled = compiled
+
+    def _data_values(self) -> list[Any]:
+        """The values the model's data containers hold now, for the compiled functions."""
+        return [d.get_value(borrow=True) for d in self._data]
 
     @property
     def costly_hessian(self) -> bool:
@@ -152,7 +142,7 @@ class Objective:
         Then a polish reuses a Hessian for the steps near the maximum and evaluates it
         afresh only where the point is verified.
         """
-        return self._hvp is not None
+        return self._compiled.hvp is not None
 
     def _eval(self, z: np.ndarray) -> list[np.ndarray]:
         """logp, gradient, log-likelihood, natural values (and the Hessian if unrolled).
@@ -167,7 +157,7 @@ class Objective:
             if cached_key == key:
                 return outputs
         with quiet_vendor_warnings(), np.errstate(all="ignore"), PYTENSOR_LOCK:
-            outputs = [np.array(out) for out in self._fn(z)]
+            outputs = [np.array(out) for out in self._compiled.fn(z, *self._data_values())]
         # Three points: probes elsewhere (a line search, the unboundedness check) do not
         # evict the candidate maximum.
         self._recent = [(key, outputs), *self._recent[:2]]
@@ -188,12 +178,14 @@ class Objective:
     def _hessian(self, z: np.ndarray, outputs: list[np.ndarray]) -> np.ndarray:
         if self._closed_hessian is not None:
             return self._closed_form_hessian(z)
-        if self._hvp is None:
+        hvp = self._compiled.hvp
+        if hvp is None:
             return np.asarray(outputs[-1], dtype=np.float64)
         z = np.asarray(z, dtype=np.float64)
         eye = np.eye(self.size)
+        data = self._data_values()
         with quiet_vendor_warnings(), np.errstate(all="ignore"), PYTENSOR_LOCK:
-            h = np.array([np.asarray(self._hvp(z, e), dtype=np.float64) for e in eye])
+            h = np.array([np.asarray(hvp(z, e, *data), dtype=np.float64) for e in eye])
         symmetric: np.ndarray = 0.5 * (h + h.T)
         return symmetric
 
@@ -233,7 +225,7 @@ class Objective:
         """The Hessian of the objective at ``z`` (no value or gradient where avoidable)."""
         if self._closed_hessian is not None:
             return np.array(self._closed_form_hessian(z))
-        if self._hvp is None:
+        if self._compiled.hvp is None:
             return np.array(self._hessian(z, self._eval(z)))
         return self._hessian(z, [])
 
@@ -241,10 +233,12 @@ class Objective:
         """Hessian-vector product ∇²logp(z)·v."""
         if self._closed_hessian is not None:
             return self._closed_form_hessian(z) @ np.asarray(v, dtype=np.float64)
-        if self._hvp is None:
+        hvp = self._compiled.hvp
+        if hvp is None:
             return self(z)[2] @ np.asarray(v, dtype=np.float64)
+        z, v = np.asarray(z, dtype=np.float64), np.asarray(v, dtype=np.float64)
         with quiet_vendor_warnings(), np.errstate(all="ignore"), PYTENSOR_LOCK:
-            out = self._hvp(np.asarray(z, dtype=np.float64), np.asarray(v, dtype=np.float64))
+            out = hvp(z, v, *self._data_values())
         return np.asarray(out, dtype=np.float64)
 
     def value_and_grad(self, z: np.ndarray) -> tuple[float, np.ndarray]:
@@ -294,20 +288,21 @@ class Objective:
         hess : numpy.ndarray
             ∇²(weightsᵀψ)(z), shape (d, d).
         """
-        if "natural" not in self._lazy:
+        lazy = self._compiled.lazy
+        if "natural" not in lazy:
             outputs = self._eval(np.zeros(self.size))[3 : 3 + len(self.free_names)]
-            self._lazy["shapes"] = {
-                n: np.shape(v) for n, v in zip(self.free_names, outputs, strict=True)
-            }
-            self._lazy["natural"] = self._compile_natural()
+            lazy["shapes"] = [np.shape(v) for v in outputs]
+            lazy["natural"] = self._compile_natural()
         m = self._natural_size
         w = np.zeros(m) if weights is None else np.asarray(weights, dtype=np.float64)
         scale = self._natural_scales
         with quiet_vendor_warnings(), np.errstate(all="ignore"):
             # ψ = offset + scale·ψ_w: the Hessian of wᵀψ is that of (w∘scale)ᵀψ_w.
             with PYTENSOR_LOCK:
-                natural = self._lazy["natural"]
-                values, jac, hess = natural(np.asarray(z, dtype=np.float64), w * scale)
+                natural = lazy["natural"]
+                values, jac, hess = natural(
+                    np.asarray(z, dtype=np.float64), w * scale, *self._data_values()
+                )
             values = np.asarray(values, dtype=np.float64)
             if not self.affine.identity:
                 values = np.concatenate(
@@ -321,11 +316,12 @@ class Objective:
 
     @property
     def _natural_size(self) -> int:
-        return sum(int(np.prod(shape, dtype=np.int64)) for shape in self._lazy["shapes"].values())
+        shapes = self._compiled.lazy["shapes"]
+        return sum(int(np.prod(shape, dtype=np.int64)) for shape in shapes)
 
     def natural_scales(self) -> np.ndarray:
         """Scale of each flat natural value (ones unless the fit works in other units)."""
-        if "shapes" not in self._lazy:
+        if "shapes" not in self._compiled.lazy:
             self.natural_derivatives(np.zeros(self.size))
         return self._natural_scales
 
@@ -338,7 +334,8 @@ class Objective:
     def _split(self, flat: np.ndarray) -> dict[str, np.ndarray]:
         """A flat vector of natural values as a dict by free variable."""
         out, start = {}, 0
-        for name, shape in self._lazy["shapes"].items():
+        shapes = self._compiled.lazy["shapes"]
+        for name, shape in zip(self.free_names, shapes, strict=True):
             size = int(np.prod(shape, dtype=np.int64))
             out[name] = flat[start : start + size].reshape(shape)
             start += size
@@ -363,7 +360,8 @@ class Objective:
         return self.affine.working_z(self.from_point(point))
 
     def _compile_natural(self) -> Any:
-        z, psi = self._z, self._natural_flat
+        compiled = self._compiled
+        z, psi = compiled.z, compiled.natural_flat
         m = self._natural_size
         w = pt.vector("w", dtype="float64")
         # A natural value linear in z (mu) has a Hessian that does not depend on z at all.
@@ -378,8 +376,7 @@ class Objective:
             hess = pt.stack([grad(weighted_grad[i]) for i in range(self.size)])
         else:
             hess = jacobian(weighted_grad, z, disconnected_inputs="ignore")
-        with quiet_vendor_warnings(), self.model:
-            return pm.pytensorf.compile([z, w], [psi, jac, hess], on_unused_input="ignore")
+        return compile_function(self.model, [z, w, *compiled.standins], [psi, jac, hess])
 
     def logp_at(self, point: dict[str, np.ndarray]) -> np.ndarray:
         """The objective at a point given as a dict of value-variable values."""
@@ -408,6 +405,59 @@ class Objective:
             else:
                 names.extend(f"{s.name}[{i}]" for i in range(s.stop - s.start))
         return names
+
+
+@dataclass(frozen=True)
+class _Compiled:
+    """What is compiled for one graph structure, shared by every model with that graph.
+
+    Each function takes the data containers' values after its own inputs, in the order of
+    ``standins``.
+    """
+
+    z: Any
+    standins: tuple[Any, ...]
+    natural_flat: Any
+    fn: Any
+    hvp: Any
+    lazy: dict[str, Any]
+
+
+#: Compiled objectives by graph structure (:mod:`ppl_mle.fit.compiled`).
+_STRUCTURES = StructureCache()
+
+
+def _compile(
+    model: pm.Model, graph: AbstractGraph, size: int, *, closed_hessian: bool
+) -> _Compiled:
+    """Compile value, gradient, log-likelihood, natural values (and the Hessian) of a graph.
+
+    ``graph`` has the outputs logp, loglik and the natural values, in terms of z and the
+    stand-ins of the data containers.
+    """
+    z, standins = graph.inputs[0], graph.standins
+    logp, loglik, *constrained = graph.outputs
+    grad = _grad(logp, z)
+    outputs = [logp, grad, loglik, *constrained]
+    natural_flat = pt.concatenate([pt.cast(c, "float64").ravel() for c in constrained])
+    hvp = None
+    if closed_hessian:
+        fn = compile_function(model, graph.inputs, outputs)
+    elif size <= _UNROLL_HESSIAN:
+        # Few parameters: one gradient per Hessian row, all in one compiled function
+        # (graph rewriting, not evaluation, dominates the cost of a small fit).
+        hess = pt.stack([_grad(grad[i], z) for i in range(size)])
+        fn = compile_function(model, graph.inputs, [*outputs, hess])
+    else:
+        # Many parameters: the Hessian column by column from one compiled Hessian-vector
+        # product, ∇(∇ℓ·v). Compiling d unrolled gradients would take minutes; a scan
+        # over them runs slower than this loop; and vectorising the product over a block
+        # of vectors (vectorize_graph) did not finish compiling for a GLM with a data
+        # matrix and 9 or more coefficients.
+        v = pt.vector("v", dtype="float64")
+        fn = compile_function(model, graph.inputs, outputs)
+        hvp = compile_function(model, [z, v, *standins], _grad(pt.dot(grad, v), z))
+    return _Compiled(z, standins, natural_flat, fn, hvp, {})
 
 
 @serialised
