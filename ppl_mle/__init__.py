@@ -14,71 +14,69 @@ Packages by layer; each imports only from the layers below it (a contract checke
 - :mod:`ppl_mle.core` — numpy and scipy only: closed forms, families, Newton, divergences.
 """
 
-# isort: off
-# First: imports pymc and arviz without their vendor noise, before any module imports them.
-from ppl_mle.model import _pytensor  # noqa: F401
-
-# isort: on
+from importlib import import_module
 from importlib.metadata import version
+from typing import TYPE_CHECKING, Any
 
-from ppl_mle.api.fit_mle import fit_mle
-from ppl_mle.api.result import MLEResult
-from ppl_mle.bayes.compare import BayesComparison, compare_bayes
-from ppl_mle.bayes.laplace import laplace_draws
-from ppl_mle.bayes.plots import plot_comparison
-from ppl_mle.core.analytic_posterior import analytic_posterior
-from ppl_mle.core.closed_form import (
-    NormalStats,
-    categorical_loglik,
-    categorical_mle,
-    categorical_mle_constrained,
-    merge_normal_stats,
-    normal_loglik,
-    normal_mle,
-    normal_stats,
-    product_underflow_n,
-)
-from ppl_mle.core.divergence import (
-    DivergenceReport,
-    divergence,
-    kl_divergence,
-    kl_normal,
-    total_variation,
-)
-from ppl_mle.core.errors import (
-    BoundaryWarning,
-    ConvergenceError,
-    ConvergenceWarning,
-    DataError,
-    IdentifiabilityWarning,
-    ModelError,
-    PplMleError,
-    PplMleWarning,
-    PrecisionWarning,
-    SamplingWarning,
-)
-from ppl_mle.core.families import CategoricalFamily, NormalFamily, SoftmaxFamily
-from ppl_mle.data.streaming import label_counts_of, normal_stats_of
-from ppl_mle.fit.analytic import AnalyticCheck, check_analytic
-from ppl_mle.fit.status import FitStatus
-from ppl_mle.inference.inference_data import mle_inference_data
-from ppl_mle.inference.likelihood_ratio import HypothesisTestResult, lr_test, pearson_test
-from ppl_mle.inference.plots import plot_loglik_contour, plot_profiles
-from ppl_mle.inference.profile import ProfileInterval, profile_interval, profile_loglik
-from ppl_mle.inference.summary import format_summary, summarize
-from ppl_mle.inference.uncertainty import Uncertainty, uncertainty
-from ppl_mle.model.declarations import (
-    MLEModel,
-    categorical,
-    categorical_from_counts,
-    categorical_from_source,
-    normal,
-    normal_from_source,
-    normal_from_stats,
-    softmax_regression,
-)
-from ppl_mle.model.flat import flat_priors
-from ppl_mle.teaching.symbolic import categorical_derivation, normal_derivation
+if TYPE_CHECKING:  # the names as mypy sees them; at run time, __getattr__ loads them
+    from ppl_mle.api.fit_mle import fit_mle
+    from ppl_mle.api.result import MLEResult
+    from ppl_mle.bayes.compare import BayesComparison, compare_bayes
+    from ppl_mle.bayes.laplace import laplace_draws
+    from ppl_mle.bayes.plots import plot_comparison
+    from ppl_mle.core.analytic_posterior import analytic_posterior
+    from ppl_mle.core.closed_form import (
+        NormalStats,
+        categorical_loglik,
+        categorical_mle,
+        categorical_mle_constrained,
+        merge_normal_stats,
+        normal_loglik,
+        normal_mle,
+        normal_stats,
+        product_underflow_n,
+    )
+    from ppl_mle.core.divergence import (
+        DivergenceReport,
+        divergence,
+        kl_divergence,
+        kl_normal,
+        total_variation,
+    )
+    from ppl_mle.core.errors import (
+        BoundaryWarning,
+        ConvergenceError,
+        ConvergenceWarning,
+        DataError,
+        IdentifiabilityWarning,
+        ModelError,
+        PplMleError,
+        PplMleWarning,
+        PrecisionWarning,
+        SamplingWarning,
+    )
+    from ppl_mle.core.families import CategoricalFamily, NormalFamily, SoftmaxFamily
+    from ppl_mle.data.streaming import label_counts_of, normal_stats_of
+    from ppl_mle.fit.analytic import AnalyticCheck, check_analytic
+    from ppl_mle.fit.status import FitStatus
+    from ppl_mle.inference.inference_data import mle_inference_data
+    from ppl_mle.inference.likelihood_ratio import HypothesisTestResult, lr_test, pearson_test
+    from ppl_mle.inference.plots import plot_loglik_contour, plot_profiles
+    from ppl_mle.inference.profile import ProfileInterval, profile_interval, profile_loglik
+    from ppl_mle.inference.summary import format_summary, summarize
+    from ppl_mle.inference.uncertainty import Uncertainty, uncertainty
+    from ppl_mle.model.declarations import (
+        MLEModel,
+        categorical,
+        categorical_from_counts,
+        categorical_from_source,
+        normal,
+        normal_from_source,
+        normal_from_stats,
+        softmax_regression,
+    )
+    from ppl_mle.model.flat import flat_priors
+    from ppl_mle.teaching.symbolic import categorical_derivation, normal_derivation
 
 #: The installed distribution's version (written once, in pyproject.toml).
 __version__ = version("ppl_mle")
@@ -157,3 +155,100 @@ __all__ = [
     "PplMleWarning",
     "SamplingWarning",
 ]
+
+#: Where each public name lives: imported on first use (PEP 562), so that ``import ppl_mle``
+#: and the command line's ``--help`` do not import PyMC.
+_SOURCES: dict[str, str] = {
+    "MLEModel": "ppl_mle.model.declarations",
+    "categorical": "ppl_mle.model.declarations",
+    "categorical_from_counts": "ppl_mle.model.declarations",
+    "categorical_from_source": "ppl_mle.model.declarations",
+    "normal": "ppl_mle.model.declarations",
+    "normal_from_source": "ppl_mle.model.declarations",
+    "normal_from_stats": "ppl_mle.model.declarations",
+    "softmax_regression": "ppl_mle.model.declarations",
+    "label_counts_of": "ppl_mle.data.streaming",
+    "normal_stats_of": "ppl_mle.data.streaming",
+    "AnalyticCheck": "ppl_mle.fit.analytic",
+    "FitStatus": "ppl_mle.fit.status",
+    "MLEResult": "ppl_mle.api.result",
+    "check_analytic": "ppl_mle.fit.analytic",
+    "fit_mle": "ppl_mle.api.fit_mle",
+    "flat_priors": "ppl_mle.model.flat",
+    "HypothesisTestResult": "ppl_mle.inference.likelihood_ratio",
+    "ProfileInterval": "ppl_mle.inference.profile",
+    "Uncertainty": "ppl_mle.inference.uncertainty",
+    "format_summary": "ppl_mle.inference.summary",
+    "lr_test": "ppl_mle.inference.likelihood_ratio",
+    "pearson_test": "ppl_mle.inference.likelihood_ratio",
+    "profile_interval": "ppl_mle.inference.profile",
+    "profile_loglik": "ppl_mle.inference.profile",
+    "summarize": "ppl_mle.inference.summary",
+    "uncertainty": "ppl_mle.inference.uncertainty",
+    "BayesComparison": "ppl_mle.bayes.compare",
+    "analytic_posterior": "ppl_mle.core.analytic_posterior",
+    "compare_bayes": "ppl_mle.bayes.compare",
+    "laplace_draws": "ppl_mle.bayes.laplace",
+    "mle_inference_data": "ppl_mle.inference.inference_data",
+    "DivergenceReport": "ppl_mle.core.divergence",
+    "divergence": "ppl_mle.core.divergence",
+    "kl_divergence": "ppl_mle.core.divergence",
+    "kl_normal": "ppl_mle.core.divergence",
+    "total_variation": "ppl_mle.core.divergence",
+    "CategoricalFamily": "ppl_mle.core.families",
+    "NormalFamily": "ppl_mle.core.families",
+    "NormalStats": "ppl_mle.core.closed_form",
+    "SoftmaxFamily": "ppl_mle.core.families",
+    "categorical_loglik": "ppl_mle.core.closed_form",
+    "categorical_mle": "ppl_mle.core.closed_form",
+    "categorical_mle_constrained": "ppl_mle.core.closed_form",
+    "normal_loglik": "ppl_mle.core.closed_form",
+    "normal_mle": "ppl_mle.core.closed_form",
+    "merge_normal_stats": "ppl_mle.core.closed_form",
+    "normal_stats": "ppl_mle.core.closed_form",
+    "product_underflow_n": "ppl_mle.core.closed_form",
+    "categorical_derivation": "ppl_mle.teaching.symbolic",
+    "normal_derivation": "ppl_mle.teaching.symbolic",
+    "plot_comparison": "ppl_mle.bayes.plots",
+    "plot_loglik_contour": "ppl_mle.inference.plots",
+    "plot_profiles": "ppl_mle.inference.plots",
+    "BoundaryWarning": "ppl_mle.core.errors",
+    "ConvergenceError": "ppl_mle.core.errors",
+    "ConvergenceWarning": "ppl_mle.core.errors",
+    "PrecisionWarning": "ppl_mle.core.errors",
+    "DataError": "ppl_mle.core.errors",
+    "IdentifiabilityWarning": "ppl_mle.core.errors",
+    "ModelError": "ppl_mle.core.errors",
+    "PplMleError": "ppl_mle.core.errors",
+    "PplMleWarning": "ppl_mle.core.errors",
+    "SamplingWarning": "ppl_mle.core.errors",
+}
+
+#: The layers that never import pymc (the contracts of ``lint-imports``).
+_LIGHT_PACKAGES = ("ppl_mle.core.", "ppl_mle.data.")
+
+
+def __getattr__(name: str) -> Any:
+    """Import the public name ``name`` on first use (PEP 562) and keep it.
+
+    The PyMC stack is configured first (:mod:`ppl_mle.model._pytensor`) for every name but
+    those of the layers that never import pymc.
+
+    Raises
+    ------
+    AttributeError
+        ``name`` is not a public name of the package.
+    """
+    module = _SOURCES.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    if not module.startswith(_LIGHT_PACKAGES):
+        import_module("ppl_mle.model._pytensor")
+    value = getattr(import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    """The module's names, with the public ones not yet imported."""
+    return sorted(set(globals()) | set(__all__))

@@ -22,35 +22,17 @@ import traceback
 import warnings
 from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Any, Literal, NoReturn, cast
+from typing import TYPE_CHECKING, Any, Literal, NoReturn, cast
 
-import numpy as np
-import pandas as pd
-import pymc as pm
-
-from ppl_mle.api.fit_mle import DERIVATIVE_FREE_METHODS, GRADIENT_METHODS, NEWTON_METHODS, fit_mle
-from ppl_mle.bayes.compare import compare_bayes
-from ppl_mle.bayes.plots import plot_comparison
-from ppl_mle.core.divergence import divergence
+# Only what parsing the arguments and checking the input need: the fitting stack (PyMC,
+# pandas, ArviZ) is imported by the commands that use it, so that `--help`, bad arguments
+# and missing files answer at once.
 from ppl_mle.core.errors import DataError, PplMleError, PplMleWarning
-from ppl_mle.core.families import CategoricalFamily
-from ppl_mle.core.jsonable import json_number, json_value
-from ppl_mle.data.io import read_column, read_table
-from ppl_mle.data.validation import as_array, check_level, check_sigma, missing_mask
-from ppl_mle.fit.analytic import check_analytic
-from ppl_mle.inference.summary import format_summary
-from ppl_mle.model._pytensor import quiet_vendor_warnings
-from ppl_mle.model.declarations import (
-    FIRST,
-    MLEModel,
-    categorical,
-    categorical_from_counts,
-    categorical_from_source,
-    normal,
-    normal_from_source,
-    softmax_regression,
-)
-from ppl_mle.teaching.demo import run_demo
+from ppl_mle.core.methods import DERIVATIVE_FREE_METHODS, GRADIENT_METHODS, NEWTON_METHODS
+
+if TYPE_CHECKING:
+    import pandas as pd
+    import pymc as pm
 
 __all__ = ["main"]
 
@@ -146,6 +128,13 @@ _DEFAULT = "Newton where the Hessian is known in closed form, else L-BFGS-B"
 EXIT_BROKEN_PIPE = 141
 
 
+def run_demo() -> bool:
+    """Run the built-in examples: :func:`ppl_mle.teaching.demo.run_demo`, imported on use."""
+    from ppl_mle.teaching.demo import run_demo as demo
+
+    return demo()
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the exit status.
 
@@ -184,6 +173,12 @@ def _script_model(path: str, variable: str | None) -> pm.Model:
     script = Path(path)
     if not script.is_file() or script.suffix != ".py":
         raise DataError(f"not a Python script: {path}")
+    # isort: off
+    # First: imports pymc without its vendor noise.
+    from ppl_mle.model._pytensor import quiet_vendor_warnings
+    import pymc as pm
+
+    # isort: on
     try:
         with quiet_vendor_warnings():
             namespace = runpy.run_path(str(script), run_name="ppl_mle_model")
@@ -210,6 +205,21 @@ def _script_model(path: str, variable: str | None) -> pm.Model:
 def _model(args: argparse.Namespace) -> pm.Model:
     if args.model == "pymc":
         return _script_model(args.file, args.variable)
+    if not Path(args.file).exists():  # said before the PyMC stack is imported
+        raise DataError(f"file not found: {Path(args.file)}")
+    from ppl_mle.core.families import CategoricalFamily
+    from ppl_mle.data.io import read_column, read_table
+    from ppl_mle.data.validation import as_array, check_sigma, missing_mask
+    from ppl_mle.model.declarations import (
+        FIRST,
+        categorical,
+        categorical_from_counts,
+        categorical_from_source,
+        normal,
+        normal_from_source,
+        softmax_regression,
+    )
+
     if args.model == "softmax":
         features = _features(args.features, args.target)
         table = read_table(args.file, [args.target, *features])
@@ -329,6 +339,8 @@ _BYTES_PER_DRAW = 8 * 4
 
 def _check_memory(model: pm.Model, draws: int, chains: int) -> None:
     """Refuse a sampling run whose draws would not fit in the available memory."""
+    import numpy as np
+
     size = sum(int(np.size(v)) for v in model.initial_point().values()) + 8  # + statistics
     need = draws * chains * size * _BYTES_PER_DRAW
     available = _available_bytes()
@@ -368,9 +380,16 @@ def _own_sampling_gates(args: argparse.Namespace) -> Iterator[None]:
 
 
 def _compare(args: argparse.Namespace) -> int:
+    from ppl_mle.data.validation import check_level
+
     level = check_level(args.level)
     _check_sampler_args(args)
     model = _model(args)
+    from ppl_mle.api.fit_mle import fit_mle
+    from ppl_mle.bayes.compare import compare_bayes
+    from ppl_mle.bayes.plots import plot_comparison
+    from ppl_mle.core.jsonable import json_value
+
     _check_memory(model, args.draws, args.chains)
     # The progress bar only where someone watches, and never into a JSON stream.
     progress = sys.stdout.isatty() and not args.json
@@ -401,8 +420,16 @@ def _compare(args: argparse.Namespace) -> int:
 
 
 def _fit(args: argparse.Namespace) -> int:
+    from ppl_mle.data.validation import check_level
+
     level = check_level(args.level)
     model = _model(args)
+    from ppl_mle.api.fit_mle import fit_mle
+    from ppl_mle.core.divergence import divergence
+    from ppl_mle.fit.analytic import check_analytic
+    from ppl_mle.inference.summary import format_summary
+    from ppl_mle.model.declarations import MLEModel
+
     family = model.family if isinstance(model, MLEModel) else None
     no_closed_form = family is None or not family.has_closed_form
     # Any text given to --estimate: fit_mle checks it (ModelError unless "mle" or "map").
@@ -442,6 +469,11 @@ def _fit(args: argparse.Namespace) -> int:
 
 def _json(result: Any, check: Any, table: pd.DataFrame) -> dict[str, Any]:
     """The fit as one JSON object; NaN (no SE on a boundary) becomes null."""
+    import numpy as np
+
+    from ppl_mle.core.divergence import divergence
+    from ppl_mle.core.jsonable import json_number, json_value
+
     out = result.to_dict()
     family = result.family
     if family is None or check is None:  # any PyMC model, or no closed form (softmax)
@@ -480,6 +512,8 @@ def _json(result: Any, check: Any, table: pd.DataFrame) -> dict[str, Any]:
 
 def _by_variable(result: Any, table: pd.DataFrame, cell: Any) -> dict[str, Any]:
     """Per variable, shaped like the variable (nested lists for a matrix such as beta)."""
+    import numpy as np
+
     out: dict[str, Any] = {}
     rows = iter(table.iterrows())
     for name, value in result.estimates.items():

@@ -13,6 +13,7 @@ import pymc as pm
 from scipy import linalg
 
 from ppl_mle.core.errors import ModelError
+from ppl_mle.core.methods import DERIVATIVE_FREE_METHODS, GRADIENT_METHODS, NEWTON_METHODS
 from ppl_mle.core.newton import newton_minimize
 from ppl_mle.core.tolerances import NEWTON_DECREMENT_TOL, VALUE_RTOL
 from ppl_mle.fit.objective import Objective
@@ -30,14 +31,6 @@ __all__ = [
     "default_method",
     "run_find_map",
 ]
-
-GRADIENT_METHODS = ("L-BFGS-B", "BFGS", "CG", "TNC", "SLSQP")
-#: Methods given the exact Hessian (Newton, trust-exact) or Hessian-vector products
-#: (Newton-CG): quadratic convergence where quasi-Newton methods crawl (many badly scaled
-#: coefficients). "Newton" is :func:`ppl_mle.core.newton.newton_minimize`, handed to find_MAP
-#: as a custom scipy method.
-NEWTON_METHODS = ("Newton", "trust-exact", "Newton-CG")
-DERIVATIVE_FREE_METHODS = ("Nelder-Mead", "Powell")
 
 #: Newton converges quadratically: this many iterations mean the maximum is not there
 #: (separated classes, an unbounded likelihood), which the verification then reports.

@@ -4,3 +4,7 @@ Computed from a fit: uncertainty, profile likelihood, the summary table, likelih
 tests, ArviZ data, pictures of the likelihood.
 
 """
+
+# First: imports pymc and arviz without their vendor noise; it must run before any module
+# of this package imports them.
+from ppl_mle.model import _pytensor  # noqa: F401
