@@ -81,11 +81,11 @@ class Objective:
         if not model.free_RVs:
             raise ModelError("the model has no free parameters to estimate.")
         self.model = model
-        point = model.initial_point()
         value_vars = model.continuous_value_vars
+        shapes = _value_shapes(model, value_vars)
         slots, offset = [], 0
         for v in value_vars:
-            shape = tuple(int(s) for s in np.shape(point[v.name]))
+            shape = shapes[v.name]
             size = int(np.prod(shape, dtype=np.int64))
             slots.append(_Slot(v.name, shape, offset, offset + size))
             offset += size
@@ -405,6 +405,19 @@ class Objective:
             else:
                 names.extend(f"{s.name}[{i}]" for i in range(s.stop - s.start))
         return names
+
+
+def _value_shapes(model: pm.Model, value_vars: list[Any]) -> dict[str, tuple[int, ...]]:
+    """The shape of each value variable: its static type's where fully known.
+
+    Otherwise the model's initial point is evaluated (a compilation: a few milliseconds
+    that a new model of a known structure would otherwise spend on nothing else).
+    """
+    static = {v.name: v.type.shape for v in value_vars}
+    if all(None not in shape for shape in static.values()):
+        return {name: tuple(int(n) for n in shape) for name, shape in static.items()}
+    point = model.initial_point()
+    return {v.name: tuple(int(n) for n in np.shape(point[v.name])) for v in value_vars}
 
 
 @dataclass(frozen=True)
