@@ -14,7 +14,9 @@ result = ppl_mle.fit_mle(model)
 print(ppl_mle.format_summary(result.summary()))
 print()
 
-comparison = ppl_mle.compare_bayes(result, draws=1000, tune=1000, chains=4, random_seed=1)
+comparison = ppl_mle.compare_bayes(
+    result, draws=1000, tune=1000, chains=4, random_seed=1, profile=True
+)
 print(comparison)
 # Under flat priors the posterior mode is the MLE; the posterior mean of sigma is larger.
 print()

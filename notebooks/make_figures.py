@@ -17,11 +17,11 @@ def main() -> None:
     heights = ppl_mle.fit_mle(ppl_mle.normal(HEIGHTS))
     ppl_mle.plot_profiles(heights, HERE / "profiles_heights.png")
     ppl_mle.plot_loglik_contour(heights, HERE / "contour_heights.png")
-    normal = ppl_mle.compare_bayes(heights, random_seed=1)
+    normal = ppl_mle.compare_bayes(heights, random_seed=1, profile=True)
     ppl_mle.plot_comparison(normal, HERE / "compare_heights.png")
     cats = ppl_mle.categorical(LABELS, categories=list("abcd"))
     ppl_mle.plot_comparison(
-        ppl_mle.compare_bayes(cats, random_seed=2), HERE / "compare_categories.png"
+        ppl_mle.compare_bayes(cats, random_seed=2, profile=True), HERE / "compare_categories.png"
     )
     print(normal)
 

@@ -117,6 +117,9 @@ def _parser() -> argparse.ArgumentParser:
                 p.add_argument("--chains", type=int, default=4, help="number of chains")
                 p.add_argument("--seed", type=int, default=None, help="random seed")
                 p.add_argument("--plot", help="write a PNG of posteriors, intervals and traces")
+                p.add_argument(
+                    "--profile", action="store_true", help="profile-likelihood intervals too"
+                )
     return parser
 
 
@@ -405,6 +408,7 @@ def _compare(args: argparse.Namespace) -> int:
                 random_seed=args.seed,
                 level=level,
                 progressbar=progress,
+                profile=args.profile,
             )
         if args.plot:
             plot_comparison(comparison, args.plot)

@@ -16,9 +16,11 @@ import warnings
 
 import arviz as az
 import numpy as np
+import pandas as pd
+import pymc as pm
 import pytest
 from conftest import HEIGHTS
-from scipy import stats
+from scipy import optimize, stats
 
 import ppl_mle
 from ppl_mle import ModelError, SamplingWarning
@@ -101,6 +103,115 @@ def test_where_mle_and_posterior_differ(heights_comparison):
     # Laplace for mu (identity transform) has sd = SE, up to the Monte Carlo error of 4000+
     # draws (1.1%).
     assert table.loc["mu", "laplace_sd"] == pytest.approx(table.loc["mu", "se"], rel=0.05)
+
+
+COLUMNS = [
+    "mle",
+    "se",
+    "wald_lower",
+    "wald_upper",
+    "profile_lower",
+    "profile_upper",
+    "posterior_mean",
+    "posterior_sd",
+    "posterior_mode",
+    "marginal_mode",
+    "hdi_lower",
+    "hdi_upper",
+    "mcse_mean",
+    "ess_bulk",
+    "ess_tail",
+    "r_hat",
+    "laplace_sd",
+    "laplace_lower",
+    "laplace_upper",
+    "width_ratio",
+    "wasserstein",
+    "exact_mean",
+    "exact_sd",
+]
+
+
+def test_profile_intervals_only_on_request(heights_comparison):
+    c = heights_comparison
+    assert list(c.table.columns) == COLUMNS
+    # Not asked for: the columns are there, NaN; the JSON keeps the key, with nulls.
+    assert c.table["profile_lower"].isna().all() and c.table["profile_upper"].isna().all()
+    assert c.to_dict()["parameters"]["mu"]["profile_ci"] == [None, None]
+    # Asked for, on the same fit and seed: the same draws, and the profile interval of mu
+    # in closed form, x-bar ± sd·sqrt(expm1(chi2(0.95; 1)/n)).
+    with_profile = compare(c.mle, profile=True)
+    assert list(with_profile.table.columns) == COLUMNS
+    x = np.asarray(HEIGHTS, dtype=float)
+    half = x.std() * math.sqrt(math.expm1(stats.chi2.ppf(0.95, 1) / x.size))
+    row = with_profile.table.loc["mu"]
+    assert (row["profile_lower"], row["profile_upper"]) == pytest.approx(
+        (x.mean() - half, x.mean() + half), rel=1e-9
+    )
+    # sigma: the deviance n·(r − 1 − log r), r = sigma-hat²/sigma², equals chi2(0.95; 1).
+    q = stats.chi2.ppf(0.95, 1)
+    ends = [
+        x.std() / math.sqrt(optimize.brentq(lambda r: x.size * (r - 1 - math.log(r)) - q, *b))
+        for b in ((1.0, 50.0), (1e-6, 1.0))
+    ]
+    sigma = with_profile.to_dict()["parameters"]["sigma"]["profile_ci"]
+    assert sigma == pytest.approx(ends, rel=1e-8)
+    others = [col for col in COLUMNS if not col.startswith("profile_")]
+    pd.testing.assert_frame_equal(with_profile.table[others], c.table[others])
+
+
+def test_little_data_is_sampled_in_this_process():
+    from ppl_mle.bayes.compare import SEQUENTIAL_MAX_VALUES, _default_cores
+
+    assert _default_cores(ppl_mle.normal(np.asarray(HEIGHTS, dtype=float))) == 1
+    assert _default_cores(ppl_mle.categorical(list("aabbbbccccccccc"))) == 1
+    many = np.random.default_rng(5).normal(size=SEQUENTIAL_MAX_VALUES + 1)
+    assert _default_cores(ppl_mle.normal(many)) is None  # PyMC's default: worker processes
+    assert _default_cores(ppl_mle.normal(many[:-1])) == 1
+    # A plain PyMC model: its observed array counts, and its pm.Data containers.
+    with pm.Model() as plain:
+        design = pm.Data("design", np.ones((SEQUENTIAL_MAX_VALUES // 2, 2)))
+        b = pm.Flat("b", shape=2)
+        pm.Normal("y", pm.math.dot(design, b), 1.0, observed=np.zeros(SEQUENTIAL_MAX_VALUES // 2))
+    assert _default_cores(plain) is None
+
+
+@pytest.mark.parametrize(
+    "model",
+    [
+        # Fitted in working units (data centred and scaled): draws come back in the user's.
+        ppl_mle.normal(1e6 + np.asarray(HEIGHTS, dtype=float)),
+        # theta[d] on the boundary (never observed): exactly 0 in every draw.
+        ppl_mle.categorical(list("aabbbbccccccccc"), categories=list("abcd")),
+    ],
+    ids=["normal", "categorical"],
+)
+def test_laplace_draws_are_the_transforms_of_the_normal_draws(model):
+    from ppl_mle.bayes.laplace import laplace_draws
+    from ppl_mle.inference.uncertainty import natural_labels
+
+    result = ppl_mle.fit_mle(model)
+    draws = laplace_draws(result, 300, random_seed=11)
+    # All at once (vectorised transforms) = one draw at a time through the fit's objective.
+    unc = result.uncertainty()
+    rng = np.random.default_rng(11)
+    z = rng.multivariate_normal(unc.working_estimate, unc.working_cov, size=300)
+    labels = natural_labels(result)
+    for i in range(z.shape[0]):
+        natural = np.concatenate([np.ravel(v) for v in result.objective.natural(z[i]).values()])
+        for j, label in enumerate(labels):
+            assert draws[label][i] == pytest.approx(natural[j], rel=1e-15, abs=1e-300)
+    assert set(draws) == set(result.to_dataframe().index)
+    if "theta[d]" in draws:
+        assert np.all(draws["theta[d]"] == 0.0)
+        total = sum(draws[f"theta[{k}]"] for k in "abc")
+        np.testing.assert_allclose(total, 1.0, rtol=1e-14)
+    else:
+        # mu ~ Normal(x-bar, SE): the draws' mean within 4 Monte Carlo errors of x-bar.
+        x = 1e6 + np.asarray(HEIGHTS, dtype=float)
+        se = x.std() / math.sqrt(x.size)
+        assert abs(draws["mu"].mean() - x.mean()) <= 4 * se / math.sqrt(300)
+        assert np.all(draws["sigma"] > 0)
 
 
 def test_sigma_known_posterior_is_normal(normal_sample):

@@ -44,6 +44,7 @@ from ppl_mle.core.errors import (
     ConvergenceError,
     ConvergenceWarning,
     IdentifiabilityWarning,
+    ModelError,
     PrecisionWarning,
     find_stack_level,
 )
@@ -82,7 +83,7 @@ _DEFAULT_MAXEVAL = 20_000
 
 @serialised
 def fit_mle(
-    model: pm.Model,
+    model: pm.Model | None = None,
     method: str | None = None,
     start: Mapping[str, Any] | None = None,
     *,
@@ -96,10 +97,11 @@ def fit_mle(
 
     Parameters
     ----------
-    model : pymc.Model
+    model : pymc.Model, optional
         The model, e.g. from :func:`ppl_mle.normal` or :func:`ppl_mle.categorical`. Its
         ``logp`` (without Jacobian terms) is maximised; with flat priors that is the
-        likelihood.
+        likelihood. By default the model of the enclosing ``with pm.Model():`` block, as
+        for ``pymc.find_MAP``.
     method : str, optional
         Optimizer run by ``pymc.find_MAP``: scipy's gradient methods ``"L-BFGS-B"``,
         ``"BFGS"``, ``"CG"``, ``"TNC"``, ``"SLSQP"``; Newton methods given the exact
@@ -135,11 +137,30 @@ def fit_mle(
     Raises
     ------
     ModelError
-        Not a PyMC model, unknown method or start variable, discrete free variables, or a
-        log-likelihood that is not finite at the start.
+        No model given and no ``with pm.Model():`` context, not a PyMC model, unknown
+        method or start variable, discrete free variables, or a log-likelihood that is not
+        finite at the start (the message names the variables whose log-density is not).
     ConvergenceError
         With ``on_failure="raise"``, when the maximum cannot be verified.
+
+    Examples
+    --------
+    Inside a model's context, as with ``pymc.find_MAP`` (the priors are made flat):
+
+    >>> import pymc as pm
+    >>> import ppl_mle
+    >>> with pm.Model():  # doctest: +SKIP
+    ...     mu = pm.Normal("mu", 0, 10)
+    ...     sigma = pm.HalfNormal("sigma", 5)
+    ...     pm.Normal("y", mu, sigma, observed=[1.0, 2.0, 4.0])
+    ...     result = ppl_mle.fit_mle()
+    >>> result.params  # doctest: +SKIP
+    parameter
+    mu       2.333333
+    sigma    1.247219
+    Name: estimate, dtype: float64
     """
+    model = _model_in_context(model)
     method = check_fit_arguments(
         model, method, on_failure=on_failure, maxeval=maxeval, estimate=estimate
     )
@@ -238,3 +259,22 @@ def fit_mle(
     if coarse is not None:
         warnings.warn(coarse, PrecisionWarning, stacklevel=find_stack_level())
     return result
+
+
+def _model_in_context(model: pm.Model | None) -> pm.Model:
+    """The given model or, when None, that of the enclosing ``with pm.Model():`` block.
+
+    Raises
+    ------
+    ModelError
+        ``model`` is None and no model is in context.
+    """
+    if model is not None:
+        return model
+    try:
+        return pm.modelcontext(None)
+    except TypeError:  # PyMC's "No model on context stack."
+        raise ModelError(
+            "no model given and no `with pm.Model():` context: pass the model, "
+            "fit_mle(model), or call fit_mle() inside `with model:`."
+        ) from None

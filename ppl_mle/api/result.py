@@ -8,6 +8,7 @@ the result (in a weak mapping of this module), never written into it.
 
 from __future__ import annotations
 
+import math
 import threading
 import weakref
 from dataclasses import dataclass
@@ -108,6 +109,67 @@ class MLEResult(FitRecord):
         table = cache[key].copy()
         table.attrs = dict(cache[key].attrs)
         return table
+
+    # -- statsmodels-style names: thin aliases of the attributes and methods above ----------
+    @property
+    def params(self) -> pd.Series:
+        """The estimates by parameter label (``to_dataframe()["estimate"]``), as statsmodels."""
+        return self.to_dataframe()["estimate"]
+
+    @property
+    def bse(self) -> pd.Series:
+        """Standard errors by parameter label, as statsmodels: :meth:`standard_errors`.
+
+        A property that computes: the observed information on first use (then memoised).
+        """
+        return self.standard_errors()
+
+    @property
+    def llf(self) -> float:
+        """Log-likelihood at the estimate, as statsmodels: :attr:`loglik`."""
+        return self.loglik
+
+    @property
+    def nobs(self) -> int:
+        """Number of observations, as statsmodels: :attr:`n_obs`."""
+        return self.n_obs
+
+    def conf_int(self, alpha: float = 0.05) -> pd.DataFrame:
+        """Wald intervals at level ``1 − alpha``, as statsmodels' ``conf_int``.
+
+        The same intervals as ``confint(1 - alpha, method="wald")``, with statsmodels'
+        column names.
+
+        Parameters
+        ----------
+        alpha : float
+            One minus the confidence level, in (0, 1).
+
+        Returns
+        -------
+        pandas.DataFrame
+            Columns ``0`` (lower) and ``1`` (upper), one row per parameter; NaN for an
+            estimate on the boundary.
+
+        Raises
+        ------
+        ModelError
+            ``alpha`` is not a number strictly between 0 and 1.
+        """
+        try:
+            value = float(alpha)
+        except (TypeError, ValueError):
+            value = math.nan
+        if isinstance(alpha, bool) or not 0.0 < value < 1.0:
+            raise ModelError(f"`alpha` must be a number strictly between 0 and 1; got {alpha!r}.")
+        return self.confint(1.0 - value, method="wald").set_axis([0, 1], axis=1)
+
+    def cov_params(self) -> pd.DataFrame:
+        """Covariance of the natural parameters, as statsmodels: ``covariance("natural")``.
+
+        Labelled by parameter on both axes.
+        """
+        return self.covariance("natural")
 
     def plot(self, path: str | None = None, level: float = 0.95) -> Any:
         """Profile-likelihood curves; see :func:`ppl_mle.inference.plots.plot_profiles`."""

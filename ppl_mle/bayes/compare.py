@@ -1,11 +1,11 @@
 """The MLE beside the full posterior of the same model (NUTS), with diagnostics that gate.
 
 ``compare_bayes`` fits the MLE (``fit_mle``), samples the same PyMC model with NUTS, and
-puts per parameter side by side: the MLE with its SE, Wald and profile intervals; the
-posterior mean, sd, joint mode and marginal mode, HDI, and ArviZ's mcse, ess_bulk,
-ess_tail and r_hat; the Laplace approximation; and, where the model's family knows it
-(``Family.exact_posterior``: normal, categorical), the exact posterior mean and sd; NaN
-for the others (softmax regression, a model without a family).
+puts per parameter side by side: the MLE with its SE, Wald and (on request) profile
+intervals; the posterior mean, sd, joint mode and marginal mode, HDI, and ArviZ's mcse,
+ess_bulk, ess_tail and r_hat; the Laplace approximation; and, where the model's family
+knows it (``Family.exact_posterior``: normal, categorical), the exact posterior mean and
+sd; NaN for the others (softmax regression, a model without a family).
 
 Under flat priors the joint posterior mode *is* the MLE: find_MAP maximises the same
 density. Marginals differ: the posterior of σ is skewed, so its mean lies above σ̂ and its
@@ -14,6 +14,13 @@ marginal mode is sqrt(SS/(n − 1)), not sqrt(SS/n).
 The sampling is trusted only if every r_hat ≤ 1.01, every ess_bulk and ess_tail ≥ 400 and
 there is no divergent transition; otherwise a :class:`~ppl_mle.SamplingWarning` names the
 parameter and the figure, and the comparison says it is not trustworthy.
+
+Time goes to the sampler: the profile-likelihood intervals (a constrained optimisation per
+endpoint and parameter) are computed only when asked for (``profile=True``), the Laplace
+draws are transformed all at once, and a model with little data is sampled in this process,
+one chain after the other: PyMC's worker processes hand every draw to this one and wait for
+its reply, which for a cheap log-density costs more than the draw (see
+``SEQUENTIAL_MAX_VALUES`` and ``benchmarks/bench_compare.py``).
 """
 
 from __future__ import annotations
@@ -28,6 +35,7 @@ import arviz as az
 import numpy as np
 import pandas as pd
 import pymc as pm
+from pytensor.compile.sharedvalue import SharedVariable
 from scipy import stats
 
 from ppl_mle.api.fit_mle import fit_mle
@@ -39,12 +47,26 @@ from ppl_mle.data.validation import check_level
 from ppl_mle.model._pytensor import quiet_pymc_log, quiet_vendor_warnings
 from ppl_mle.model.declarations import MLEModel
 
-__all__ = ["ESS_MIN", "RHAT_MAX", "BayesComparison", "compare_bayes", "diagnose"]
+__all__ = [
+    "ESS_MIN",
+    "RHAT_MAX",
+    "SEQUENTIAL_MAX_VALUES",
+    "BayesComparison",
+    "compare_bayes",
+    "diagnose",
+]
 
 #: Largest acceptable r_hat (rank-normalised split R-hat, Vehtari et al. 2021).
 RHAT_MAX = 1.01
 #: Smallest acceptable bulk and tail effective sample size.
 ESS_MIN = 400
+#: With ``cores=None``, a model whose data hold at most this many values is sampled in this
+#: process, one chain after the other. PyMC's worker processes send each draw to this
+#: process and wait for its reply before the next; for so cheap a log-density that exchange
+#: and the workers' start-up cost more than running the chains side by side saves (the
+#: heights, 4 chains x 2000 steps: 1.7 s in this process, 2.5-3.3 s in 2 workers on 2 CPUs;
+#: benchmarks/bench_compare.py). The draws are the same either way.
+SEQUENTIAL_MAX_VALUES = 10_000
 
 
 @dataclass(frozen=True, eq=False)
@@ -55,7 +77,8 @@ class BayesComparison:
     ----------
     table : pandas.DataFrame
         One row per scalar parameter; columns ``mle``, ``se``, ``wald_lower``,
-        ``wald_upper``, ``profile_lower``, ``profile_upper``, ``posterior_mean``,
+        ``wald_upper``, ``profile_lower``, ``profile_upper`` (NaN unless asked for with
+        ``profile=True``), ``posterior_mean``,
         ``posterior_sd``, ``posterior_mode`` (joint mode: the MAP under the model's own
         priors, equal to the MLE under flat priors), ``marginal_mode`` (of the draws, by
         kernel density), ``hdi_lower``,
@@ -93,7 +116,11 @@ class BayesComparison:
         return self.table
 
     def to_dict(self) -> dict[str, Any]:
-        """JSON-ready: parameters → figures, divergences, trustworthy (NaN → None)."""
+        """JSON-ready: parameters → figures, divergences, trustworthy (NaN → None).
+
+        ``profile_ci`` is always there: ``[None, None]`` when the profile intervals were
+        not asked for.
+        """
         params = {}
         for label, row in self.table.iterrows():
             params[str(label)] = {
@@ -165,6 +192,7 @@ def compare_bayes(
     cores: int | None = None,
     target_accept: float = 0.8,
     progressbar: bool = False,
+    profile: bool = False,
 ) -> BayesComparison:
     """Fit the MLE and sample the posterior of the same model; compare them.
 
@@ -178,16 +206,25 @@ def compare_bayes(
     random_seed : int, optional
         Seed of the sampler (and of the Laplace draws).
     level : float
-        Level of the HDI and of the Wald and profile intervals.
+        Level of the HDI, of the Laplace interval and of the Wald and profile intervals.
     method : str, optional
         Optimizer for the MLE when ``model`` is a model (by default :func:`fit_mle`'s:
         Newton where the Hessian is known in closed form, else L-BFGS-B).
     cores : int, optional
-        Processes sampling in parallel (PyMC's default: up to the number of CPUs).
+        Processes sampling in parallel. By default 1 — the chains one after the other, in
+        this process — for a model whose data hold at most ``SEQUENTIAL_MAX_VALUES``
+        values (observed arrays and ``pm.Data`` containers: a sample of heights, label
+        counts), where worker processes — started, then handed every draw — cost more
+        than they save; for more data, PyMC's default (up to 4, from the number of CPUs).
+        The draws are the same either way: each chain's seed comes from ``random_seed``.
     target_accept : float
         NUTS target acceptance rate; raise it (0.9, 0.99) against divergences.
     progressbar : bool
         Show PyMC's progress bar while sampling.
+    profile : bool
+        Also compute the profile-likelihood intervals (columns ``profile_lower`` and
+        ``profile_upper``, NaN otherwise). Each endpoint of each parameter is a constrained
+        optimisation: off by default, since the comparison is about the posterior.
 
     Returns
     -------
@@ -223,7 +260,7 @@ def compare_bayes(
             draws=draws,
             tune=tune,
             chains=chains,
-            cores=cores,
+            cores=_default_cores(source) if cores is None else cores,
             random_seed=random_seed,
             target_accept=target_accept,
             progressbar=progressbar,
@@ -232,7 +269,7 @@ def compare_bayes(
         )
     summary = _arviz_summary(idata, level)
     divergences = int(idata.sample_stats["diverging"].sum())
-    table = _table(result, idata, summary, level, random_seed)
+    table = _table(result, idata, summary, level, random_seed, profile=profile)
     if posterior_mode is not None:
         table["posterior_mode"] = posterior_mode.reindex(table.index).to_numpy()
     problems = diagnose(table, divergences, chains)
@@ -280,6 +317,19 @@ def diagnose(table: pd.DataFrame, divergences: int, chains: int) -> list[str]:
     return problems
 
 
+def _default_cores(model: pm.Model) -> int | None:
+    """1 for a model with little data (see ``SEQUENTIAL_MAX_VALUES``), else PyMC's default."""
+    values = model.data_vars + [model.rvs_to_values[rv] for rv in model.observed_RVs]
+    total = 0
+    for var in {id(v): v for v in values}.values():
+        # Observed arrays are constants of the graph; anything else counts as one value.
+        if isinstance(var, SharedVariable):
+            total += int(np.size(var.get_value(borrow=True)))
+        else:
+            total += int(np.size(getattr(var, "data", 0)))
+    return 1 if total <= SEQUENTIAL_MAX_VALUES else None
+
+
 def _arviz_summary(idata: az.InferenceData, level: float) -> pd.DataFrame:
     with quiet_vendor_warnings(), warnings.catch_warnings():
         # A parameter that never moves (a single chain, too few draws) has an undefined
@@ -297,8 +347,10 @@ def _table(
     summary: pd.DataFrame,
     level: float,
     seed: int | None,
+    *,
+    profile: bool,
 ) -> pd.DataFrame:
-    mle_table = result.summary(level)
+    mle_table = result.summary(level, profile=profile)
     draws = _flat_draws(idata, list(mle_table.index))
     n_laplace = max(4000, next(iter(draws.values())).size) if draws else 4000
     laplace = laplace_draws(result, n_laplace, random_seed=seed)
@@ -375,13 +427,21 @@ def _flat_draws(idata: az.InferenceData, labels: list[str]) -> dict[str, np.ndar
 
 
 def _kde_mode(draws: np.ndarray) -> float:
-    """Mode of a marginal posterior, from a Gaussian kernel density of the draws."""
+    """Mode of a marginal posterior, from a Gaussian kernel density of the draws.
+
+    The density (Scott's bandwidth) is maximised over 201 points between the 0.1% and
+    99.9% quantiles, then over 201 points between the neighbours of the best: a resolution
+    of 1/20 000 of that range, with 402 evaluations of the density (each a sum over all
+    the draws) where one grid as fine would take 20 001.
+    """
     if draws.size < 10 or np.ptp(draws) == 0:
         return math.nan
     kde = stats.gaussian_kde(draws)
     lo, hi = np.quantile(draws, [0.001, 0.999])
-    grid = np.linspace(lo, hi, 2001)
-    return float(grid[np.argmax(kde(grid))])
+    grid = np.linspace(lo, hi, 201)
+    best = int(np.argmax(kde(grid)))
+    fine = np.linspace(grid[max(best - 1, 0)], grid[min(best + 1, grid.size - 1)], 201)
+    return float(fine[np.argmax(kde(fine))])
 
 
 def _exact(result: MLEResult) -> dict[str, Any]:

@@ -5,16 +5,29 @@ inverse observed information −∇²ℓ(ẑ)⁻¹ (PyTensor autodiff) — pushe
 transforms into the natural parameters: log-normal for σ, logistic-normal for θ. This is
 the approximation pymc-extras' ``fit_laplace`` makes, but with the exact Hessian instead of
 the optimizer's quasi-Newton one. Estimates on the boundary stay exactly there.
+
+The transforms are applied to all the draws at once: the model's graph from ``z`` to its
+natural values, vectorised over a leading axis of draws (``vectorize_graph``) and compiled
+once per graph structure (:mod:`ppl_mle.fit.compiled`), so that a new model of the same
+shape reuses it. The draws never pass over the data, which the transforms do not read.
 """
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
+import pytensor
+import pytensor.tensor as pt
+from pytensor.graph.replace import vectorize_graph
 
 from ppl_mle.api.result import MLEResult
 from ppl_mle.core.errors import ModelError
+from ppl_mle.fit.compiled import StructureCache, abstract_data, compile_function
+from ppl_mle.fit.objective import Objective, get_free_outputs
 from ppl_mle.fit.record import at_vertex
 from ppl_mle.inference.uncertainty import natural_labels
+from ppl_mle.model._pytensor import PYTENSOR_LOCK, no_creation_traces, quiet_vendor_warnings
 
 __all__ = ["laplace_draws"]
 
@@ -55,12 +68,61 @@ def laplace_draws(
     # Drawn in the units the fit worked in (finite whatever the scale of the data).
     z = rng.multivariate_normal(unc.working_estimate, unc.working_cov, size=size)
     objective = result.objective
+    values = _natural_rows(objective, np.asarray(result.z, dtype=np.float64), z)
     inner = natural_labels(result)
-    values = np.empty((size, len(inner)))
-    for i in range(size):
-        natural = objective.natural(z[i])
-        values[i] = np.concatenate([np.ravel(v) for v in natural.values()])
     out = {label: np.zeros(size) for label in labels}  # boundary estimates stay at 0
     for j, label in enumerate(inner):
         out[label] = values[:, j]
     return out
+
+
+def _natural_rows(objective: Objective, z_hat: np.ndarray, z: np.ndarray) -> np.ndarray:
+    """The natural values at each row of ``z``, flat in the objective's order, user units.
+
+    ``z_hat`` (the estimate) gives the shape of each free variable's natural value.
+    """
+    shapes = {name: np.shape(v) for name, v in objective.natural(z_hat).items()}
+    with PYTENSOR_LOCK:
+        fn, data = _batched_natural(objective)
+        with quiet_vendor_warnings(), np.errstate(all="ignore"):
+            flat = np.asarray(fn(z, *[d.get_value(borrow=True) for d in data]), dtype=np.float64)
+    working, start = {}, 0
+    for name, shape in shapes.items():
+        stop = start + int(np.prod(shape, dtype=np.int64))
+        working[name] = flat[:, start:stop].reshape((z.shape[0], *shape))
+        start = stop
+    natural = objective.affine.values(working) if not objective.affine.identity else working
+    return np.concatenate([v.reshape(z.shape[0], -1) for v in natural.values()], axis=1)
+
+
+#: The compiled transforms from rows of ``z`` to flat natural values, by graph structure.
+_BATCHED = StructureCache()
+
+
+def _batched_natural(objective: Objective) -> tuple[Any, tuple[Any, ...]]:
+    """A function of (draws × ``z``, data…) → draws × natural values, and the model's data.
+
+    The graph is the one :class:`~ppl_mle.fit.objective.Objective` compiles for its natural
+    values (the model's transforms of the value variables, in ``free_names`` order),
+    vectorised over the rows of a matrix.
+    """
+    model = objective.model
+    with quiet_vendor_warnings(), no_creation_traces():
+        z = pt.vector("z", dtype="float64")
+        replace = {
+            v: z[s.start : s.stop].reshape(s.shape).astype(v.dtype)
+            for v, s in zip(model.continuous_value_vars, objective.slots, strict=True)
+        }
+        free = get_free_outputs(model)
+        constrained = pytensor.graph_replace(
+            [model.unobserved_value_vars[i] for i in free.indices], replace, strict=False
+        )
+        flat = pt.concatenate([pt.cast(c, "float64").ravel() for c in constrained])
+        rows = pt.matrix("rows", dtype="float64")
+        batched = vectorize_graph(flat, replace={z: rows})
+        graph = abstract_data([rows], [batched])
+    fn = _BATCHED.find(model, graph)
+    if fn is None:
+        fn = compile_function(model, graph.inputs, graph.outputs[0])
+        _BATCHED.keep(model, graph, fn)
+    return fn, graph.data

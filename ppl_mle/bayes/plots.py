@@ -54,9 +54,11 @@ def plot_comparison(
         _posterior_panel(axes[row, 0], comparison, label, name, coords, exact.get(label))
         _trace_panel(axes[row, 1], comparison, label, name, coords)
     pct = f"{100 * comparison.level:g}%"
+    profiled = bool(comparison.table[["profile_lower", "profile_upper"]].notna().any().any())
+    intervals = "Wald (orange) and profile (green) intervals" if profiled else "Wald interval"
     fig.suptitle(
-        f"{comparison.mle.model_name} model: MLE (red) with {pct} Wald (orange) and profile "
-        f"(green) intervals, NUTS posterior with {pct} HDI"
+        f"{comparison.mle.model_name} model: MLE (red) with {pct} {intervals}, NUTS "
+        f"posterior with {pct} HDI"
         + ("" if comparison.trustworthy else "  [sampling NOT trustworthy]")
     )
     if path is not None:

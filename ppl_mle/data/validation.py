@@ -61,6 +61,8 @@ def as_array(values: Any, name: str = "data") -> np.ndarray:
       (the values under the mask are never used);
     - a list mixing strings and numbers keeps each value's type (``1`` and ``'1'`` stay
       distinct), where numpy would have turned every value into a string;
+    - a one-column pandas DataFrame (``df[["height"]]``) is that column; a DataFrame of
+      several columns is refused with their names;
     - the result is one-dimensional and not empty.
 
     Missing values (NaN, None, ``pd.NA``, NaT) are left for the caller to reject, with
@@ -80,12 +82,15 @@ def as_array(values: Any, name: str = "data") -> np.ndarray:
     Raises
     ------
     DataError
-        A single string or scalar, masked values, more than one dimension, or no values.
+        A single string or scalar, masked values, more than one dimension (a DataFrame of
+        several columns), or no values.
     """
     if isinstance(values, str | bytes):
         raise DataError(f"`{name}` must be a sequence of values, not a single string.")
     if np.isscalar(values):
         raise DataError(f"`{name}` must be a sequence of values, got the scalar {values!r}.")
+    if hasattr(values, "columns") and hasattr(values, "iloc"):  # a pandas DataFrame
+        values = _single_column(values, name)
     if isinstance(values, np.ma.MaskedArray):
         values = _unmasked(values, name)
     elif hasattr(values, "to_numpy"):
@@ -102,6 +107,19 @@ def as_array(values: Any, name: str = "data") -> np.ndarray:
         # numpy turns [1, "1", nan] into strings: keep each value as given.
         arr = np.fromiter(values, dtype=object, count=len(values))
     return arr
+
+
+def _single_column(frame: Any, name: str) -> Any:
+    """The one column of a DataFrame (a Series); a DataFrame of several columns is an error."""
+    columns = [str(c) for c in frame.columns]
+    if len(columns) == 1:
+        return frame.iloc[:, 0]
+    if not columns:
+        raise DataError(f"`{name}` is a DataFrame without columns: give the column of values.")
+    raise DataError(
+        f"`{name}` is a DataFrame of {len(columns)} columns {columns}: pick the one column of "
+        f"values, e.g. {name}[{columns[0]!r}]."
+    )
 
 
 def _unmasked(values: np.ma.MaskedArray, name: str) -> np.ndarray:

@@ -74,10 +74,43 @@ def start_vector(
         bad = [name for name, v in point.items() if not np.all(np.isfinite(v))]
         where = f" (non-finite start for {bad})" if bad else ""
         raise ModelError(
-            f"the log-likelihood is not finite at the starting point{where}: choose `start` "
-            "inside the support of every parameter."
+            f"the log-likelihood is not finite at the starting point{where}"
+            f"{_non_finite_terms(model, point)}. Choose `start` inside the support of every "
+            "parameter."
         )
     return z0
+
+
+def _non_finite_terms(model: pm.Model, point: Mapping[str, Any]) -> str:
+    """Name the variables whose log-density is -inf or NaN at ``point``, with a hint.
+
+    Parameters
+    ----------
+    model : pymc.Model
+        The model fitted.
+    point : mapping
+        The starting point, by value variable (transformed) name.
+
+    Returns
+    -------
+    str
+        A clause for the error message (``": the log-density of 'y' is -inf there. Hint:
+        …"``), or ``""`` when PyMC cannot evaluate the terms one by one.
+    """
+    try:
+        with quiet_vendor_warnings(), np.errstate(all="ignore"):
+            logps = model.point_logps(point, round_vals=12)
+    except Exception:  # the message is a courtesy: never hide the error it explains
+        return ""
+    bad = {name: float(v) for name, v in logps.items() if not np.isfinite(v)}
+    if not bad:
+        return ""
+    terms = " and ".join(f"{name!r} is {v:g}" for name, v in bad.items())
+    return (
+        f": the log-density of {terms} there. Hint: a parameter of its distribution is "
+        "outside its support at the start, e.g. a scale whose prior allows values <= 0 "
+        "(give it a positive prior such as HalfNormal, or a positive `start`)"
+    )
 
 
 def _base_name(name: str) -> str:

@@ -69,6 +69,9 @@ class MLEModel(CompiledModel):
     """
 
     def __init__(self, family: Family, **kwargs: Any) -> None:
+        # A model of its own, never a sub-model of a ``with pm.Model():`` block around the
+        # declaration (or around a fit, which declares working models).
+        kwargs.setdefault("model", None)
         super().__init__(**kwargs)
         self.family = family
         self.data_version = 0
