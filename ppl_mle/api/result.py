@@ -19,6 +19,7 @@ import pandas as pd
 from ppl_mle.core.errors import ModelError
 from ppl_mle.fit.analytic import AnalyticCheck, check_analytic
 from ppl_mle.fit.record import FitRecord
+from ppl_mle.inference.derived import derived_quantities
 from ppl_mle.inference.inference_data import mle_inference_data
 from ppl_mle.inference.plots import plot_profiles
 from ppl_mle.inference.profile import ProfileInterval, profile_interval
@@ -74,6 +75,21 @@ class MLEResult(FitRecord):
     def correlation(self, space: str = "natural") -> pd.DataFrame:
         """Correlation matrix in ``"natural"`` or ``"unconstrained"`` space."""
         return self.uncertainty().correlation(space)
+
+    def derived(self, level: float = 0.95) -> pd.DataFrame:
+        """Each ``pm.Deterministic`` at the MLE, with delta-method SE and Wald interval.
+
+        See :func:`ppl_mle.inference.derived.derived_quantities`. Columns ``estimate``,
+        ``se``, ``wald_lower``, ``wald_upper``; one row per scalar element (computed once
+        per level).
+        """
+        cache = _memo(self)
+        key = ("derived", float(level) if isinstance(level, int | float) else level)
+        if key not in cache:
+            # The standard errors are computed only for a model with deterministics.
+            unc = self.uncertainty() if self.model.deterministics else None
+            cache[key] = derived_quantities(self, level, precomputed=unc)
+        return cast(pd.DataFrame, cache[key]).copy()
 
     def profile_interval(self, parameter: str, level: float = 0.95) -> ProfileInterval:
         """Profile-likelihood interval of one parameter; see :func:`ppl_mle.profile_interval`."""

@@ -20,7 +20,7 @@ import copy
 import functools
 import threading
 import weakref
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from typing import Any, Literal, cast
 
@@ -382,6 +382,18 @@ class Objective:
         """The objective at a point given as a dict of value-variable values."""
         return self._eval(self.from_point(point))[0]
 
+    def values_at(self, point: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+        """The free variables' values at a point of value variables, by name.
+
+        Natural values in the units the objective works in (those of its model, as
+        find_MAP reports them), and the value variables themselves.
+        """
+        z = self.from_point(point)
+        natural = self._eval(z)[3 : 3 + len(self.free_names)]
+        out = {n: np.array(v) for n, v in zip(self.free_names, natural, strict=True)}
+        out.update(self.to_point(z))
+        return out
+
     def grad_at(self, point: dict[str, np.ndarray]) -> np.ndarray:
         """The gradient at a point given as a dict of value-variable values."""
         return self._eval(self.from_point(point))[1]
@@ -499,10 +511,48 @@ def objective_for(model: pm.Model) -> Objective:
         cached = _COMPILED.get(model)
     if cached is not None and cached[0] == key:
         return _attach(cached[1], model, hessian)
-    objective = Objective(model, hessian=hessian)
+    objective = _declared_like(model, hessian)
+    if objective is None:
+        objective = Objective(model, hessian=hessian)
+        _remember_declaration(model, objective)
     with _COMPILED_LOCK:
         _COMPILED[model] = (key, _detach(objective))
     return objective
+
+
+#: For models ppl_mle declares (:meth:`ppl_mle.MLEModel.declaration_key`): the objective's
+#: state without data, and the names of the data containers in the order its compiled
+#: functions take them. A new model with the same key (another normal model: other data,
+#: other n) gets its objective without even building its log-density graph.
+_DECLARED: dict[Hashable, tuple[dict[str, Any], tuple[str, ...]]] = {}
+
+
+def _declared_like(model: pm.Model, hessian: Any) -> Objective | None:
+    """The objective of a model declared like one compiled before, or None."""
+    declared = getattr(model, "declaration_key", None)
+    key = declared() if declared is not None else None
+    if key is None:
+        return None
+    with _COMPILED_LOCK:
+        found = _DECLARED.get(key)
+    if found is None:
+        return None
+    state, names = found
+    objective = _attach(state, model, hessian)
+    objective._data = tuple(model[name] for name in names)
+    return objective
+
+
+def _remember_declaration(model: pm.Model, objective: Objective) -> None:
+    """Keep a declared model's compiled objective for the models declared like it."""
+    declared = getattr(model, "declaration_key", None)
+    key = declared() if declared is not None else None
+    names = tuple(str(d.name) for d in objective._data)
+    if key is None or any(model.named_vars.get(d.name) is not d for d in objective._data):
+        return  # a container the model does not hold by name: not shareable by name
+    state = {k: v for k, v in _detach(objective).items() if k not in ("_data", "_recent")}
+    with _COMPILED_LOCK:
+        _DECLARED.setdefault(key, (state, names))
 
 
 #: The compiled objective of each model, by the model's structure (free, observed and

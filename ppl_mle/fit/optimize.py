@@ -98,7 +98,7 @@ def run_find_map(
         # find_MAP's logp and gradient from the objective's compiled function: no second
         # compilation, one pass over the data per point.
         slots = [s.name for s in objective.slots]
-        model.share_compiled(slots, objective.logp_at, objective.grad_at)
+        model.share_compiled(slots, objective.logp_at, objective.grad_at, objective.values_at)
     extra: dict[str, Any] = {}
     if method in NEWTON_METHODS:
         # find_MAP passes these on to scipy.optimize.minimize; it minimises −logp over the

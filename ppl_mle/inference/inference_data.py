@@ -11,6 +11,9 @@ Layout (chosen so that ArviZ functions written for posteriors accept an MLE):
 - ``standard_error``: one value per parameter, same dims as in ``posterior`` but without
   ``chain`` and ``draw`` (NaN on the boundary).
 - ``observed_data``: the data.
+- ``constant_data``: the model's ``pm.Data`` containers that are not observations (covariates,
+  design matrices), each with the value it holds now, as PyMC's ``sample`` writes them;
+  absent when there are none.
 - ``attrs`` of ``posterior``: how the point was obtained (``inference="maximum likelihood"``,
   method, log-likelihood, n, converged).
 """
@@ -96,9 +99,40 @@ def mle_inference_data(
     observed_data = xr.Dataset(
         {name: ([f"{name}_dim_0"], np.ravel(v)) for name, v in observed.items()}
     )
-    return az.InferenceData(
+    idata = az.InferenceData(
         posterior=posterior,
         unconstrained_posterior=unconstrained,
         standard_error=standard_error,
         observed_data=observed_data,
     )
+    constant = _constant_data(model)
+    if constant is not None:
+        idata.add_groups(constant_data=constant)
+    return idata
+
+
+def _constant_data(model: Any) -> xr.Dataset | None:
+    """The model's ``pm.Data`` containers other than observations, by name (or None)."""
+    observed = {id(model.rvs_to_values.get(rv)) for rv in model.observed_RVs}
+    values = {}
+    for var in getattr(model, "data_vars", ()):
+        if id(var) in observed or not hasattr(var, "get_value") or var.name is None:
+            continue
+        # No copy of a large design matrix: a read-only view of the array held now.
+        value = np.asarray(var.get_value(borrow=True)).view()
+        value.flags.writeable = False
+        values[var.name] = value
+    if not values:
+        return None
+    data_vars = {}
+    coords: dict[str, Any] = {}
+    for name, value in values.items():
+        dims, var_coords = _dims_coords(model, name, value.shape)
+        for dim, size in zip(dims, value.shape, strict=True):
+            if len(var_coords[dim]) != size:  # data replaced without new coords
+                dims = [f"{name}_dim_{i}" for i in range(value.ndim)]
+                var_coords = {d: np.arange(n) for d, n in zip(dims, value.shape, strict=True)}
+                break
+        coords.update(var_coords)
+        data_vars[name] = (dims, value)
+    return xr.Dataset(data_vars, coords=coords)

@@ -41,12 +41,14 @@ class CompiledModel(pm.Model):  # type: ignore[misc]  # pymc ships no py.typed: 
         self._shared: (
             tuple[tuple[Any, ...], tuple[str, ...], _PointFunction, _PointFunction] | None
         ) = None
+        self._shared_values: _PointFunction | None = None
 
     def share_compiled(
         self,
         value_names: Sequence[str],
         logp: Callable[[dict[str, Any]], Any],
         dlogp: Callable[[dict[str, Any]], Any],
+        values: Callable[[dict[str, Any]], dict[str, Any]] | None = None,
     ) -> None:
         """Serve ``logp`` and its gradient (without Jacobian terms) from compiled functions.
 
@@ -63,8 +65,35 @@ class CompiledModel(pm.Model):  # type: ignore[misc]  # pymc ships no py.typed: 
             The value variables the gradient is taken over, in its order.
         logp, dlogp : callable
             Functions of a point (a dict of value-variable values).
+        values : callable, optional
+            The values of the free variables, natural and transformed, by name, at a point:
+            find_MAP compiles a function for them to report its answer
+            (:meth:`compile_fn`).
         """
         self._shared = (self._structure_key(), tuple(value_names), logp, dlogp)
+        self._shared_values = values
+
+    def compile_fn(self, outs: Any, *, inputs: Any = None, **kwargs: Any) -> Any:
+        """``pymc.Model.compile_fn``, served by the shared values where they suffice.
+
+        find_MAP ends by compiling the free variables' natural and transformed values as a
+        function of the value variables; with a fit's functions shared that is a
+        compilation for values the fit computes already.
+        """
+        values = self._shared_values
+        if (
+            values is not None
+            and self._shared_functions() is not None
+            and not kwargs
+            and inputs is not None
+            and list(inputs) == list(self.value_vars)
+            and isinstance(outs, list | tuple)
+        ):
+            names = [getattr(v, "name", None) for v in outs]
+            served = {rv.name for rv in self.free_RVs} | {v.name for v in self.value_vars}
+            if all(name in served for name in names):
+                return lambda point: [values(point)[name] for name in names]
+        return super().compile_fn(outs, inputs=inputs, **kwargs)
 
     def _shared_functions(self) -> tuple[tuple[str, ...], _PointFunction, _PointFunction] | None:
         if self._shared is None or self._shared[0] != self._structure_key():
@@ -143,6 +172,7 @@ def compiled_copy(model: pm.Model) -> CompiledModel:
     compiled: CompiledModel = model
     compiled._compiled = {}
     compiled._shared = None
+    compiled._shared_values = None
     return compiled
 
 

@@ -128,6 +128,19 @@ class MLEModel(CompiledModel):
             return None
         return _hessian_z(self.family)
 
+    def declaration_key(self) -> Hashable | None:
+        """What the model's graph is a function of, besides the values of its data.
+
+        Two models declared by ppl_mle with equal keys have equal graphs (their data
+        containers aside): the same family, the same branch of its declaration, the same
+        constants (a known sigma, the number of categories, the reference class), and data
+        of the same dtype and rank. A compiled objective can then be shared without
+        building the graph first. None once variables were added to the model.
+        """
+        if self._declared != self._structure_key():
+            return None
+        return (type(self.family).__name__, self.check_bounds, _declaration_key(self.family))
+
     def replace_data(self, data: Any) -> None:
         """Replace the observations in place, keeping the compiled code.
 
@@ -603,6 +616,43 @@ def _declare_softmax(family: SoftmaxFamily) -> MLEModel:
             eta = pt.concatenate([eta[:, :ref], zeros, eta[:, ref:]], axis=1)
         pm.Categorical("y", logit_p=eta, observed=codes)
     return model
+
+
+@functools.singledispatch
+def _declaration_key(family: Family) -> Hashable:
+    """The constants and data types :func:`_declare` builds ``family``'s graph from."""
+    raise TypeError(f"unknown family {family!r}")
+
+
+def _array_kind(values: Any) -> tuple[str, int]:
+    array = np.asarray(values)
+    return array.dtype.str, array.ndim
+
+
+@_declaration_key.register(NormalFamily)
+def _normal_key(family: NormalFamily) -> Hashable:
+    known = None if family.sigma is None else np.float64(family.sigma).tobytes()
+    if family.given_stats is not None:
+        return ("stats", known, _array_kind(family.stats.vector()))
+    return ("data", known, _array_kind(family.data))
+
+
+@_declaration_key.register(CategoricalFamily)
+def _categorical_key(family: CategoricalFamily) -> Hashable:
+    if family.given_counts is not None:
+        return ("counts", family.k)
+    return ("codes", family.k, _array_kind(family.codes))
+
+
+@_declaration_key.register(SoftmaxFamily)
+def _softmax_key(family: SoftmaxFamily) -> Hashable:
+    return (
+        len(family.features),
+        len(family.free_classes),
+        family.reference,
+        _array_kind(family.design),
+        _array_kind(family.codes),
+    )
 
 
 @functools.singledispatch
