@@ -219,3 +219,23 @@ def test_dataframe_of_two_columns_is_refused():
         ppl_mle.normal(frame)
     with pytest.raises(DataError, match="DataFrame without columns"):
         ppl_mle.normal(pd.DataFrame(index=range(3)))
+
+
+def test_summary_header_says_map_and_drops_information_criteria_for_a_map():
+
+    with pm.Model() as model:
+        mu = pm.Normal("mu", 0.0, 10.0)
+        pm.Normal("y", mu, 1.0, observed=np.array([1.0, 2.0, 4.0]))
+    text = ppl_mle.format_summary(ppl_mle.fit_mle(model, estimate="map").summary())
+    header = text.splitlines()[0]
+    assert header.startswith("pymc model, MAP by L-BFGS-B") and "AIC" not in header
+    text = ppl_mle.format_summary(ppl_mle.fit_mle(model).summary())
+    assert "MLE by" in text.splitlines()[0] and "AIC = " in text.splitlines()[0]
+
+
+def test_p_values_below_the_float_resolution_print_as_a_bound():
+    data = np.random.default_rng(0).normal(10.0, 1.0, 500)
+    table = ppl_mle.fit_mle(ppl_mle.normal(data)).summary()
+    assert table.loc["mu", "p_value"] < 1e-16  # the number itself is kept
+    line = next(x for x in ppl_mle.format_summary(table).splitlines() if x.startswith("mu"))
+    assert "< 1e-16" in line

@@ -59,7 +59,8 @@ def summarize(
     -------
     pandas.DataFrame
         Indexed by parameter, with the columns of ``SUMMARY_COLUMNS``. ``attrs`` holds
-        ``loglik``, ``aic``, ``bic``, ``n_obs``, ``n_params``, ``level``, ``converged``.
+        ``loglik``, ``aic``, ``bic``, ``n_obs``, ``n_params``, ``level``, ``converged``,
+        ``estimate_kind`` (``"MLE"`` or ``"MAP"``).
         Standard errors, z, p and Wald intervals are NaN for estimates on the boundary of
         the parameter space, and for every parameter when the information matrix is
         singular (an :class:`~ppl_mle.IdentifiabilityWarning` says which direction).
@@ -126,21 +127,35 @@ def summarize(
             "n_params": result.n_params,
             "level": level,
             "converged": result.converged,
+            "estimate_kind": result.estimate_kind,
         }
     )
     return table
+
+
+#: p-values below this are printed as "< 1e-16" (the normal tail is computed far below it,
+#: but nothing that small is meaningful as a probability of the data).
+_P_FLOOR = 1e-16
 
 
 def format_summary(table: pd.DataFrame) -> str:
     """Render a summary table as text, statsmodels-style, with its header figures."""
     attrs = table.attrs
     pct = f"{100 * attrs['level']:g}%"
+    kind = attrs.get("estimate_kind", "MLE")
     header = (
-        f"{attrs['model']} model, MLE by {attrs['method']}: n = {attrs['n_obs']}, "
-        f"k = {attrs['n_params']}, log-likelihood = {attrs['loglik']:.10g}, "
-        f"AIC = {attrs['aic']:.10g}, BIC = {attrs['bic']:.10g}"
+        f"{attrs['model']} model, {kind} by {attrs['method']}: n = {attrs['n_obs']}, "
+        f"k = {attrs['n_params']}, log-likelihood = {attrs['loglik']:.10g}"
     )
-    shown = table.drop(columns="note").rename(
+    if kind == "MLE":  # information criteria compare maximised likelihoods, not posteriors
+        header += f", AIC = {attrs['aic']:.10g}, BIC = {attrs['bic']:.10g}"
+    shown = table.drop(columns="note")
+    # A p-value below what float64 resolves next to 1 is shown as a bound, not as 0.
+    shown["p_value"] = [
+        "—" if not math.isfinite(p) else (f"< {_P_FLOOR:g}" if p < _P_FLOOR else f"{p:.6g}")
+        for p in shown["p_value"]
+    ]
+    shown = shown.rename(
         columns={
             "wald_lower": f"wald {pct} lo",
             "wald_upper": "wald hi",
