@@ -55,11 +55,25 @@ class _Parser(argparse.ArgumentParser):
         raise _UsageError(message)
 
 
+def _version() -> str:
+    """The installed distribution's version."""
+    from importlib.metadata import version
+
+    return version("ppl_mle")
+
+
 def _parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="ppl-mle", description=__doc__.split("\n\n")[0])
+    parser = _Parser(
+        prog="ppl-mle",
+        description=(
+            "Maximum-likelihood estimates of PyMC models through pymc.find_MAP, verified "
+            "(gradient, Hessian, a second look) and checked against closed forms."
+        ),
+    )
     parser.add_argument(
         "--debug", action="store_true", help="show the traceback of an unexpected error"
     )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
     sub.add_parser("demo", help="fit the built-in examples and check them against closed forms")
     fit = sub.add_parser("fit", help="fit a model to a column of a file")
@@ -82,7 +96,9 @@ def _parser() -> argparse.ArgumentParser:
             anym.add_argument(
                 "--estimate", default="mle", help="mle (priors made flat) or map (own priors)"
             )
-            anym.add_argument("--method", help=f"one of {_METHODS} (default: {_DEFAULT})")
+            anym.add_argument(
+                "--method", help=f"one of {', '.join(_METHODS)} (default: {_DEFAULT})"
+            )
             anym.add_argument("--level", default="0.95", help="level of the intervals")
             anym.add_argument("--json", action="store_true", help="print one JSON object")
             soft = models.add_parser("softmax", help="softmax (multinomial logistic) regression")
@@ -91,7 +107,9 @@ def _parser() -> argparse.ArgumentParser:
             soft.add_argument("--features", required=True, help="feature columns: a,b,c")
             soft.add_argument("--reference", help="reference class (default: the first)")
             soft.add_argument("--no-intercept", action="store_true", help="no intercept")
-            soft.add_argument("--method", default="Newton", help=f"one of {_METHODS}")
+            soft.add_argument(
+                "--method", default="Newton", help=f"one of {', '.join(_METHODS)} (default: Newton)"
+            )
             soft.add_argument("--level", default="0.95", help="level of the intervals")
             soft.add_argument("--profile", action="store_true", help="profile intervals too")
             soft.add_argument("--json", action="store_true", help="print one JSON object")
@@ -109,7 +127,13 @@ def _parser() -> argparse.ArgumentParser:
         for p in (norm, cat):
             p.add_argument("--column", help="column of a .csv or .parquet file")
             p.add_argument("--method", help=f"one of {', '.join(_METHODS)} (default: {_DEFAULT})")
-            p.add_argument("--level", default="0.95", help="level of the intervals (and HDI)")
+            p.add_argument(
+                "--level",
+                default="0.95",
+                help="level of the intervals"
+                + (" and of the HDI" if command == "compare" else "")
+                + " (default: 0.95)",
+            )
             p.add_argument("--json", action="store_true", help="print one JSON object")
             if command == "compare":
                 p.add_argument("--draws", type=int, default=1000, help="NUTS draws per chain")

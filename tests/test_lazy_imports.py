@@ -48,6 +48,16 @@ def test_help_loads_no_heavy_vendor():
     assert proc.stdout.splitlines()[-1] == "[]"
 
 
+def test_version_is_the_installed_one():
+    from importlib.metadata import version
+
+    proc = _python("-m", "ppl_mle.cli", "--version")
+    assert proc.returncode == 0, proc.stderr
+    assert (
+        proc.stdout.strip() == f"ppl-mle {version('ppl_mle')}" == f"ppl-mle {ppl_mle.__version__}"
+    )
+
+
 def test_module_help_answers():
     proc = _python("-m", "ppl_mle.cli", "--help")
     assert proc.returncode == 0, proc.stderr
