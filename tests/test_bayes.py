@@ -328,3 +328,26 @@ def test_plot_is_a_png(heights_comparison, tmp_path):
 
         image = matplotlib.image.imread(path)
     assert image.shape[0] > 400 and image.shape[1] > 800
+
+
+def test_compare_takes_the_model_from_context_and_pymc_sample_options():
+    y = np.random.default_rng(0).normal(5.0, 2.0, 40)
+    with pm.Model() as model:
+        mu = pm.Normal("mu", 0.0, 10.0)
+        s = pm.HalfNormal("s", 5.0)
+        pm.Normal("y", mu, s, observed=y)
+        comparison = ppl_mle.compare_bayes(
+            draws=500, tune=500, chains=2, random_seed=1, init="adapt_diag"
+        )
+    assert float(comparison.mle.estimates["mu"]) == pytest.approx(y.mean(), rel=1e-12)
+    # The pointwise log-likelihood is stored, so ArviZ's PSIS-LOO runs (warnings are
+    # errors here): 40 observations, and an effective number of parameters near the 2
+    # the model has.
+    assert "log_likelihood" in comparison.idata.groups()
+    loo = az.loo(comparison.idata)
+    assert loo.n_data_points == 40
+    assert abs(float(loo.p_loo) - 2.0) < 0.75
+    with pytest.raises(ppl_mle.ModelError, match="compute_convergence_checks"):
+        ppl_mle.compare_bayes(model, compute_convergence_checks=True)
+    with pytest.raises(ppl_mle.ModelError, match="no model given"):
+        ppl_mle.compare_bayes()

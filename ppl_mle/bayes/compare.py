@@ -181,7 +181,7 @@ class BayesComparison:
 
 
 def compare_bayes(
-    model: pm.Model | MLEResult,
+    model: pm.Model | MLEResult | None = None,
     draws: int = 1000,
     tune: int = 1000,
     chains: int = 4,
@@ -193,14 +193,17 @@ def compare_bayes(
     target_accept: float = 0.8,
     progressbar: bool = False,
     profile: bool = False,
+    **sample_kwargs: Any,
 ) -> BayesComparison:
     """Fit the MLE and sample the posterior of the same model; compare them.
 
     Parameters
     ----------
-    model : pymc.Model or MLEResult
+    model : pymc.Model or MLEResult, optional
         A model (its MLE is fitted with ``method``) or an existing fit of one. A model
-        with proper priors is sampled with them, beside the MLE of its flattened copy.
+        with proper priors is sampled with them, beside the MLE of its flattened copy. By
+        default the model of the enclosing ``with pm.Model():`` block, as for
+        ``pymc.sample``.
     draws, tune, chains : int
         NUTS draws and tuning steps per chain, and number of chains.
     random_seed : int, optional
@@ -225,6 +228,11 @@ def compare_bayes(
         Also compute the profile-likelihood intervals (columns ``profile_lower`` and
         ``profile_upper``, NaN otherwise). Each endpoint of each parameter is a constrained
         optimisation: off by default, since the comparison is about the posterior.
+    **sample_kwargs
+        Further options of ``pymc.sample`` (``init``, ``nuts_sampler``, ``idata_kwargs``…).
+        By default the pointwise log-likelihood is stored (``idata_kwargs={"log_likelihood":
+        True}``, so that ``az.loo(comparison.idata)`` works) when it holds at most
+        ``LOG_LIKELIHOOD_MAX_VALUES`` values.
 
     Returns
     -------
@@ -233,9 +241,17 @@ def compare_bayes(
     Raises
     ------
     ModelError
-        An improper posterior (the normal model with sigma unknown and n < 3), or bad
-        sampler settings.
+        An improper posterior (the normal model with sigma unknown and n < 3), bad sampler
+        settings, or no model given and none in context.
     """
+    if model is None:
+        try:
+            model = pm.modelcontext(None)
+        except TypeError:
+            raise ModelError(
+                "no model given and no `with pm.Model():` context: pass the model, "
+                "compare_bayes(model), or call compare_bayes() inside `with model:`."
+            ) from None
     level = check_level(level)
     for name, value, low in (("draws", draws, 1), ("tune", tune, 0), ("chains", chains, 1)):
         if not isinstance(value, int | np.integer) or isinstance(value, bool) or value < low:
@@ -255,6 +271,7 @@ def compare_bayes(
     if source is not result.model:
         posterior_mode = fit_mle(source, method=method, estimate="map").to_dataframe()["estimate"]
 
+    options = _sample_options(source, draws, chains, sample_kwargs)
     with quiet_vendor_warnings(), quiet_pymc_log(logging.INFO if progressbar else logging.WARNING):
         idata = pm.sample(
             draws=draws,
@@ -266,6 +283,7 @@ def compare_bayes(
             progressbar=progressbar,
             compute_convergence_checks=False,
             model=source,
+            **options,
         )
     summary = _arviz_summary(idata, level)
     divergences = int(idata.sample_stats["diverging"].sum())
@@ -319,6 +337,11 @@ def diagnose(table: pd.DataFrame, divergences: int, chains: int) -> list[str]:
 
 def _default_cores(model: pm.Model) -> int | None:
     """1 for a model with little data (see ``SEQUENTIAL_MAX_VALUES``), else PyMC's default."""
+    return 1 if _data_size(model) <= SEQUENTIAL_MAX_VALUES else None
+
+
+def _data_size(model: pm.Model) -> int:
+    """How many values the model's data hold (observed arrays and ``pm.Data`` containers)."""
     values = model.data_vars + [model.rvs_to_values[rv] for rv in model.observed_RVs]
     total = 0
     for var in {id(v): v for v in values}.values():
@@ -327,7 +350,47 @@ def _default_cores(model: pm.Model) -> int | None:
             total += int(np.size(var.get_value(borrow=True)))
         else:
             total += int(np.size(getattr(var, "data", 0)))
-    return 1 if total <= SEQUENTIAL_MAX_VALUES else None
+    return total
+
+
+#: The pointwise log-likelihood of every draw (ArviZ's ``log_likelihood`` group, which
+#: ``az.loo`` and ``az.compare`` need) is stored by default up to this many values
+#: (observations × draws × chains): 80 MB.
+LOG_LIKELIHOOD_MAX_VALUES = 10_000_000
+
+#: ``pm.sample`` arguments that compare_bayes sets itself (pass them as its own arguments).
+_OWN_SAMPLE_ARGUMENTS = frozenset(
+    {
+        "draws",
+        "tune",
+        "chains",
+        "random_seed",
+        "model",
+        "cores",
+        "target_accept",
+        "progressbar",
+        "compute_convergence_checks",
+        "return_inferencedata",
+    }
+)
+
+
+def _sample_options(
+    source: pm.Model, draws: int, chains: int, sample_kwargs: dict[str, Any]
+) -> dict[str, Any]:
+    """The user's extra ``pm.sample`` options, with the log-likelihood stored where small."""
+    clash = sorted(_OWN_SAMPLE_ARGUMENTS & set(sample_kwargs))
+    if clash:
+        raise ModelError(
+            f"{clash} are compare_bayes's own arguments (or fixed by it): pass them as such, "
+            "not as extra pm.sample options."
+        )
+    options = dict(sample_kwargs)
+    if "idata_kwargs" not in options and (
+        _data_size(source) * draws * chains <= LOG_LIKELIHOOD_MAX_VALUES
+    ):
+        options["idata_kwargs"] = {"log_likelihood": True}
+    return options
 
 
 def _arviz_summary(idata: az.InferenceData, level: float) -> pd.DataFrame:
