@@ -239,3 +239,12 @@ def test_p_values_below_the_float_resolution_print_as_a_bound():
     assert table.loc["mu", "p_value"] < 1e-16  # the number itself is kept
     line = next(x for x in ppl_mle.format_summary(table).splitlines() if x.startswith("mu"))
     assert "< 1e-16" in line
+
+
+def test_forgotten_observed_is_named_in_the_error():
+    with pm.Model() as model:
+        mu = pm.Normal("mu", 0.0, 10.0)
+        pm.Normal("z", mu, 1.0, observed=np.array([0.5, 1.5]))
+        pm.Normal("y", mu, 1.0)  # data meant, `observed=` forgotten
+    with pytest.raises(ModelError, match=r"If 'y' holds data, .*missing `observed=`"):
+        ppl_mle.fit_mle(model)

@@ -99,7 +99,8 @@ def flat_priors(model: pm.Model) -> CompiledModel:
                     "a hierarchical model has no MLE by flattening (kept, its likelihood is "
                     f"unbounded as the spread of {rv.name!r} goes to 0; flattened, "
                     f"{parents} leave the likelihood). Fit it as a MAP with its "
-                    "priors (estimate='map'), or marginalise the group effects."
+                    "priors (estimate='map'), or marginalise the group effects. If "
+                    f"{rv.name!r} holds data, its declaration is missing `observed=`."
                 )
             fgraph.replace(rv, _flat_like(rv, node.op.transform), import_missing=True)
         # A CompiledModel: find_MAP on the copy runs on the fit's compiled functions.
