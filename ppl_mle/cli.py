@@ -55,6 +55,10 @@ class _Parser(argparse.ArgumentParser):
         raise _UsageError(message)
 
 
+_OUTPUT_HELP = "also write the summary table to a .csv or .parquet file"
+_TABLE_SUFFIXES = (".csv", ".parquet")
+
+
 def _version() -> str:
     """The installed distribution's version."""
     from importlib.metadata import version
@@ -101,6 +105,7 @@ def _parser() -> argparse.ArgumentParser:
             )
             anym.add_argument("--level", default="0.95", help="level of the intervals")
             anym.add_argument("--json", action="store_true", help="print one JSON object")
+            anym.add_argument("--output", help=_OUTPUT_HELP)
             soft = models.add_parser("softmax", help="softmax (multinomial logistic) regression")
             soft.add_argument("file", help=".csv (with header) or .parquet")
             soft.add_argument("--target", required=True, help="column of the class labels")
@@ -113,6 +118,7 @@ def _parser() -> argparse.ArgumentParser:
             soft.add_argument("--level", default="0.95", help="level of the intervals")
             soft.add_argument("--profile", action="store_true", help="profile intervals too")
             soft.add_argument("--json", action="store_true", help="print one JSON object")
+            soft.add_argument("--output", help=_OUTPUT_HELP)
         norm = models.add_parser("normal", help="normal model: mu and sigma (or sigma known)")
         norm.add_argument(
             "file", help=".csv (with header), .txt (one value a line), .npy, .parquet"
@@ -135,6 +141,8 @@ def _parser() -> argparse.ArgumentParser:
                 + " (default: 0.95)",
             )
             p.add_argument("--json", action="store_true", help="print one JSON object")
+            if command == "fit":
+                p.add_argument("--output", help=_OUTPUT_HELP)
             if command == "compare":
                 p.add_argument("--draws", type=int, default=1000, help="NUTS draws per chain")
                 p.add_argument("--tune", type=int, default=1000, help="NUTS tuning steps")
@@ -170,6 +178,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """
     argv = list(sys.argv[1:] if argv is None else argv)
     debug = "--debug" in argv
+    as_json = "--json" in argv
     try:
         args = _parser().parse_args([a for a in argv if a != "--debug"])
         if args.command == "demo":
@@ -178,7 +187,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _compare(args)
         return _fit(args)
     except (_UsageError, PplMleError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        _say_error(str(exc), type(exc).__name__, as_json)
         return EXIT_BAD_INPUT
     except BrokenPipeError:
         # The reader closed the pipe (`| head`): nothing more to say, as `cat` would not.
@@ -187,12 +196,24 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception as exc:  # the last line of defence: a bug, said in one line
         if debug:
             traceback.print_exc()
-        print(
-            f"error: internal error ({type(exc).__name__}: {exc}); run with --debug for the "
-            "traceback",
-            file=sys.stderr,
+        _say_error(
+            f"internal error ({type(exc).__name__}: {exc}); run with --debug for the traceback",
+            "InternalError",
+            as_json,
         )
         return EXIT_INTERNAL
+
+
+def _say_error(message: str, kind: str, as_json: bool) -> None:
+    """One line on stderr: ``error: …``, or with ``--json`` a JSON object.
+
+    The JSON form is ``{"error": message, "type": kind}``, so a program reading the
+    output parses failures as it parses results.
+    """
+    if as_json:
+        print(json.dumps({"error": message, "type": kind}), file=sys.stderr)
+    else:
+        print(f"error: {message}", file=sys.stderr)
 
 
 def _script_model(path: str, variable: str | None) -> pm.Model:
@@ -451,6 +472,9 @@ def _fit(args: argparse.Namespace) -> int:
     from ppl_mle.data.validation import check_level
 
     level = check_level(args.level)
+    output = getattr(args, "output", None)
+    if output is not None and Path(output).suffix not in _TABLE_SUFFIXES:
+        raise DataError(f"--output must name a .csv or .parquet file; got {output!r}.")
     model = _model(args)
     from ppl_mle.api.fit_mle import fit_mle
     from ppl_mle.core.divergence import divergence
@@ -470,6 +494,8 @@ def _fit(args: argparse.Namespace) -> int:
         table = result.summary(level, profile=profile)
     for w in caught:
         print(f"warning: {w.message}", file=sys.stderr)
+    if output is not None:
+        _write_table(table, output)
     if args.json:
         print(json.dumps(_json(result, check, table), allow_nan=False))
     else:
@@ -493,6 +519,15 @@ def _fit(args: argparse.Namespace) -> int:
                 print(f"\nmean cross-entropy = {ce:.12g}; -loglik/n = {nll:.12g}")
     passed = check.passed if check is not None else True
     return EXIT_OK if (result.converged and passed) else EXIT_UNVERIFIED
+
+
+def _write_table(table: pd.DataFrame, path: str) -> None:
+    """Write the summary table (one row per parameter) to a .csv or .parquet file."""
+    target = Path(path)
+    if target.suffix == ".csv":
+        table.to_csv(target)
+    else:  # .parquet: the suffix was checked before the fit
+        table.to_parquet(target)
 
 
 def _json(result: Any, check: Any, table: pd.DataFrame) -> dict[str, Any]:

@@ -365,3 +365,29 @@ def test_fit_and_compare_accept_a_folder_of_parquet_shards(tmp_path, capsys):
     empty.mkdir()
     code, _, err = run(["fit", "normal", str(empty)], capsys)
     assert code == 2 and err.startswith("error:") and "has no .parquet files" in err
+
+
+def test_errors_are_json_on_stderr_with_json(capsys):
+    code, out, err = run(["fit", "normal", "missing.csv", "--json"], capsys)
+    assert code == 2 and out == ""
+    assert json.loads(err) == {"error": "file not found: missing.csv", "type": "DataError"}
+    code, _, err = run(["fit", "normal", "missing.csv"], capsys)
+    assert code == 2 and err.strip() == "error: file not found: missing.csv"
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".parquet"])
+def test_fit_writes_the_summary_table(files, capsys, tmp_path, suffix):
+    x, paths = files
+    target = tmp_path / f"table{suffix}"
+    code, _, _ = run(["fit", "normal", str(paths["txt"]), "--output", str(target)], capsys)
+    assert code == 0
+    table = pd.read_csv(target, index_col=0) if suffix == ".csv" else pd.read_parquet(target)
+    assert list(table.index) == ["mu", "sigma"]
+    assert table.loc["mu", "estimate"] == pytest.approx(x.mean(), rel=1e-12)
+    assert table.loc["sigma", "se"] == pytest.approx(x.std() / np.sqrt(2 * x.size), rel=1e-8)
+
+
+def test_output_of_another_kind_is_refused_before_fitting(files, capsys):
+    _, paths = files
+    code, _, err = run(["fit", "normal", str(paths["txt"]), "--output", "t.xlsx"], capsys)
+    assert code == 2 and "--output must name a .csv or .parquet file" in err
