@@ -391,3 +391,13 @@ def test_output_of_another_kind_is_refused_before_fitting(files, capsys):
     _, paths = files
     code, _, err = run(["fit", "normal", str(paths["txt"]), "--output", "t.xlsx"], capsys)
     assert code == 2 and "--output must name a .csv or .parquet file" in err
+
+
+def test_normal_fit_says_what_the_kl_view_says(files, capsys):
+    x, paths = files
+    code, out, _ = run(["fit", "normal", str(paths["txt"])], capsys)
+    assert code == 0
+    line = next(s for s in out.splitlines() if s.startswith("-loglik/n"))
+    # At the MLE, −ℓ/n is the entropy of N(x̄, σ̂): ½·log(2πe·σ̂²), with σ̂ the sd by n.
+    entropy = 0.5 * np.log(2 * np.pi * np.e * x.var())
+    assert f"{entropy:.10g}" in line and "total variation" not in out
