@@ -251,3 +251,20 @@ def test_categorical_replace_data_keeps_categories():
     np.testing.assert_allclose(result.estimates["theta"], [0.25, 0.25, 0.5], rtol=1e-12)
     with pytest.raises(ppl_mle.DataError, match="not in"):
         model.replace_data(["a", "z"])
+
+
+def test_a_wald_interval_leaving_the_support_is_flagged():
+    # 9 of 10 labels "a": θ̂ = 0.9 ± 1.96·sqrt(0.09/10) reaches above 1, θ_b below 0.
+    table = ppl_mle.fit_mle(
+        ppl_mle.categorical(list("aaaaaaaaab"), categories=["a", "b"])
+    ).summary()
+    half = stats.norm.ppf(0.975) * np.sqrt(0.9 * 0.1 / 10)
+    assert table.loc["theta[a]", "wald_upper"] == pytest.approx(0.9 + half, rel=1e-9)
+    assert table.loc["theta[b]", "wald_lower"] == pytest.approx(0.1 - half, rel=1e-9)
+    for label in ("theta[a]", "theta[b]"):
+        assert "Wald interval leaves the support [0, 1]" in table.loc[label, "note"]
+        lo, hi = table.loc[label, ["profile_lower", "profile_upper"]]
+        assert 0.0 < lo < hi < 1.0
+    # Inside the support: no flag (sigma's interval stays above 0 here).
+    normal = ppl_mle.fit_mle(ppl_mle.normal(np.arange(20.0))).summary()
+    assert (normal["note"] == "").all()

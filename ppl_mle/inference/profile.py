@@ -32,8 +32,6 @@ from typing import Any
 import numpy as np
 from pymc.initial_point import make_initial_point_fn
 from pymc.logprob.transforms import (
-    LogOddsTransform,
-    LogTransform,
     SimplexTransform,
 )
 from scipy import linalg, optimize, stats
@@ -49,7 +47,7 @@ from ppl_mle.fit.held import HeldObjective
 from ppl_mle.fit.objective import Objective, objective_for
 from ppl_mle.fit.record import FitRecord, at_vertex, parameter_labels
 from ppl_mle.model._pytensor import quiet_vendor_warnings
-from ppl_mle.model.support import support_bounds
+from ppl_mle.model.support import natural_bounds
 
 __all__ = ["ProfileInterval", "profile_interval", "profile_loglik"]
 
@@ -261,19 +259,8 @@ class _Profiler:
         return names, free_name, flat_index
 
     def _support(self) -> tuple[float, float]:
-        model = self.objective.model
-        rv = model[self.free_name]
-        transform = model.rvs_to_transforms.get(rv)
-        if transform is None:
-            return -math.inf, math.inf
-        if isinstance(transform, SimplexTransform | LogOddsTransform):
-            return 0.0, 1.0
-        if isinstance(transform, LogTransform):
-            return 0.0, math.inf
-        # Another elementwise transform (an interval): its bounds, if fixed numbers.
-        bounds = support_bounds(model).get(model.rvs_to_values[rv].name)
-        if bounds is None:
-            return -math.inf, math.inf
+        shape = np.shape(self.estimates[self.free_name])
+        bounds = natural_bounds(self.objective.model, self.free_name, shape)
         lo, hi = (float(np.ravel(b)[self.flat_index]) for b in bounds)
         return lo, hi
 

@@ -15,9 +15,10 @@ import pandas as pd
 from scipy import stats
 
 from ppl_mle.data.validation import check_level
-from ppl_mle.fit.record import FitRecord, at_vertex
+from ppl_mle.fit.record import FitRecord, at_vertex, parameter_labels
 from ppl_mle.inference.profile import profile_interval
 from ppl_mle.inference.uncertainty import Identification, uncertainty, wald_intervals
+from ppl_mle.model.support import natural_bounds
 
 __all__ = ["PROFILE_MAX_PARAMS", "SUMMARY_COLUMNS", "format_summary", "summarize"]
 
@@ -74,12 +75,18 @@ def summarize(
     p = 2.0 * stats.norm.sf(np.abs(z))
     wald_lo, wald_hi = wald_intervals(unc, level)
     vertex = at_vertex(result)
+    supports = _supports(result)
     rows = []
     for i, label in enumerate(unc.labels):
         notes = []
         if unc.on_boundary[i] or vertex:
             notes.append(
                 f"on the boundary (estimate exactly {unc.estimate[i]:g}): no SE or Wald interval"
+            )
+        lo, hi = supports.get(label, (-math.inf, math.inf))
+        if wald_lo[i] < lo or wald_hi[i] > hi:
+            notes.append(
+                f"Wald interval leaves the support [{lo:g}, {hi:g}]: prefer the profile interval"
             )
         elif not unc.identified:
             notes.append(
@@ -131,6 +138,19 @@ def summarize(
         }
     )
     return table
+
+
+def _supports(result: FitRecord) -> dict[str, tuple[float, float]]:
+    """The support of every estimate, by label, where it is bounded."""
+    out = {}
+    for name, value in result.estimates.items():
+        shape = np.shape(value)
+        lo, hi = natural_bounds(result.model, name, shape)
+        labels = parameter_labels(name, shape, result.model)
+        for label, a, b in zip(labels, np.ravel(lo), np.ravel(hi), strict=True):
+            if math.isfinite(a) or math.isfinite(b):
+                out[label] = (float(a), float(b))
+    return out
 
 
 #: p-values below this are printed as "< 1e-16" (the normal tail is computed far below it,

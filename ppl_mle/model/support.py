@@ -12,13 +12,18 @@ from typing import Any
 
 import numpy as np
 import pymc as pm
-from pymc.logprob.transforms import IntervalTransform, LogOddsTransform, LogTransform
+from pymc.logprob.transforms import (
+    IntervalTransform,
+    LogOddsTransform,
+    LogTransform,
+    SimplexTransform,
+)
 from pymc.model.transform.conditioning import remove_value_transforms
 
 from ppl_mle.model._pytensor import quiet_vendor_warnings
 from ppl_mle.model.flat import initial_values_set_aside
 
-__all__ = ["support_bounds", "untransformed"]
+__all__ = ["natural_bounds", "support_bounds", "untransformed"]
 
 
 def support_bounds(model: pm.Model) -> dict[str, tuple[np.ndarray, np.ndarray]]:
@@ -47,6 +52,25 @@ def support_bounds(model: pm.Model) -> dict[str, tuple[np.ndarray, np.ndarray]]:
         lo, hi = (np.broadcast_to(np.asarray(b, dtype=np.float64), shape) for b in bounds)
         out[value.name] = (lo.copy(), hi.copy())
     return out
+
+
+def natural_bounds(
+    model: pm.Model, name: str, shape: tuple[int, ...]
+) -> tuple[np.ndarray, np.ndarray]:
+    """The support of the free variable ``name``, elementwise, broadcast to ``shape``.
+
+    (0, 1) for a simplex or log-odds transform, (0, ∞) for a log transform, an interval's
+    bounds where they are fixed numbers, and the real line otherwise.
+    """
+    rv = model[name]
+    transform = model.rvs_to_transforms.get(rv)
+    simplex = isinstance(transform, SimplexTransform)
+    bounds = (0.0, 1.0) if simplex else _bounds(rv, transform)
+    lo, hi = bounds if bounds is not None else (-np.inf, np.inf)
+    return (
+        np.broadcast_to(np.asarray(lo, dtype=np.float64), shape),
+        np.broadcast_to(np.asarray(hi, dtype=np.float64), shape),
+    )
 
 
 def _bounds(rv: Any, transform: object) -> tuple[Any, Any] | None:
