@@ -97,6 +97,8 @@ def maximum_on_bounds(
     """
     if not objective.affine.identity:
         return None
+    if check.status.converged and check.se is not None and not np.any(check.se > _SATURATED_SE):
+        return None  # a verified interior maximum, no coordinate flattened by its transform
     bounds = support_bounds(model)
     if not bounds:
         return None
