@@ -44,13 +44,12 @@ from ppl_mle.core.errors import (
     ConvergenceError,
     ConvergenceWarning,
     IdentifiabilityWarning,
-    ModelError,
     PrecisionWarning,
     find_stack_level,
 )
 from ppl_mle.core.tolerances import VERIFY_TOL_SE
 from ppl_mle.fit.analytic import closed_form_contradiction
-from ppl_mle.fit.inputs import check_fit_arguments
+from ppl_mle.fit.inputs import check_fit_arguments, model_in_context
 from ppl_mle.fit.locate import locate_maximum
 from ppl_mle.fit.loglik import count_observations
 from ppl_mle.fit.message import fit_message
@@ -160,7 +159,7 @@ def fit_mle(
     sigma    1.247219
     Name: estimate, dtype: float64
     """
-    model = _model_in_context(model)
+    model = model_in_context(model, "fit_mle")
     method = check_fit_arguments(
         model, method, on_failure=on_failure, maxeval=maxeval, estimate=estimate
     )
@@ -259,22 +258,3 @@ def fit_mle(
     if coarse is not None:
         warnings.warn(coarse, PrecisionWarning, stacklevel=find_stack_level())
     return result
-
-
-def _model_in_context(model: pm.Model | None) -> pm.Model:
-    """The given model or, when None, that of the enclosing ``with pm.Model():`` block.
-
-    Raises
-    ------
-    ModelError
-        ``model`` is None and no model is in context.
-    """
-    if model is not None:
-        return model
-    try:
-        return pm.modelcontext(None)
-    except TypeError:  # PyMC's "No model on context stack."
-        raise ModelError(
-            "no model given and no `with pm.Model():` context: pass the model, "
-            "fit_mle(model), or call fit_mle() inside `with model:`."
-        ) from None

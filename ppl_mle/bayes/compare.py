@@ -44,6 +44,7 @@ from ppl_mle.bayes.laplace import laplace_draws
 from ppl_mle.core.errors import ModelError, SamplingWarning, find_stack_level
 from ppl_mle.core.jsonable import json_number
 from ppl_mle.data.validation import check_level
+from ppl_mle.fit.inputs import model_in_context
 from ppl_mle.model._pytensor import quiet_pymc_log, quiet_vendor_warnings
 from ppl_mle.model.declarations import MLEModel
 
@@ -244,14 +245,7 @@ def compare_bayes(
         An improper posterior (the normal model with sigma unknown and n < 3), bad sampler
         settings, or no model given and none in context.
     """
-    if model is None:
-        try:
-            model = pm.modelcontext(None)
-        except TypeError:
-            raise ModelError(
-                "no model given and no `with pm.Model():` context: pass the model, "
-                "compare_bayes(model), or call compare_bayes() inside `with model:`."
-            ) from None
+    model = model_in_context(model, "compare_bayes")
     level = check_level(level)
     for name, value, low in (("draws", draws, 1), ("tune", tune, 0), ("chains", chains, 1)):
         if not isinstance(value, int | np.integer) or isinstance(value, bool) or value < low:

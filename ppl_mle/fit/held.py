@@ -12,11 +12,12 @@ uncertainty run on the interior parameters, with the same compiled functions.
 from __future__ import annotations
 
 import numpy as np
+import pymc as pm
 
 from ppl_mle.core.affine import AffineMap
 from ppl_mle.fit.objective import Objective
 
-__all__ = ["HeldObjective"]
+__all__ = ["HeldObjective", "variable_names"]
 
 
 class HeldObjective(Objective):
@@ -157,8 +158,7 @@ class HeldObjective(Objective):
 
 def _natural_mask(base: Objective, held: np.ndarray) -> np.ndarray:
     """The mask over the flat natural values (in ``free_names`` order) of held coordinates."""
-    model = base.model
-    value_of = {rv.name: model.rvs_to_values[rv].name for rv in model.free_RVs}
+    value_of = {name: value for value, name in variable_names(base.model).items()}
     slots = {s.name: s for s in base.slots}
     sizes = {name: np.size(v) for name, v in base.natural(np.zeros(base.size)).items()}
     parts = []
@@ -169,3 +169,8 @@ def _natural_mask(base: Objective, held: np.ndarray) -> np.ndarray:
         else:  # not elementwise (a simplex): never held
             parts.append(np.zeros(sizes[name], dtype=bool))
     return np.concatenate(parts) if parts else np.zeros(0, dtype=bool)
+
+
+def variable_names(model: pm.Model) -> dict[str, str]:
+    """The free variable of each value variable, by name (``"mu_interval__"``: ``"mu"``)."""
+    return {model.rvs_to_values[rv].name: rv.name for rv in model.free_RVs}

@@ -8,7 +8,7 @@ import pymc as pm
 from ppl_mle.core.errors import DataError, ModelError
 from ppl_mle.fit.optimize import check_method, default_method
 
-__all__ = ["check_fit_arguments", "check_no_imputation"]
+__all__ = ["check_fit_arguments", "check_no_imputation", "model_in_context"]
 
 
 def check_fit_arguments(
@@ -79,3 +79,29 @@ def check_no_imputation(model: pm.Model) -> None:
                 f"masked) of {total}: PyMC would impute them as parameters. Remove them first "
                 "(e.g. y[~np.isnan(y)])."
             )
+
+
+def model_in_context(model: pm.Model | None, caller: str) -> pm.Model:
+    """The given model or, when None, that of the enclosing ``with pm.Model():`` block.
+
+    Parameters
+    ----------
+    model : pymc.Model or None
+        The model given, if any.
+    caller : str
+        The function asking (``"fit_mle"``), for the message.
+
+    Raises
+    ------
+    ModelError
+        ``model`` is None and no model is in context.
+    """
+    if model is not None:
+        return model
+    try:
+        return pm.modelcontext(None)
+    except TypeError:  # PyMC's "No model on context stack."
+        raise ModelError(
+            "no model given and no `with pm.Model():` context: pass the model, "
+            f"{caller}(model), or call {caller}() inside `with model:`."
+        ) from None

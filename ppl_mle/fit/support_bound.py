@@ -31,7 +31,7 @@ import pymc as pm
 from scipy import linalg
 
 from ppl_mle.core.tolerances import VALUE_RTOL, VERIFY_TOL_SE
-from ppl_mle.fit.held import HeldObjective
+from ppl_mle.fit.held import HeldObjective, variable_names
 from ppl_mle.fit.objective import Objective, objective_for
 from ppl_mle.fit.status import FitStatus
 from ppl_mle.fit.verify import Verification, newton_polish, verify_maximum
@@ -202,7 +202,7 @@ def _exact_on_bounds(
     """
     estimates = {k: np.array(v, dtype=np.float64) for k, v in objective.natural(z).items()}
     model = objective.model
-    name_of = _variable_names(model)
+    name_of = variable_names(model)
     for slot in objective.slots:
         value = estimates[name_of[slot.name]]
         flat = value.reshape(-1)
@@ -216,7 +216,7 @@ def _exact_on_bounds(
 def _natural_masks(objective: Objective, held: np.ndarray) -> dict[str, np.ndarray]:
     """Per free variable, the mask of its estimates held on a bound."""
     model = objective.model
-    name_of = _variable_names(model)
+    name_of = variable_names(model)
     shapes = {s.name: s.shape for s in objective.slots}
     return {
         name_of[s.name]: held[s.start : s.stop].reshape(shapes[s.name])
@@ -294,15 +294,10 @@ _HAIR = 1e-12
 def _natural_order(objective: Objective, nat: Objective) -> np.ndarray:
     """For each coordinate of ``objective``, its coordinate in the untransformed ``nat``."""
     model = objective.model
-    name_of = _variable_names(model)
+    name_of = variable_names(model)
     start_of = {s.name: s.start for s in nat.slots}
     order = np.zeros(objective.size, dtype=np.int64)
     for slot in objective.slots:
         base = start_of[name_of[slot.name]]
         order[slot.start : slot.stop] = base + np.arange(slot.stop - slot.start)
     return order
-
-
-def _variable_names(model: pm.Model) -> dict[str, str]:
-    """The free variable of each value variable, by name (``"mu_interval__"``: ``"mu"``)."""
-    return {model.rvs_to_values[rv].name: rv.name for rv in model.free_RVs}
