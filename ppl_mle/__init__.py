@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # the names as mypy sees them; at run time, __getattr__ loads them
     from ppl_mle.api.fit_mle import fit_mle
+    from ppl_mle.api.grouped_result import GroupedResult
     from ppl_mle.api.result import MLEResult
     from ppl_mle.bayes.compare import BayesComparison, compare_bayes
     from ppl_mle.bayes.laplace import laplace_draws
@@ -56,6 +57,7 @@ if TYPE_CHECKING:  # the names as mypy sees them; at run time, __getattr__ loads
         SamplingWarning,
     )
     from ppl_mle.core.families import CategoricalFamily, NormalFamily, SoftmaxFamily
+    from ppl_mle.core.grouped import GroupedCategoricalFamily, GroupedNormalFamily, GroupStats
     from ppl_mle.data.streaming import label_counts_of, normal_stats_of
     from ppl_mle.fit.analytic import AnalyticCheck, check_analytic
     from ppl_mle.fit.status import FitStatus
@@ -76,6 +78,7 @@ if TYPE_CHECKING:  # the names as mypy sees them; at run time, __getattr__ loads
         softmax_regression,
     )
     from ppl_mle.model.flat import flat_priors
+    from ppl_mle.model.grouped import GroupedModel
     from ppl_mle.teaching.symbolic import categorical_derivation, normal_derivation
 
 #: The installed distribution's version (written once, in pyproject.toml).
@@ -83,6 +86,7 @@ __version__ = version("ppl_mle")
 
 __all__ = [
     # models
+    "GroupedModel",
     "MLEModel",
     "categorical",
     "categorical_from_counts",
@@ -97,6 +101,7 @@ __all__ = [
     # fitting and checking
     "AnalyticCheck",
     "FitStatus",
+    "GroupedResult",
     "MLEResult",
     "check_analytic",
     "fit_mle",
@@ -126,6 +131,9 @@ __all__ = [
     "total_variation",
     # closed forms and families (numpy only)
     "CategoricalFamily",
+    "GroupStats",
+    "GroupedCategoricalFamily",
+    "GroupedNormalFamily",
     "NormalFamily",
     "NormalStats",
     "SoftmaxFamily",
@@ -159,6 +167,11 @@ __all__ = [
 #: Where each public name lives: imported on first use (PEP 562), so that ``import ppl_mle``
 #: and the command line's ``--help`` do not import PyMC.
 _SOURCES: dict[str, str] = {
+    "GroupedModel": "ppl_mle.model.grouped",
+    "GroupedResult": "ppl_mle.api.grouped_result",
+    "GroupStats": "ppl_mle.core.grouped",
+    "GroupedCategoricalFamily": "ppl_mle.core.grouped",
+    "GroupedNormalFamily": "ppl_mle.core.grouped",
     "MLEModel": "ppl_mle.model.declarations",
     "categorical": "ppl_mle.model.declarations",
     "categorical_from_counts": "ppl_mle.model.declarations",

@@ -130,8 +130,17 @@ def _parser() -> argparse.ArgumentParser:
             help=".csv (header), .txt (a label a line), .npy, .parquet, or a folder of shards",
         )
         cat.add_argument("--categories", help="all categories in order, comma-separated: a,b,c")
+        norm.add_argument(
+            "--common-sigma",
+            action="store_true",
+            help="with --by: one sigma shared by all groups",
+        )
         for p in (norm, cat):
             p.add_argument("--column", help="column of a .csv or .parquet file")
+            p.add_argument(
+                "--by",
+                help="column of group labels: one model per group (a .csv, .parquet or folder)",
+            )
             p.add_argument("--method", help=f"one of {', '.join(_METHODS)} (default: {_DEFAULT})")
             p.add_argument(
                 "--level",
@@ -290,6 +299,11 @@ def _model(args: argparse.Namespace) -> pm.Model:
         return softmax_regression(
             table[features], labels, reference, intercept=not args.no_intercept
         )
+    by = getattr(args, "by", None)
+    if by is not None:
+        return _grouped_model(args, by)
+    if getattr(args, "common_sigma", False):
+        raise DataError("--common-sigma needs --by (a column of group labels).")
     streamed = _stream(args.file)
     if args.model == "normal":
         sigma = None if args.sigma is None else check_sigma(args.sigma)
@@ -318,6 +332,78 @@ def _model(args: argparse.Namespace) -> pm.Model:
             "remove them, or give them a category name of their own."
         )
     return categorical([str(v) for v in labels.tolist()], categories=cats)
+
+
+def _grouped_model(args: argparse.Namespace, by: str) -> Any:
+    """The per-group model of ``--by``: statistics per group, read in one pass."""
+    from ppl_mle.data.validation import check_sigma
+    from ppl_mle.model.declarations import categorical_from_source, normal_from_source
+
+    if Path(args.file).suffix not in (".csv", ".parquet") and not Path(args.file).is_dir():
+        raise DataError(
+            f"--by needs a table with a column of group labels (.csv, .parquet or a folder "
+            f"of .parquet shards); {Path(args.file).name} is not one."
+        )
+    if args.model == "normal":
+        sigma = None if args.sigma is None else check_sigma(args.sigma)
+        return normal_from_source(
+            args.file, args.column, sigma, by=by, common_sigma=args.common_sigma
+        )
+    cats = None if args.categories is None else [c.strip() for c in args.categories.split(",")]
+    return categorical_from_source(args.file, args.column, cats, by=by)
+
+
+def _fit_groups(args: argparse.Namespace, model: Any, level: float, output: str | None) -> int:
+    """``fit … --by``: every group's MLE, its table, and the tests that groups differ."""
+    from ppl_mle.api.fit_mle import fit_mle
+    from ppl_mle.core.jsonable import json_value
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", PplMleWarning)
+        result = fit_mle(model, method=args.method)
+        table = result.to_dataframe(level)
+        tests = []
+        for share in _SHARED[args.model if model.family.sigma is None else "known"]:
+            if args.model == "normal" and model.family.common_sigma and share != "mu":
+                continue
+            try:
+                tests.append(result.lr_test(share))
+            except PplMleError as err:  # e.g. groups of one row: no finite statistic
+                print(f"note: no test that groups share {share}: {err}", file=sys.stderr)
+    for w in caught:
+        print(f"warning: {w.message}", file=sys.stderr)
+    if output is not None:
+        _write_table(table, output)
+    if args.json:
+        out = {
+            "model": result.family.name,
+            "status": result.status.value,
+            "converged": result.converged,
+            "n_groups": result.family.n_groups,
+            "n_obs": result.family.n_obs,
+            "loglik": result.loglik,
+            "message": result.message,
+            "level": level,
+            "tests": [
+                {"null": t.null, "statistic": t.statistic, "df": t.df, "pvalue": t.pvalue}
+                for t in tests
+            ],
+            "groups": json_value(table.reset_index().to_dict(orient="records")),
+        }
+        print(json.dumps(out, allow_nan=False))
+    else:
+        print(result)
+        for t in tests:
+            print(t)
+    return EXIT_OK if result.converged else EXIT_UNVERIFIED
+
+
+#: The homogeneity tests ``fit … --by`` reports, by model.
+_SHARED = {
+    "normal": ("mu", "sigma"),
+    "known": ("mu",),
+    "categorical": ("theta",),
+}
 
 
 def _features(text: str, target: str) -> list[str]:
@@ -476,6 +562,8 @@ def _fit(args: argparse.Namespace) -> int:
     if output is not None and Path(output).suffix not in _TABLE_SUFFIXES:
         raise DataError(f"--output must name a .csv or .parquet file; got {output!r}.")
     model = _model(args)
+    if getattr(args, "by", None) is not None:
+        return _fit_groups(args, model, level, output)
     from ppl_mle.api.fit_mle import fit_mle
     from ppl_mle.core.divergence import divergence
     from ppl_mle.fit.analytic import check_analytic

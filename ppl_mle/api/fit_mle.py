@@ -33,22 +33,26 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Mapping
-from typing import Any, Literal
+from dataclasses import fields
+from typing import Any, Literal, overload
 
 import numpy as np
 import pymc as pm
 
+from ppl_mle.api.grouped_result import GroupedResult
 from ppl_mle.api.result import MLEResult
 from ppl_mle.core.errors import (
     BoundaryWarning,
     ConvergenceError,
     ConvergenceWarning,
     IdentifiabilityWarning,
+    ModelError,
     PrecisionWarning,
     find_stack_level,
 )
 from ppl_mle.core.tolerances import VERIFY_TOL_SE
 from ppl_mle.fit.analytic import closed_form_contradiction
+from ppl_mle.fit.grouped import fit_groups
 from ppl_mle.fit.inputs import check_fit_arguments, model_in_context
 from ppl_mle.fit.locate import locate_maximum
 from ppl_mle.fit.loglik import count_observations
@@ -66,8 +70,9 @@ from ppl_mle.fit.start import start_vector
 from ppl_mle.fit.status import FitStatus
 from ppl_mle.model._pytensor import no_creation_traces, serialised
 from ppl_mle.model.copies import derived_model
-from ppl_mle.model.declarations import family_of
+from ppl_mle.model.declarations import MLEModel, family_of
 from ppl_mle.model.flat import flat_priors, has_flat_priors
+from ppl_mle.model.grouped import GroupedModel
 
 __all__ = [
     "DERIVATIVE_FREE_METHODS",
@@ -78,6 +83,48 @@ __all__ = [
 ]
 
 _DEFAULT_MAXEVAL = 20_000
+
+
+@overload
+def fit_mle(
+    model: MLEModel,
+    method: str | None = None,
+    start: Mapping[str, Any] | None = None,
+    *,
+    maxeval: int = ...,
+    polish: bool = ...,
+    on_failure: Literal["warn", "raise"] = ...,
+    progressbar: bool = ...,
+    estimate: Literal["mle", "map"] = ...,
+) -> MLEResult: ...
+
+
+@overload
+def fit_mle(
+    model: GroupedModel,
+    method: str | None = None,
+    start: Mapping[str, Any] | None = None,
+    *,
+    maxeval: int = ...,
+    polish: bool = ...,
+    on_failure: Literal["warn", "raise"] = ...,
+    progressbar: bool = ...,
+    estimate: Literal["mle", "map"] = ...,
+) -> GroupedResult: ...
+
+
+@overload
+def fit_mle(
+    model: pm.Model | None = None,
+    method: str | None = None,
+    start: Mapping[str, Any] | None = None,
+    *,
+    maxeval: int = ...,
+    polish: bool = ...,
+    on_failure: Literal["warn", "raise"] = ...,
+    progressbar: bool = ...,
+    estimate: Literal["mle", "map"] = ...,
+) -> MLEResult: ...
 
 
 @serialised
@@ -91,7 +138,7 @@ def fit_mle(
     on_failure: Literal["warn", "raise"] = "warn",
     progressbar: bool = False,
     estimate: Literal["mle", "map"] = "mle",
-) -> MLEResult:
+) -> MLEResult | GroupedResult:
     """Maximum-likelihood estimate of a flat-prior PyMC model, verified.
 
     Parameters
@@ -131,7 +178,11 @@ def fit_mle(
 
     Returns
     -------
-    MLEResult
+    MLEResult or GroupedResult
+        A :class:`GroupedResult` for a per-group model (:func:`ppl_mle.normal` or
+        :func:`ppl_mle.categorical` with ``groups=``): every group fitted at once by
+        find_MAP with a block-diagonal Newton method, and verified
+        (:mod:`ppl_mle.fit.grouped`).
 
     Raises
     ------
@@ -160,6 +211,8 @@ def fit_mle(
     Name: estimate, dtype: float64
     """
     model = model_in_context(model, "fit_mle")
+    if isinstance(model, GroupedModel):
+        return _fit_grouped(model, method, start, maxeval, on_failure, progressbar, estimate)
     method = check_fit_arguments(
         model, method, on_failure=on_failure, maxeval=maxeval, estimate=estimate
     )
@@ -258,3 +311,28 @@ def fit_mle(
     if coarse is not None:
         warnings.warn(coarse, PrecisionWarning, stacklevel=find_stack_level())
     return result
+
+
+def _fit_grouped(
+    model: GroupedModel,
+    method: str | None,
+    start: Mapping[str, Any] | None,
+    maxeval: int,
+    on_failure: Literal["warn", "raise"],
+    progressbar: bool,
+    estimate: str,
+) -> GroupedResult:
+    """Every group of a per-group model (:func:`ppl_mle.fit.grouped.fit_groups`)."""
+    if method not in (None, "Newton"):
+        raise ModelError(
+            f"a per-group model is fitted by find_MAP with the block-diagonal Newton method; "
+            f"method={method!r} is not available for it."
+        )
+    if start is not None:
+        raise ModelError("a per-group fit chooses its own start (it is not the closed form).")
+    if on_failure not in ("warn", "raise"):
+        raise ModelError(f"on_failure must be 'warn' or 'raise', not {on_failure!r}.")
+    if estimate not in ("mle", "map"):
+        raise ModelError(f"estimate must be 'mle' or 'map', not {estimate!r}.")
+    fit = fit_groups(model, maxeval=maxeval, on_failure=on_failure, progressbar=progressbar)
+    return GroupedResult(**{f.name: getattr(fit, f.name) for f in fields(fit)})

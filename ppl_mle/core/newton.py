@@ -35,6 +35,7 @@ from scipy.optimize import OptimizeResult
 from ppl_mle.core.tolerances import MIN_STEP_FRACTION, NEWTON_DECREMENT_TOL, QUADRATIC_SE
 
 __all__ = [
+    "HessianOperator",
     "NewtonProblem",
     "NewtonRun",
     "NewtonStatus",
@@ -85,6 +86,18 @@ class NewtonRun:
     def success(self) -> bool:
         """True where the iteration stopped at the optimum (to ``tol`` or the noise floor)."""
         return self.status in (NewtonStatus.CONVERGED, NewtonStatus.NOISE_FLOOR)
+
+
+class HessianOperator(Protocol):
+    """A Hessian that solves its own Newton step (a structured one: block-diagonal...)."""
+
+    def is_finite(self) -> bool:
+        """Whether every entry is finite."""
+        ...
+
+    def descent_step(self, g: np.ndarray) -> np.ndarray:
+        """−H⁻¹g, with H made positive definite where it is not (a descent direction)."""
+        ...
 
 
 class NewtonProblem(Protocol):
@@ -227,7 +240,9 @@ def newton_minimize(
     jac : callable
         ``jac(x, *args)``, the gradient (scipy wraps a ``fun`` returning both).
     hess : callable
-        ``hess(x, *args)``, the Hessian.
+        ``hess(x, *args)``, the Hessian: an array, or a :class:`HessianOperator` (such as
+        the block-diagonal :class:`ppl_mle.core.grouped.BlockMatrix` of a per-group model)
+        that forms its own Newton step.
     callback : callable, optional
         Called as ``callback(x)`` after each iteration.
     tol : float
@@ -297,12 +312,20 @@ class _Minimization:
         if not (math.isfinite(self.f) and np.all(np.isfinite(self.g))):
             self.failure = "the objective or its gradient is not finite"
             return None
-        h = np.asarray(self.hess(self.x, *self.args), dtype=np.float64)
+        hess = self.hess(self.x, *self.args)
         self.nhev += 1
-        if not np.all(np.isfinite(h)):
-            self.failure = "the Hessian is not finite"
-            return None
-        self.step = _descent_step(h, self.g)
+        if hasattr(hess, "descent_step"):  # a structured Hessian solves its own step
+            operator = cast(HessianOperator, hess)
+            if not operator.is_finite():
+                self.failure = "the Hessian is not finite"
+                return None
+            self.step = operator.descent_step(self.g)
+        else:
+            h = np.asarray(hess, dtype=np.float64)
+            if not np.all(np.isfinite(h)):
+                self.failure = "the Hessian is not finite"
+                return None
+            self.step = _descent_step(h, self.g)
         if not np.all(np.isfinite(self.step)):
             self.failure = "the Newton step is not finite"
             return None

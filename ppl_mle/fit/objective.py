@@ -314,6 +314,26 @@ class Objective:
             np.asarray(hess, dtype=np.float64).reshape(self.size, self.size),
         )
 
+    def natural_jvp(self, z: np.ndarray, v: np.ndarray) -> np.ndarray:
+        """(∂ψ/∂z)·v: the derivative of the flat natural values along ``v``, in working units.
+
+        Forward mode, one pass over the graph whatever the number of parameters: a
+        per-group fit gets every group's Jacobian from a few such products
+        (:meth:`ppl_mle.core.grouped.BlockLayout.probes`). Compiled on first use.
+        """
+        lazy = self._compiled.lazy
+        if "jvp" not in lazy:
+            compiled = self._compiled
+            direction = pt.vector("v", dtype="float64")
+            pushed = pytensor.gradient.Rop(compiled.natural_flat, compiled.z, direction)
+            lazy["jvp"] = compile_function(
+                self.model, [compiled.z, direction, *compiled.standins], pushed
+            )
+        z, v = np.asarray(z, dtype=np.float64), np.asarray(v, dtype=np.float64)
+        with quiet_vendor_warnings(), np.errstate(all="ignore"), PYTENSOR_LOCK:
+            out = lazy["jvp"](z, v, *self._data_values())
+        return np.asarray(out, dtype=np.float64)
+
     @property
     def _natural_size(self) -> int:
         shapes = self._compiled.lazy["shapes"]

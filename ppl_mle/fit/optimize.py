@@ -5,6 +5,7 @@ The optimizer's answer is only a candidate: :mod:`ppl_mle.fit.verify` checks it.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -90,8 +91,15 @@ def run_find_map(
     z0: np.ndarray,
     maxeval: int,
     progressbar: bool,
+    hessian: Callable[[np.ndarray], Any] | None = None,
 ) -> OptimizerRun:
-    """Run ``pymc.find_MAP`` on the objective's model (in its working units) from ``z0``."""
+    """Run ``pymc.find_MAP`` on the objective's model (in its working units) from ``z0``.
+
+    ``hessian`` replaces the objective's dense Hessian for ``method="Newton"``: a function
+    of z returning the Hessian of the *negative* log-density as a structured operator
+    (:class:`ppl_mle.core.newton.HessianOperator`), such as the block-diagonal Hessian of a
+    per-group model.
+    """
     model = objective.model
     options = _method_options(method, objective, z0, maxeval)
     if isinstance(model, CompiledModel):
@@ -108,7 +116,9 @@ def run_find_map(
             raise ModelError(
                 f"method {method!r} needs a model whose parameters are all continuous."
             )
-        if method in ("Newton", "trust-exact"):
+        if method == "Newton" and hessian is not None:
+            extra["hess"] = hessian
+        elif method in ("Newton", "trust-exact"):
             extra["hess"] = lambda x: -objective.hessian(x)
         else:
             extra["hessp"] = lambda x, v: -objective.hvp(x, v)

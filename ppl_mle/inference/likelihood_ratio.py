@@ -20,6 +20,8 @@ from scipy import stats
 
 from ppl_mle.core.errors import ConvergenceWarning, ModelError, find_stack_level
 from ppl_mle.core.families import Family
+from ppl_mle.core.grouped.homogeneity import homogeneity_statistic
+from ppl_mle.fit.grouped import GroupedFit
 from ppl_mle.fit.record import FitRecord
 
 __all__ = ["HypothesisTestResult", "lr_test", "pearson_test"]
@@ -61,7 +63,11 @@ class HypothesisTestResult:
 
 
 def lr_test(
-    restricted: FitRecord, full: FitRecord | None = None, *, p: Any = None
+    restricted: FitRecord | GroupedFit,
+    full: FitRecord | None = None,
+    *,
+    p: Any = None,
+    share: str | None = None,
 ) -> HypothesisTestResult:
     """Likelihood-ratio test.
 
@@ -74,6 +80,11 @@ def lr_test(
     - ``lr_test(full, p=[...])``: a categorical fit against the probability vector ``p``
       (a sequence in the order of the categories, or a mapping category → probability);
       k − 1 degrees of freedom.
+    - ``lr_test(per_group_fit, share="mu")``: a per-group fit against the model in which
+      all groups share ``"mu"``, ``"sigma"``, ``"mu and sigma"`` (normal) or ``"theta"``
+      (categorical: the G-test of homogeneity, as ``scipy.stats.chi2_contingency(table,
+      correction=False, lambda_="log-likelihood")``); see
+      :mod:`ppl_mle.core.grouped.homogeneity` for each statistic.
 
     Parameters
     ----------
@@ -83,6 +94,8 @@ def lr_test(
         The full fit.
     p : array_like or mapping, optional
         Null probabilities of a categorical fit; they must sum to 1.
+    share : str, optional
+        With a per-group fit: the parameter the null hypothesis shares across groups.
 
     Returns
     -------
@@ -94,6 +107,15 @@ def lr_test(
         Arguments that are not fits, models that are not nested or not fitted to the same
         data, or a ``p`` that is not a probability vector over the categories.
     """
+    if isinstance(restricted, GroupedFit):
+        if full is not None or p is not None or share is None:
+            raise ModelError(
+                "a per-group fit is tested alone, against groups that share a parameter: "
+                "lr_test(fit, share='mu') (or 'sigma', 'mu and sigma', 'theta')."
+            )
+        return _lr_homogeneity(restricted, share)
+    if share is not None:
+        raise ModelError("`share` is for a per-group fit (ppl_mle.normal(data, groups=...)).")
     if p is not None:
         if full is not None:
             raise ModelError("give either a second fit or `p`, not both.")
@@ -126,6 +148,25 @@ def lr_test(
         pvalue=float(stats.chi2.sf(statistic, df)),
         method="likelihood-ratio test",
         null=f"the restricted model ({restricted.model_name})",
+    )
+
+
+def _lr_homogeneity(fit: GroupedFit, share: str) -> HypothesisTestResult:
+    """The test that all groups of a per-group fit share ``share``."""
+    if not fit.converged:
+        warnings.warn(
+            "the per-group fit was not verified in every group; the test may be wrong.",
+            ConvergenceWarning,
+            stacklevel=find_stack_level(),
+        )
+    statistic, df = homogeneity_statistic(fit.family, share)
+    what = "G-test of homogeneity" if share == "theta" else "likelihood-ratio test"
+    return HypothesisTestResult(
+        statistic=statistic,
+        df=df,
+        pvalue=float(stats.chi2.sf(statistic, df)) if df > 0 else 1.0,
+        method=what,
+        null=f"all {fit.family.n_groups} groups share {share}",
     )
 
 

@@ -13,7 +13,7 @@ import dataclasses
 import functools
 import math
 from collections.abc import Callable, Hashable, Sequence
-from typing import Any
+from typing import Any, overload
 
 import numpy as np
 import pymc as pm
@@ -36,6 +36,14 @@ from ppl_mle.data.validation import (
 )
 from ppl_mle.model._pytensor import serialised
 from ppl_mle.model.compiled import CompiledModel
+from ppl_mle.model.grouped import (
+    GroupedModel,
+    grouped_categorical,
+    grouped_categorical_from_source,
+    grouped_normal,
+    grouped_normal_from_source,
+)
+from ppl_mle.model.likelihoods import counts_logp, normal_stats_logp
 
 __all__ = [
     "MLEModel",
@@ -184,10 +192,44 @@ def family_of(model: pm.Model) -> Family | None:
 SUFFICIENT_MIN = 100_000
 
 
-def normal(data: Any, sigma: float | None = None, *, sufficient: bool | None = None) -> MLEModel:
-    """Declare the normal model with flat priors.
+@overload
+def normal(
+    data: Any,
+    sigma: float | None = None,
+    *,
+    sufficient: bool | None = None,
+    groups: None = None,
+    common_sigma: bool = False,
+    group_names: Sequence[Hashable] | None = None,
+) -> MLEModel: ...
 
-    ``mu ~ Flat``, ``sigma ~ HalfFlat`` (or fixed), ``x ~ Normal(mu, sigma)``.
+
+@overload
+def normal(
+    data: Any,
+    sigma: float | None = None,
+    *,
+    sufficient: bool | None = None,
+    groups: Any,
+    common_sigma: bool = False,
+    group_names: Sequence[Hashable] | None = None,
+) -> MLEModel | GroupedModel: ...
+
+
+def normal(
+    data: Any,
+    sigma: float | None = None,
+    *,
+    sufficient: bool | None = None,
+    groups: Any = None,
+    common_sigma: bool = False,
+    group_names: Sequence[Hashable] | None = None,
+) -> MLEModel | GroupedModel:
+    """Declare the normal model with flat priors, or one normal model per group.
+
+    ``mu ~ Flat``, ``sigma ~ HalfFlat`` (or fixed), ``x ~ Normal(mu, sigma)``. With
+    ``groups``: ``mu[group]``, ``sigma[group]`` (or one shared ``sigma``, or a known one),
+    ``x ~ Normal(mu[group], sigma[group])``, written in each group's statistics.
 
     Parameters
     ----------
@@ -195,10 +237,21 @@ def normal(data: Any, sigma: float | None = None, *, sufficient: bool | None = N
         Real-valued observations (list, numpy array, pandas Series).
     sigma : float, optional
         Known standard deviation. When given only ``mu`` is estimated.
+    sufficient : bool, optional
+        Write the likelihood in the statistics (default: from 100,000 observations on).
+    groups : array_like, optional
+        The group of each observation (any hashable labels, one per value). The model
+        then has ``coords={"group": …}`` and ``mu``/``sigma`` with ``dims="group"``;
+        ``pm.sample`` works on it, and :func:`ppl_mle.fit_mle` fits every group at once.
+    common_sigma : bool
+        With ``groups``: one ``sigma`` shared by all groups.
+    group_names : sequence, optional
+        With ``groups``: all groups, in order (default: the distinct labels, sorted). A
+        label not in it, or a name without rows, is an error.
 
     Returns
     -------
-    MLEModel
+    MLEModel or GroupedModel
         Free variables ``mu`` and (unless known) ``sigma``; observed ``x``.
 
     Raises
@@ -210,6 +263,10 @@ def normal(data: Any, sigma: float | None = None, *, sufficient: bool | None = N
         ``sigma`` is not a positive finite number.
     """
     known = None if sigma is None else check_sigma(sigma)
+    if groups is not None:
+        return grouped_normal(
+            data, groups, known, common_sigma=common_sigma, group_names=group_names
+        )
     big = _big_integers(data)
     if big is not None:
         return _normal_of_integers(big, known)
@@ -320,7 +377,9 @@ def normal_from_source(
     client: Any = None,
     batch_rows: int = DEFAULT_BATCH_ROWS,
     progress: bool | None = None,
-) -> MLEModel:
+    by: str | None = None,
+    common_sigma: bool = False,
+) -> MLEModel | GroupedModel:
     """Declare the normal model of a source bigger than memory, from its statistics.
 
     Parameters
@@ -338,13 +397,29 @@ def normal_from_source(
         Rows per batch when reading files.
     progress : bool, optional
         Progress bar over shards (default: when stderr is a terminal).
+    by : str, optional
+        A column of group labels: one normal model per group, its statistics reduced per
+        group in the same pass (as :func:`normal` with ``groups=``).
+    common_sigma : bool
+        With ``by``: one ``sigma`` shared by all groups.
 
     Returns
     -------
-    MLEModel
-        As :func:`normal_from_stats`.
+    MLEModel or GroupedModel
+        As :func:`normal_from_stats` (or :func:`normal` with ``groups=``).
     """
     known = None if sigma is None else check_sigma(sigma)
+    if by is not None:
+        return grouped_normal_from_source(
+            source,
+            column,
+            by,
+            known,
+            common_sigma=common_sigma,
+            client=client,
+            batch_rows=batch_rows,
+            progress=progress,
+        )
     st = normal_stats_of(source, column, batch_rows=batch_rows, client=client, progress=progress)
     stats = check_normal_stats(st.n, st.mean, st.ss, sigma_known=known is not None)
     stats = dataclasses.replace(stats, scale=st.scale)
@@ -354,13 +429,37 @@ def normal_from_source(
 normal.from_source = normal_from_source  # type: ignore[attr-defined]
 
 
+@overload
 def categorical(
     labels: Any,
     categories: Sequence[Hashable] | None = None,
     *,
     sufficient: bool | None = None,
-) -> MLEModel:
-    """Declare the categorical model with a flat prior on the simplex.
+    groups: None = None,
+    group_names: Sequence[Hashable] | None = None,
+) -> MLEModel: ...
+
+
+@overload
+def categorical(
+    labels: Any,
+    categories: Sequence[Hashable] | None = None,
+    *,
+    sufficient: bool | None = None,
+    groups: Any,
+    group_names: Sequence[Hashable] | None = None,
+) -> MLEModel | GroupedModel: ...
+
+
+def categorical(
+    labels: Any,
+    categories: Sequence[Hashable] | None = None,
+    *,
+    sufficient: bool | None = None,
+    groups: Any = None,
+    group_names: Sequence[Hashable] | None = None,
+) -> MLEModel | GroupedModel:
+    """Declare the categorical model with a flat prior on the simplex (or one per group).
 
     ``theta ~ Dirichlet(1, …, 1)`` (the uniform density on the simplex),
     ``label ~ Categorical(theta)``.
@@ -384,6 +483,8 @@ def categorical(
         Empty labels, missing values, labels not in ``categories``, fewer than two
         categories.
     """
+    if groups is not None:
+        return grouped_categorical(labels, groups, categories, group_names=group_names)
     use_counts = np.size(labels) >= SUFFICIENT_MIN if sufficient is None else bool(sufficient)
     if use_counts:
         counts, cats = label_counts(labels, categories)
@@ -423,12 +524,23 @@ def categorical_from_source(
     client: Any = None,
     batch_rows: int = DEFAULT_BATCH_ROWS,
     progress: bool | None = None,
-) -> MLEModel:
+    by: str | None = None,
+) -> MLEModel | GroupedModel:
     """Declare the categorical model of a source bigger than memory, from its counts.
 
-    Parameters as for :func:`normal_from_source`; ``categories`` as for
-    :func:`categorical`.
+    Parameters as for :func:`normal_from_source` (``by``: one model per group);
+    ``categories`` as for :func:`categorical`.
     """
+    if by is not None:
+        return grouped_categorical_from_source(
+            source,
+            column,
+            by,
+            categories,
+            client=client,
+            batch_rows=batch_rows,
+            progress=progress,
+        )
     counts, cats = label_counts_of(
         source,
         column,
@@ -441,20 +553,6 @@ def categorical_from_source(
 
 
 categorical.from_source = categorical_from_source  # type: ignore[attr-defined]
-
-
-def _normal_stats_logp(value: Any, mu: Any, sigma: Any, template: Any) -> Any:
-    """Normal log-likelihood from (n, mean, SS); ``template`` only fixes the length 3."""
-    n, mean, ss = value[..., 0], value[..., 1], value[..., 2]
-    return -0.5 * n * pt.log(2.0 * np.pi * sigma**2) - (ss + n * (mean - mu) ** 2) / (
-        2.0 * sigma**2
-    )
-
-
-def _counts_logp(value: Any, theta: Any) -> Any:
-    """Categorical log-likelihood Σ cⱼ log θⱼ from the counts (0·log 0 = 0, safe gradient)."""
-    safe = pt.switch(pt.eq(value, 0), 1.0, theta)
-    return pt.sum(value * pt.log(safe), axis=-1)
 
 
 def softmax_regression(
@@ -565,7 +663,7 @@ def _declare_normal(family: NormalFamily) -> MLEModel:
                 mu,
                 sigma,
                 np.zeros(3),
-                logp=_normal_stats_logp,
+                logp=normal_stats_logp,
                 observed=stats,
                 signature="(),(),(s)->(s)",
             )
@@ -587,7 +685,7 @@ def _declare_categorical(family: CategoricalFamily) -> MLEModel:
         if family.given_counts is not None:
             counts = pm.Data("counts", family.counts.astype(np.float64), dims="category")
             theta = pm.Dirichlet("theta", a=np.ones(family.k), dims="category")
-            pm.CustomDist("label", theta, logp=_counts_logp, observed=counts, signature="(k)->(k)")
+            pm.CustomDist("label", theta, logp=counts_logp, observed=counts, signature="(k)->(k)")
         else:
             codes = pm.Data("codes", family.codes)
             theta = pm.Dirichlet("theta", a=np.ones(family.k), dims="category")
