@@ -23,7 +23,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import resource
 import subprocess
 import sys
 import tempfile
@@ -71,7 +70,8 @@ def in_memory(rows: int, groups: int) -> None:
         t_ours,
         "pandas groupby mean, var",
         t_base,
-        f"   (statistics {t_declare:.2f} s; {verified} groups verified; vs pandas: mean {mean_diff:.1e}, var {var_diff:.1e})",
+        f"   (statistics {t_declare:.2f} s; {verified} groups verified; "
+        f"vs pandas: mean {mean_diff:.1e}, var {var_diff:.1e})",
     )
 
 
@@ -85,23 +85,31 @@ def _write_shards(folder: Path, rows: int, groups: int, shards: int) -> None:
 
 
 def _part(kind: str, folder: str) -> None:
-    """One side of the shard comparison, in this (fresh) process: prints JSON."""
+    """One side of the shard comparison, in this (fresh) process: prints JSON.
+
+    Imports are done before the clock starts (PyMC's alone take seconds); peak memory is
+    the process's high-water mark (VmHWM: unlike ``ru_maxrss`` it is not inherited from
+    the parent across ``exec``).
+    """
+    import dask.dataframe as dd
+
+    import ppl_mle
+
+    ppl_mle.fit_mle  # noqa: B018  (loads PyMC now)
     t0 = time.perf_counter()
     if kind == "dask":
-        import dask.dataframe as dd
-
         out = dd.read_parquet(folder).groupby("g")["x"].agg(["mean", "var"]).compute()
         groups = len(out)
     else:
-        import ppl_mle
-
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             model = ppl_mle.normal.from_source(folder, column="x", by="g")
             result = ppl_mle.fit_mle(model)
         groups = int(np.sum(result.group_status == ppl_mle.FitStatus.VERIFIED))
     seconds = time.perf_counter() - t0
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20  # KiB -> GiB
+    status = Path("/proc/self/status").read_text().splitlines()
+    hwm = [line for line in status if line.startswith("VmHWM:")]
+    peak = int(hwm[0].split()[1]) / 2**20 if hwm else float("nan")  # KiB -> GiB
     print(json.dumps({"seconds": seconds, "peak_gib": peak, "groups": groups}))
 
 
@@ -131,7 +139,7 @@ def shards(rows: int, groups: int, count: int) -> None:
 
 def newton_step_cost() -> None:
     from ppl_mle.core.grouped import GroupedNormalFamily, group_stats
-    from ppl_mle.fit.grouped import _BlockHessian, _layouts
+    from ppl_mle.fit.grouped import _BlockHessian, _layouts, _start
     from ppl_mle.fit.objective import objective_for
     from ppl_mle.model.grouped import grouped_model_for
 
@@ -145,12 +153,13 @@ def newton_step_cost() -> None:
         objective = objective_for(model)
         layout, _ = _layouts(objective, model, groups)
         blocks = _BlockHessian(objective, layout)
-        z = np.zeros(objective.size)
+        z = objective.from_point(_start(family))
         blocks(z)  # compiled
         t0 = time.perf_counter()
         for _ in range(3):
-            g = objective.value_and_grad(z + 1e-3)[1]
-            (-blocks(z + 1e-3)).solve(g)
+            g = objective.value_and_grad(z)[1]
+            (-blocks(z)).solve(g)
+            z = z + 1e-9
         per = (time.perf_counter() - t0) / 3 / groups
         print(f"  {groups:>9,} groups: {per * 1e9:7.1f} ns per group", flush=True)
 

@@ -518,6 +518,11 @@ def _compare(args: argparse.Namespace) -> int:
 
     level = check_level(args.level)
     _check_sampler_args(args)
+    if getattr(args, "by", None) is not None:
+        raise DataError(
+            "compare --by is not available: the NUTS comparison is for one model; fit the "
+            "groups with `ppl-mle fit … --by`, or compare one group's rows."
+        )
     model = _model(args)
     from ppl_mle.api.fit_mle import fit_mle
     from ppl_mle.bayes.compare import compare_bayes

@@ -334,3 +334,32 @@ def test_block_newton_solve_equals_dense(shared: int) -> None:
     h.blocks[3] = -h.blocks[3]
     step = h.descent_step(v)
     assert float(v @ step) < 0
+
+
+def test_cli_fit_by_group(tmp_path, capsys) -> None:
+    from ppl_mle.cli import main
+
+    x, g = _data(seed=9, g=4, n=200)
+    path = tmp_path / "sales.csv"
+    pd.DataFrame({"store": g, "x": x}).to_csv(path, index=False)
+    out = tmp_path / "groups.parquet"
+    assert (
+        main(["fit", "normal", str(path), "--column", "x", "--by", "store", "--output", str(out)])
+        == 0
+    )
+    table = pd.read_parquet(out)
+    frame = pd.DataFrame({"g": g, "x": x}).groupby("g")["x"]
+    np.testing.assert_allclose(table["mu"], frame.mean(), rtol=RTOL)
+    np.testing.assert_allclose(table["sigma"], frame.std(ddof=0), rtol=RTOL)
+    capsys.readouterr()
+    assert main(["fit", "normal", str(path), "--column", "x", "--by", "store", "--json"]) == 0
+    import json
+
+    payload = json.loads(capsys.readouterr().out)
+    assert payload["n_groups"] == 4 and payload["status"] == "verified"
+    assert [t["null"] for t in payload["tests"]] == [
+        "all 4 groups share mu",
+        "all 4 groups share sigma",
+    ]
+    assert main(["fit", "normal", str(path), "--column", "x", "--by", "shop"]) == 2
+    assert "'shop'" in capsys.readouterr().err

@@ -62,6 +62,8 @@ _MAX_LISTED = 5
 
 #: What to do with rows whose group label is missing.
 _MISSING_HINT = "remove those rows, or give them a group of their own."
+#: What to do with rows whose category is missing.
+_MISSING_CATEGORY = "remove those rows, or give them a category of their own."
 
 
 # -- labels to codes -------------------------------------------------------------------------
@@ -892,15 +894,16 @@ def _file_counts(
         table = group_counts(g_codes, c_codes, g_uniques.size, c_uniques.size)
         parts.add(g_uniques, c_uniques, table)
     _raise_missing_labels(file.name, parts.missing, by)
-    _raise_missing_labels(file.name, parts.missing_categories, column or "the labels")
+    _raise_missing_labels(
+        file.name, parts.missing_categories, column or "of labels", _MISSING_CATEGORY
+    )
     return parts
 
 
-def _raise_missing_labels(where: str, missing: int, column: Any) -> None:
+def _raise_missing_labels(where: str, missing: int, column: Any, hint: str = _MISSING_HINT) -> None:
     if missing:
         raise DataError(
-            f"{where} has {missing} missing labels (empty, null, NaN) in column {column!r}: "
-            f"{_MISSING_HINT}"
+            f"{where} has {missing} missing labels (empty, null, NaN) in column {column!r}: {hint}"
         )
 
 
@@ -1013,22 +1016,22 @@ def _dask_results(source: Any, column: str | None, by: str, client: Any, numeric
 def _dask_normal(
     source: Any, column: str | None, by: str, client: Any
 ) -> tuple[GroupStats, tuple[Hashable, ...]]:
-    _, results = _dask_results(source, column, by, client, numeric=True)
+    value, results = _dask_results(source, column, by, client, numeric=True)
     parts = _NormalParts()
     for labels, piece, missing, bad in results:
         parts.missing += missing
         parts.non_finite += bad
         if piece is not None:
             parts.add(labels, piece)
-    _raise_missing_labels("the Dask data", parts.missing, by)
+    _raise_missing_labels("the Dask dataframe", parts.missing, by)
     if parts.non_finite:
         raise DataError(
-            f"the Dask data have {parts.non_finite} non-finite values (NaN or inf): remove "
-            "or impute them first."
+            f"the Dask dataframe has {parts.non_finite} non-finite values (NaN or inf) in "
+            f"column {value!r}: remove or impute them first."
         )
     if len(parts.labels) == 0:
-        raise DataError("the Dask data are empty.")
-    return parts.result(False, "the Dask data", by)
+        raise DataError("the Dask dataframe is empty: it has no rows.")
+    return parts.result(False, "the Dask dataframe", by)
 
 
 def _dask_counts(
@@ -1041,11 +1044,11 @@ def _dask_counts(
         parts.missing_categories += missing_categories
         if table is not None:
             parts.add(groups, cats, table)
-    _raise_missing_labels("the Dask data", parts.missing, by)
-    _raise_missing_labels("the Dask data", parts.missing_categories, value)
+    _raise_missing_labels("the Dask dataframe", parts.missing, by)
+    _raise_missing_labels("the Dask dataframe", parts.missing_categories, value, _MISSING_CATEGORY)
     if len(parts.groups) == 0:
-        raise DataError("the Dask data are empty.")
-    return parts.result(False, "the Dask data", by, value, categories)
+        raise DataError("the Dask dataframe is empty: it has no rows.")
+    return parts.result(False, "the Dask dataframe", by, value, categories)
 
 
 # -- public: sources ---------------------------------------------------------------------------

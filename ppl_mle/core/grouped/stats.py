@@ -139,7 +139,8 @@ def _scaled(
         s2 = np.bincount(local, weights=e * e, minlength=g)
         mean = (first + b * s1 / n) * a
         ss = np.maximum(s2 - s1 * s1 / n, 0.0)
-    return mean, ss, a * b
+        scale = a * b  # inf only for spreads beyond the largest float64 (not representable)
+    return mean, ss, scale
 
 
 def powers_of_two(values: np.ndarray) -> np.ndarray:
@@ -168,7 +169,8 @@ def merge_group_stats(a: GroupStats, b: GroupStats) -> GroupStats:
         mean = np.where(
             a.n == 0, b.mean, np.where(b.n == 0, a.mean, mean_a + fb * (mean_b - mean_a))
         )
-        ss = ss_a + ss_b + delta * delta * (a.n * fb)
+        both = (a.n > 0) & (b.n > 0)
+        ss = ss_a + ss_b + np.where(both, delta * delta * (a.n * fb), 0.0)
         del fa
     return GroupStats(n, mean, ss, scale)
 
