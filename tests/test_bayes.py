@@ -161,19 +161,19 @@ def test_profile_intervals_only_on_request(heights_comparison):
 
 
 def test_little_data_is_sampled_in_this_process():
-    from ppl_mle.bayes.compare import SEQUENTIAL_MAX_VALUES, _default_cores
+    from ppl_mle.bayes.sampling import SEQUENTIAL_MAX_VALUES, default_cores
 
-    assert _default_cores(ppl_mle.normal(np.asarray(HEIGHTS, dtype=float))) == 1
-    assert _default_cores(ppl_mle.categorical(list("aabbbbccccccccc"))) == 1
+    assert default_cores(ppl_mle.normal(np.asarray(HEIGHTS, dtype=float))) == 1
+    assert default_cores(ppl_mle.categorical(list("aabbbbccccccccc"))) == 1
     many = np.random.default_rng(5).normal(size=SEQUENTIAL_MAX_VALUES + 1)
-    assert _default_cores(ppl_mle.normal(many)) is None  # PyMC's default: worker processes
-    assert _default_cores(ppl_mle.normal(many[:-1])) == 1
+    assert default_cores(ppl_mle.normal(many)) is None  # PyMC's default: worker processes
+    assert default_cores(ppl_mle.normal(many[:-1])) == 1
     # A plain PyMC model: its observed array counts, and its pm.Data containers.
     with pm.Model() as plain:
         design = pm.Data("design", np.ones((SEQUENTIAL_MAX_VALUES // 2, 2)))
         b = pm.Flat("b", shape=2)
         pm.Normal("y", pm.math.dot(design, b), 1.0, observed=np.zeros(SEQUENTIAL_MAX_VALUES // 2))
-    assert _default_cores(plain) is None
+    assert default_cores(plain) is None
 
 
 @pytest.mark.parametrize(

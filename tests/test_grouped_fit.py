@@ -363,3 +363,41 @@ def test_cli_fit_by_group(tmp_path, capsys) -> None:
     ]
     assert main(["fit", "normal", str(path), "--column", "x", "--by", "shop"]) == 2
     assert "'shop'" in capsys.readouterr().err
+
+
+def test_compare_bayes_on_a_per_group_model() -> None:
+    """NUTS on the statistics model: posterior moments near the exact t / inverse-gamma ones."""
+    x, g = _data(seed=10, g=3, n=150)
+    comparison = ppl_mle.compare_bayes(
+        ppl_mle.normal(x, groups=g), draws=1000, tune=1000, random_seed=3
+    )
+    table = comparison.table
+    assert comparison.trustworthy
+    assert list(table.index.get_level_values("group").unique()) == ["store0", "store1", "store2"]
+    mle = table["mle"].to_numpy()
+    np.testing.assert_allclose(
+        table.xs("mu", level="parameter")["mle"],
+        [x[g == k].mean() for k in ("store0", "store1", "store2")],
+        rtol=RTOL,
+    )
+    # Exact flat-prior marginals against scipy's own t and inverse-gamma.
+    v = x[g == "store1"]
+    t = sps.t(
+        df=v.size - 2,
+        loc=v.mean(),
+        scale=math.sqrt(np.sum((v - v.mean()) ** 2) / (v.size * (v.size - 2))),
+    )
+    assert table.loc[("store1", "mu"), "exact_sd"] == pytest.approx(t.std(), rel=1e-12)
+    draws = np.sqrt(
+        sps.invgamma(a=(v.size - 2) / 2, scale=np.sum((v - v.mean()) ** 2) / 2).rvs(
+            400_000, random_state=1
+        )
+    )
+    assert table.loc[("store1", "sigma"), "exact_mean"] == pytest.approx(draws.mean(), rel=2e-3)
+    # The posterior is within Monte Carlo error of the exact moments.
+    error = np.abs(table["posterior_mean"] - table["exact_mean"]) / table["mcse_mean"]
+    assert float(error.max()) < 5
+    assert np.all(np.isfinite(mle))
+    assert comparison.idata.posterior["mu"].dims == ("chain", "draw", "group")
+    with pytest.raises(ppl_mle.ModelError, match="improper"):
+        ppl_mle.compare_bayes(ppl_mle.normal([1.0, 2.0, 3.0, 4.0, 6.0], groups=list("aabbb")))

@@ -29,24 +29,34 @@ import logging
 import math
 import warnings
 from dataclasses import dataclass
-from typing import Any, cast
+from typing import Any, overload
 
 import arviz as az
 import numpy as np
 import pandas as pd
 import pymc as pm
-from pytensor.compile.sharedvalue import SharedVariable
 from scipy import stats
 
 from ppl_mle.api.fit_mle import fit_mle
+from ppl_mle.api.grouped_result import GroupedResult
 from ppl_mle.api.result import MLEResult
+from ppl_mle.bayes.grouped import GroupedComparison, compare_groups
 from ppl_mle.bayes.laplace import laplace_draws
+from ppl_mle.bayes.sampling import (
+    ESS_MIN,
+    RHAT_MAX,
+    SEQUENTIAL_MAX_VALUES,
+    arviz_summary,
+    default_cores,
+    sample_options,
+)
 from ppl_mle.core.errors import ModelError, SamplingWarning, find_stack_level
 from ppl_mle.core.jsonable import json_number
 from ppl_mle.data.validation import check_level
 from ppl_mle.fit.inputs import model_in_context
 from ppl_mle.model._pytensor import quiet_pymc_log, quiet_vendor_warnings
 from ppl_mle.model.declarations import MLEModel
+from ppl_mle.model.grouped import GroupedModel
 
 __all__ = [
     "ESS_MIN",
@@ -56,18 +66,6 @@ __all__ = [
     "compare_bayes",
     "diagnose",
 ]
-
-#: Largest acceptable r_hat (rank-normalised split R-hat, Vehtari et al. 2021).
-RHAT_MAX = 1.01
-#: Smallest acceptable bulk and tail effective sample size.
-ESS_MIN = 400
-#: With ``cores=None``, a model whose data hold at most this many values is sampled in this
-#: process, one chain after the other. PyMC's worker processes send each draw to this
-#: process and wait for its reply before the next; for so cheap a log-density that exchange
-#: and the workers' start-up cost more than running the chains side by side saves (the
-#: heights, 4 chains x 2000 steps: 1.7 s in this process, 2.5-3.3 s in 2 workers on 2 CPUs;
-#: benchmarks/bench_compare.py). The draws are the same either way.
-SEQUENTIAL_MAX_VALUES = 10_000
 
 
 @dataclass(frozen=True, eq=False)
@@ -181,8 +179,62 @@ class BayesComparison:
         )
 
 
+@overload
 def compare_bayes(
-    model: pm.Model | MLEResult | None = None,
+    model: MLEModel | MLEResult | None = None,
+    draws: int = ...,
+    tune: int = ...,
+    chains: int = ...,
+    random_seed: int | None = None,
+    *,
+    level: float = ...,
+    method: str | None = None,
+    cores: int | None = None,
+    target_accept: float = ...,
+    progressbar: bool = ...,
+    profile: bool = ...,
+    **sample_kwargs: Any,
+) -> BayesComparison: ...
+
+
+@overload
+def compare_bayes(
+    model: GroupedModel | GroupedResult,
+    draws: int = ...,
+    tune: int = ...,
+    chains: int = ...,
+    random_seed: int | None = None,
+    *,
+    level: float = ...,
+    method: str | None = None,
+    cores: int | None = None,
+    target_accept: float = ...,
+    progressbar: bool = ...,
+    profile: bool = ...,
+    **sample_kwargs: Any,
+) -> GroupedComparison: ...
+
+
+@overload
+def compare_bayes(
+    model: pm.Model | None = None,
+    draws: int = ...,
+    tune: int = ...,
+    chains: int = ...,
+    random_seed: int | None = None,
+    *,
+    level: float = ...,
+    method: str | None = None,
+    cores: int | None = None,
+    target_accept: float = ...,
+    progressbar: bool = ...,
+    profile: bool = ...,
+    **sample_kwargs: Any,
+) -> BayesComparison: ...
+
+
+def compare_bayes(
+    model: pm.Model | MLEResult | GroupedResult | None = None,
     draws: int = 1000,
     tune: int = 1000,
     chains: int = 4,
@@ -195,7 +247,7 @@ def compare_bayes(
     progressbar: bool = False,
     profile: bool = False,
     **sample_kwargs: Any,
-) -> BayesComparison:
+) -> BayesComparison | GroupedComparison:
     """Fit the MLE and sample the posterior of the same model; compare them.
 
     Parameters
@@ -237,7 +289,9 @@ def compare_bayes(
 
     Returns
     -------
-    BayesComparison
+    BayesComparison or GroupedComparison
+        A :class:`~ppl_mle.bayes.grouped.GroupedComparison` for a per-group model (or
+        its fit): one row per group and parameter, with the exact posterior moments.
 
     Raises
     ------
@@ -250,6 +304,24 @@ def compare_bayes(
     for name, value, low in (("draws", draws, 1), ("tune", tune, 0), ("chains", chains, 1)):
         if not isinstance(value, int | np.integer) or isinstance(value, bool) or value < low:
             raise ModelError(f"`{name}` must be an integer >= {low}; got {value!r}.")
+    if isinstance(model, GroupedModel | GroupedResult):
+        if method is not None or profile:
+            raise ModelError(
+                "a per-group model is fitted by its own block Newton method, with closed-form "
+                "profile intervals in fit.to_dataframe(): `method` and `profile` do not apply."
+            )
+        return compare_groups(
+            model,
+            draws,
+            tune,
+            chains,
+            random_seed,
+            level=level,
+            cores=cores,
+            target_accept=target_accept,
+            progressbar=progressbar,
+            **sample_kwargs,
+        )
     result = model if isinstance(model, MLEResult) else None
     pymc_model = result.model if result is not None else model
     if not isinstance(pymc_model, pm.Model):
@@ -265,13 +337,13 @@ def compare_bayes(
     if source is not result.model:
         posterior_mode = fit_mle(source, method=method, estimate="map").to_dataframe()["estimate"]
 
-    options = _sample_options(source, draws, chains, sample_kwargs)
+    options = sample_options(source, draws, chains, sample_kwargs)
     with quiet_vendor_warnings(), quiet_pymc_log(logging.INFO if progressbar else logging.WARNING):
         idata = pm.sample(
             draws=draws,
             tune=tune,
             chains=chains,
-            cores=_default_cores(source) if cores is None else cores,
+            cores=default_cores(source) if cores is None else cores,
             random_seed=random_seed,
             target_accept=target_accept,
             progressbar=progressbar,
@@ -279,7 +351,7 @@ def compare_bayes(
             model=source,
             **options,
         )
-    summary = _arviz_summary(idata, level)
+    summary = arviz_summary(idata, level)
     divergences = int(idata.sample_stats["diverging"].sum())
     table = _table(result, idata, summary, level, random_seed, profile=profile)
     if posterior_mode is not None:
@@ -327,75 +399,6 @@ def diagnose(table: pd.DataFrame, divergences: int, chains: int) -> list[str]:
             "curvature; raise target_accept or reparametrise the model"
         )
     return problems
-
-
-def _default_cores(model: pm.Model) -> int | None:
-    """1 for a model with little data (see ``SEQUENTIAL_MAX_VALUES``), else PyMC's default."""
-    return 1 if _data_size(model) <= SEQUENTIAL_MAX_VALUES else None
-
-
-def _data_size(model: pm.Model) -> int:
-    """How many values the model's data hold (observed arrays and ``pm.Data`` containers)."""
-    values = model.data_vars + [model.rvs_to_values[rv] for rv in model.observed_RVs]
-    total = 0
-    for var in {id(v): v for v in values}.values():
-        # Observed arrays are constants of the graph; anything else counts as one value.
-        if isinstance(var, SharedVariable):
-            total += int(np.size(var.get_value(borrow=True)))
-        else:
-            total += int(np.size(getattr(var, "data", 0)))
-    return total
-
-
-#: The pointwise log-likelihood of every draw (ArviZ's ``log_likelihood`` group, which
-#: ``az.loo`` and ``az.compare`` need) is stored by default up to this many values
-#: (observations × draws × chains): 80 MB.
-LOG_LIKELIHOOD_MAX_VALUES = 10_000_000
-
-#: ``pm.sample`` arguments that compare_bayes sets itself (pass them as its own arguments).
-_OWN_SAMPLE_ARGUMENTS = frozenset(
-    {
-        "draws",
-        "tune",
-        "chains",
-        "random_seed",
-        "model",
-        "cores",
-        "target_accept",
-        "progressbar",
-        "compute_convergence_checks",
-        "return_inferencedata",
-    }
-)
-
-
-def _sample_options(
-    source: pm.Model, draws: int, chains: int, sample_kwargs: dict[str, Any]
-) -> dict[str, Any]:
-    """The user's extra ``pm.sample`` options, with the log-likelihood stored where small."""
-    clash = sorted(_OWN_SAMPLE_ARGUMENTS & set(sample_kwargs))
-    if clash:
-        raise ModelError(
-            f"{clash} are compare_bayes's own arguments (or fixed by it): pass them as such, "
-            "not as extra pm.sample options."
-        )
-    options = dict(sample_kwargs)
-    if "idata_kwargs" not in options and (
-        _data_size(source) * draws * chains <= LOG_LIKELIHOOD_MAX_VALUES
-    ):
-        options["idata_kwargs"] = {"log_likelihood": True}
-    return options
-
-
-def _arviz_summary(idata: az.InferenceData, level: float) -> pd.DataFrame:
-    with quiet_vendor_warnings(), warnings.catch_warnings():
-        # A parameter that never moves (a single chain, too few draws) has an undefined
-        # r_hat: ArviZ warns; diagnose() reports it in words.
-        warnings.simplefilter("ignore", RuntimeWarning)
-        # A DataFrame: ArviZ annotates summary's result as DataFrame | Dataset (fmt="xarray").
-        summary = cast(pd.DataFrame, az.summary(idata, kind="all", hdi_prob=level, round_to="none"))
-    hdi_cols = [c for c in summary.columns if c.startswith("hdi_")]
-    return summary.rename(columns=dict(zip(hdi_cols, ["hdi_lower", "hdi_upper"], strict=True)))
 
 
 def _table(

@@ -18,6 +18,7 @@ from functools import cached_property
 import numpy as np
 from scipy import special
 
+from ppl_mle.core.errors import ModelError
 from ppl_mle.core.grouped.stats import GroupStats, powers_of_two
 
 __all__ = ["GroupedCategoricalFamily", "GroupedNormalFamily", "WorkingGroups"]
@@ -192,6 +193,74 @@ class GroupedNormalFamily:
         )
         return WorkingGroups(index, working, regular.mean, b, sigma_w)
 
+    def check_proper(self) -> None:
+        """Raise if the flat-prior posterior is improper in some group.
+
+        With σ_g free, a group needs n ≥ 3 and values that are not all equal (its density
+        in σ_g behaves like σ^-(n−1)); with σ shared, N − G ≥ 2 and some spread.
+
+        Raises
+        ------
+        ModelError
+            Naming the groups (up to five) and how many there are.
+        """
+        st = self.stats
+        if self.sigma is not None:
+            return
+        if self.common_sigma:
+            if self.n_obs - self.n_groups < 2 or not np.any(st.ss > 0):
+                raise ModelError(
+                    f"with one sigma shared by {self.n_groups} groups and N = {self.n_obs}, "
+                    "the flat-prior posterior is improper: it needs N − G >= 2 and some "
+                    "spread within groups."
+                )
+            return
+        bad = (st.n < 3) | (st.ss == 0)
+        if np.any(bad):
+            shown = ", ".join(repr(self.groups[i]) for i in np.flatnonzero(bad)[:5])
+            raise ModelError(
+                f"{int(bad.sum())} group(s) have fewer than 3 values or values all equal "
+                f"({shown}{', …' if bad.sum() > 5 else ''}): with sigma free per group their "
+                "flat-prior posterior is improper. Use common_sigma=True, a known sigma, or "
+                "leave those groups out."
+            )
+
+    def exact_posterior_moments(self) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+        """Mean and sd of every exact flat-prior marginal (``mu ~ Flat``, ``sigma ~ HalfFlat``).
+
+        σ_g free: μ_g | x is Student-t (n − 2 df, location x̄, scale sqrt(SS/(n(n − 2))))
+        and σ²_g | x inverse-gamma ((n − 2)/2, SS/2). σ shared: the same with N − G − 1 df
+        and the within-group SS. σ known: μ_g | x ~ Normal(x̄, σ/√n).
+
+        Raises
+        ------
+        ModelError
+            As :meth:`check_proper`.
+        """
+        self.check_proper()
+        st = self.stats
+        n = st.n.astype(np.float64)
+        if self.sigma is not None:
+            return {"mu": (np.array(st.mean), self.sigma / np.sqrt(n))}
+        if self.common_sigma:
+            df = np.asarray(float(self.n_obs - self.n_groups - 1))
+            ss = np.asarray(self.pooled_sd**2 * self.n_obs)
+            mu_scale = np.sqrt(ss / (n * df))
+        else:
+            df = n - 2.0
+            ss = st.ss * st.scale**2
+            mu_scale = st.scale * np.sqrt(st.ss / (n * df))
+        with np.errstate(all="ignore"):
+            mu_sd = np.where(df > 2, mu_scale * np.sqrt(df / (df - 2)), np.inf)
+            a, b = df / 2.0, ss / 2.0
+            sigma_mean = np.sqrt(b) * np.exp(special.gammaln(a - 0.5) - special.gammaln(a))
+            second = np.where(a > 1, b / (a - 1), np.inf)
+            sigma_sd = np.sqrt(np.maximum(second - sigma_mean**2, 0.0))
+        return {
+            "mu": (np.array(st.mean), np.broadcast_to(mu_sd, st.mean.shape)),
+            "sigma": (sigma_mean, sigma_sd),
+        }
+
     def profile_intervals(self, level: float) -> dict[str, tuple[np.ndarray, np.ndarray]]:
         """Profile-likelihood intervals of every μ_g and σ (closed forms).
 
@@ -325,6 +394,17 @@ class GroupedCategoricalFamily:
         boundary_ok = np.where(theta == 0, self.counts == 0, True)
         simplex_ok = np.abs(theta.sum(axis=1) - 1.0) <= 1e-12
         return np.asarray(interior_ok.all(axis=1) & boundary_ok.all(axis=1) & simplex_ok)
+
+    def check_proper(self) -> None:
+        """Nothing to check: the flat Dirichlet posterior is proper for any counts."""
+
+    def exact_posterior_moments(self) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+        """Mean and sd of θ_gk | x ~ Beta(c + 1, n + k − c − 1), from Dirichlet(c + 1)."""
+        alpha = self.counts + 1.0
+        total = (self.n + self.k)[:, None].astype(np.float64)
+        mean = alpha / total
+        sd = np.sqrt(alpha * (total - alpha) / (total**2 * (total + 1.0)))
+        return {"theta": (mean, sd)}
 
     def profile_intervals(self, level: float) -> dict[str, tuple[np.ndarray, np.ndarray]]:
         """Profile-likelihood intervals of every θ_gk: the binomial LR interval of c_gk of n_g.

@@ -1,0 +1,111 @@
+"""Running NUTS for a comparison: where to run the chains, what to store, the summary.
+
+Shared by :mod:`ppl_mle.bayes.compare` (one model) and :mod:`ppl_mle.bayes.grouped`
+(one model per group).
+"""
+
+from __future__ import annotations
+
+import warnings
+from typing import Any, cast
+
+import arviz as az
+import numpy as np
+import pandas as pd
+import pymc as pm
+from pytensor.compile.sharedvalue import SharedVariable
+
+from ppl_mle.core.errors import ModelError
+from ppl_mle.model._pytensor import quiet_vendor_warnings
+
+__all__ = [
+    "ESS_MIN",
+    "LOG_LIKELIHOOD_MAX_VALUES",
+    "RHAT_MAX",
+    "SEQUENTIAL_MAX_VALUES",
+    "arviz_summary",
+    "default_cores",
+    "sample_options",
+]
+
+#: Largest acceptable r_hat (rank-normalised split R-hat, Vehtari et al. 2021).
+RHAT_MAX = 1.01
+#: Smallest acceptable bulk and tail effective sample size.
+ESS_MIN = 400
+#: With ``cores=None``, a model whose data hold at most this many values is sampled in this
+#: process, one chain after the other. PyMC's worker processes send each draw to this
+#: process and wait for its reply before the next; for so cheap a log-density that exchange
+#: and the workers' start-up cost more than running the chains side by side saves (the
+#: heights, 4 chains x 2000 steps: 1.7 s in this process, 2.5-3.3 s in 2 workers on 2 CPUs;
+#: benchmarks/bench_compare.py). The draws are the same either way.
+SEQUENTIAL_MAX_VALUES = 10_000
+
+
+def default_cores(model: pm.Model) -> int | None:
+    """1 for a model with little data (see ``SEQUENTIAL_MAX_VALUES``), else PyMC's default."""
+    return 1 if _data_size(model) <= SEQUENTIAL_MAX_VALUES else None
+
+
+def _data_size(model: pm.Model) -> int:
+    """How many values the model's data hold (observed arrays and ``pm.Data`` containers)."""
+    values = model.data_vars + [model.rvs_to_values[rv] for rv in model.observed_RVs]
+    total = 0
+    for var in {id(v): v for v in values}.values():
+        # Observed arrays are constants of the graph; anything else counts as one value.
+        if isinstance(var, SharedVariable):
+            total += int(np.size(var.get_value(borrow=True)))
+        else:
+            total += int(np.size(getattr(var, "data", 0)))
+    return total
+
+
+#: The pointwise log-likelihood of every draw (ArviZ's ``log_likelihood`` group, which
+#: ``az.loo`` and ``az.compare`` need) is stored by default up to this many values
+#: (observations × draws × chains): 80 MB.
+LOG_LIKELIHOOD_MAX_VALUES = 10_000_000
+
+#: ``pm.sample`` arguments that compare_bayes sets itself (pass them as its own arguments).
+_OWN_SAMPLE_ARGUMENTS = frozenset(
+    {
+        "draws",
+        "tune",
+        "chains",
+        "random_seed",
+        "model",
+        "cores",
+        "target_accept",
+        "progressbar",
+        "compute_convergence_checks",
+        "return_inferencedata",
+    }
+)
+
+
+def sample_options(
+    source: pm.Model, draws: int, chains: int, sample_kwargs: dict[str, Any]
+) -> dict[str, Any]:
+    """The user's extra ``pm.sample`` options, with the log-likelihood stored where small."""
+    clash = sorted(_OWN_SAMPLE_ARGUMENTS & set(sample_kwargs))
+    if clash:
+        raise ModelError(
+            f"{clash} are compare_bayes's own arguments (or fixed by it): pass them as such, "
+            "not as extra pm.sample options."
+        )
+    options = dict(sample_kwargs)
+    if "idata_kwargs" not in options and (
+        _data_size(source) * draws * chains <= LOG_LIKELIHOOD_MAX_VALUES
+    ):
+        options["idata_kwargs"] = {"log_likelihood": True}
+    return options
+
+
+def arviz_summary(idata: az.InferenceData, level: float) -> pd.DataFrame:
+    """``az.summary`` of every parameter, HDI columns named ``hdi_lower``/``hdi_upper``."""
+    with quiet_vendor_warnings(), warnings.catch_warnings():
+        # A parameter that never moves (a single chain, too few draws) has an undefined
+        # r_hat: ArviZ warns; diagnose() reports it in words.
+        warnings.simplefilter("ignore", RuntimeWarning)
+        # A DataFrame: ArviZ annotates summary's result as DataFrame | Dataset (fmt="xarray").
+        summary = cast(pd.DataFrame, az.summary(idata, kind="all", hdi_prob=level, round_to="none"))
+    hdi_cols = [c for c in summary.columns if c.startswith("hdi_")]
+    return summary.rename(columns=dict(zip(hdi_cols, ["hdi_lower", "hdi_upper"], strict=True)))
