@@ -567,12 +567,10 @@ def _message(
 ) -> str:
     g = family.n_groups
     verified = int(np.sum(status == FitStatus.VERIFIED))
-    parts = [
-        f"{verified} of {g} groups verified (block Newton through find_MAP: "
-        f"{nit if nit is not None else 0} iterations, {polish_steps} polish steps; each "
-        f"group's Hessian block negative definite, its Newton step below {VERIFY_TOL_SE:g} SE, "
-        f"its estimate equal to its closed form within {CLOSED_FORM_RTOL:g})."
-    ]
+    if nit is None and verified == 0:
+        parts = [f"No group of the {g} has an interior MLE: find_MAP had nothing to fit."]
+    else:
+        parts = [_verified_sentence(verified, g, nit, polish_steps)]
     for state, what in (
         (
             FitStatus.UNBOUNDED,
@@ -591,6 +589,15 @@ def _message(
         if np.any(mask):
             parts.append(f"{int(mask.sum())} group(s) {what}: {_listed(family.groups, mask)}.")
     return " ".join(parts)
+
+
+def _verified_sentence(verified: int, g: int, nit: int | None, polish_steps: int) -> str:
+    return (
+        f"{verified} of {g} groups verified (block Newton through find_MAP: "
+        f"{nit if nit is not None else 0} iterations, {polish_steps} polish steps; each "
+        f"group's Hessian block negative definite, its Newton step below {VERIFY_TOL_SE:g} SE, "
+        f"its estimate equal to its closed form within {CLOSED_FORM_RTOL:g})."
+    )
 
 
 def _warn(fit: GroupedFit, on_failure: str) -> None:

@@ -74,7 +74,10 @@ def grouped_table(fit: GroupedFit, level: float = 0.95, *, profile: bool = True)
             data[f"{label}_profile_lower"] = np.broadcast_to(lo, est.shape)
             data[f"{label}_profile_upper"] = np.broadcast_to(hi, est.shape)
     data["n"] = np.asarray(family.n)
-    data["verdict"] = [s.value for s in fit.group_status]
+    verdict = np.empty(family.n_groups, dtype=object)
+    for state in set(fit.group_status.tolist()):
+        verdict[fit.group_status == state] = state.value
+    data["verdict"] = verdict
     data["note"] = fit.reasons
     index = pd.Index(list(family.groups), name="group")
     return pd.DataFrame(data, index=index)
