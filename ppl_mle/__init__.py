@@ -23,7 +23,6 @@ if TYPE_CHECKING:  # the names as mypy sees them; at run time, __getattr__ loads
     from ppl_mle.api.grouped_result import GroupedResult
     from ppl_mle.api.result import MLEResult
     from ppl_mle.bayes.compare import BayesComparison, compare_bayes
-    from ppl_mle.bayes.laplace import laplace_draws
     from ppl_mle.bayes.plots import plot_comparison
     from ppl_mle.core.analytic_posterior import analytic_posterior
     from ppl_mle.core.closed_form import (
@@ -62,6 +61,7 @@ if TYPE_CHECKING:  # the names as mypy sees them; at run time, __getattr__ loads
     from ppl_mle.fit.analytic import AnalyticCheck, check_analytic
     from ppl_mle.fit.status import FitStatus
     from ppl_mle.inference.inference_data import mle_inference_data
+    from ppl_mle.inference.laplace import laplace_draws
     from ppl_mle.inference.likelihood_ratio import HypothesisTestResult, lr_test, pearson_test
     from ppl_mle.inference.plots import plot_loglik_contour, plot_profiles
     from ppl_mle.inference.profile import ProfileInterval, profile_interval, profile_loglik
@@ -201,7 +201,7 @@ _SOURCES: dict[str, str] = {
     "BayesComparison": "ppl_mle.bayes.compare",
     "analytic_posterior": "ppl_mle.core.analytic_posterior",
     "compare_bayes": "ppl_mle.bayes.compare",
-    "laplace_draws": "ppl_mle.bayes.laplace",
+    "laplace_draws": "ppl_mle.inference.laplace",
     "mle_inference_data": "ppl_mle.inference.inference_data",
     "DivergenceReport": "ppl_mle.core.divergence",
     "divergence": "ppl_mle.core.divergence",

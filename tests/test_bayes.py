@@ -187,7 +187,7 @@ def test_little_data_is_sampled_in_this_process():
     ids=["normal", "categorical"],
 )
 def test_laplace_draws_are_the_transforms_of_the_normal_draws(model):
-    from ppl_mle.bayes.laplace import laplace_draws
+    from ppl_mle.inference.laplace import laplace_draws
     from ppl_mle.inference.uncertainty import natural_labels
 
     result = ppl_mle.fit_mle(model)

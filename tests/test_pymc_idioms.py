@@ -248,3 +248,30 @@ def test_forgotten_observed_is_named_in_the_error():
         pm.Normal("y", mu, 1.0)  # data meant, `observed=` forgotten
     with pytest.raises(ModelError, match=r"If 'y' holds data, .*missing `observed=`"):
         ppl_mle.fit_mle(model)
+
+
+def test_laplace_inference_data_is_what_arviz_expects(heights_fit):
+    """az.summary and az.plot_forest on the MLE with its uncertainty, warnings as errors."""
+    import warnings
+
+    import arviz as az
+    from matplotlib.figure import Figure
+
+    idata = heights_fit.to_inference_data(laplace=2000, random_seed=4)
+    assert idata.posterior.sizes["chain"] == 4 and idata.posterior.sizes["draw"] == 2000
+    assert float(idata.point_estimate["mu"]) == float(heights_fit.estimates["mu"])
+    se = heights_fit.standard_errors()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        summary = az.summary(idata, round_to="none")
+        ax = Figure().subplots()
+        az.plot_forest([idata], model_names=["MLE (Laplace)"], ax=ax)
+    # mu is exactly normal under the Laplace approximation: mean ± MC error, sd = SE.
+    assert summary.loc["mu", "mean"] == pytest.approx(171.0, abs=4 * se["mu"] / math.sqrt(8000))
+    assert summary.loc["mu", "sd"] == pytest.approx(se["mu"], rel=0.05)
+    # sigma is log-normal: its median is the MLE.
+    draws = idata.posterior["sigma"].values.ravel()
+    assert float(np.median(draws)) == pytest.approx(float(heights_fit.estimates["sigma"]), rel=0.02)
+    assert summary["r_hat"].max() < 1.01
+    with pytest.raises(ModelError, match="positive number"):
+        heights_fit.to_inference_data(laplace=0)

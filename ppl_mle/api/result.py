@@ -191,6 +191,21 @@ class MLEResult(FitRecord):
         """Profile-likelihood curves; see :func:`ppl_mle.inference.plots.plot_profiles`."""
         return plot_profiles(self, path, level)
 
-    def to_inference_data(self) -> az.InferenceData:
-        """The MLE as ArviZ ``InferenceData``; layout in :mod:`ppl_mle.inference.inference_data`."""
-        return mle_inference_data(self, precomputed=self.uncertainty())
+    def to_inference_data(
+        self, *, laplace: int | None = None, random_seed: int | None = None
+    ) -> az.InferenceData:
+        """The MLE as ArviZ ``InferenceData``; layout in :mod:`ppl_mle.inference.inference_data`.
+
+        Parameters
+        ----------
+        laplace : int, optional
+            Draws per chain (4 chains) from the Laplace approximation at the MLE to hold in
+            ``posterior`` (the MLE itself then in ``point_estimate``), so that
+            ``az.summary`` and ``az.plot_forest`` show the MLE with its uncertainty. By
+            default ``posterior`` is the MLE as a point mass.
+        random_seed : int, optional
+            Seed of the Laplace draws.
+        """
+        return mle_inference_data(
+            self, precomputed=self.uncertainty(), laplace=laplace, random_seed=random_seed
+        )

@@ -41,7 +41,6 @@ from ppl_mle.api.fit_mle import fit_mle
 from ppl_mle.api.grouped_result import GroupedResult
 from ppl_mle.api.result import MLEResult
 from ppl_mle.bayes.grouped import GroupedComparison, compare_groups
-from ppl_mle.bayes.laplace import laplace_draws
 from ppl_mle.bayes.sampling import (
     ESS_MIN,
     RHAT_MAX,
@@ -54,6 +53,7 @@ from ppl_mle.core.errors import ModelError, SamplingWarning, find_stack_level
 from ppl_mle.core.jsonable import json_number
 from ppl_mle.data.validation import check_level
 from ppl_mle.fit.inputs import model_in_context
+from ppl_mle.inference.laplace import laplace_draws
 from ppl_mle.model._pytensor import quiet_pymc_log, quiet_vendor_warnings
 from ppl_mle.model.declarations import MLEModel
 from ppl_mle.model.grouped import GroupedModel
@@ -413,7 +413,7 @@ def _table(
     mle_table = result.summary(level, profile=profile)
     draws = _flat_draws(idata, list(mle_table.index))
     n_laplace = max(4000, next(iter(draws.values())).size) if draws else 4000
-    laplace = laplace_draws(result, n_laplace, random_seed=seed)
+    laplace = laplace_draws(result, n_laplace, random_seed=seed, precomputed=result.uncertainty())
     exact = _exact(result)
     alpha = 1 - level
     rows = []

@@ -16,6 +16,14 @@ Layout (chosen so that ArviZ functions written for posteriors accept an MLE):
   absent when there are none.
 - ``attrs`` of ``posterior``: how the point was obtained (``inference="maximum likelihood"``,
   method, log-likelihood, n, converged).
+
+With ``laplace=draws`` (``result.to_inference_data(laplace=1000)``), ``posterior`` holds
+instead 4 chains of that many independent draws from the Laplace approximation at the MLE
+(:func:`ppl_mle.inference.laplace.laplace_draws`: the exact inverse information pushed
+through the model's transforms), as pymc-extras' ``fit_laplace`` returns it, and the MLE
+itself moves to ``point_estimate`` (same dims, no chain or draw). ``az.summary`` then gives
+the MLE's uncertainty without warnings, and ``az.plot_forest([nuts, mle])`` draws it as an
+interval beside the NUTS posterior.
 """
 
 from __future__ import annotations
@@ -27,7 +35,9 @@ import arviz as az
 import numpy as np
 import xarray as xr
 
+from ppl_mle.core.errors import ModelError
 from ppl_mle.fit.record import FitRecord
+from ppl_mle.inference.laplace import laplace_draws
 from ppl_mle.inference.uncertainty import Uncertainty, uncertainty
 
 __all__ = ["mle_inference_data"]
@@ -60,8 +70,16 @@ def _dataset(values: Mapping[str, np.ndarray], model: Any, point_mass: bool) -> 
     return xr.Dataset(data_vars, coords=coords)
 
 
+#: Chains of Laplace draws in ``posterior`` (independent draws: r_hat ≈ 1 by construction).
+LAPLACE_CHAINS = 4
+
+
 def mle_inference_data(
-    result: FitRecord, *, precomputed: Uncertainty | None = None
+    result: FitRecord,
+    *,
+    precomputed: Uncertainty | None = None,
+    laplace: int | None = None,
+    random_seed: int | None = None,
 ) -> az.InferenceData:
     """The MLE of ``result`` as ``arviz.InferenceData`` (layout in the module docstring).
 
@@ -72,12 +90,29 @@ def mle_inference_data(
     precomputed : Uncertainty, optional
         The fit's uncertainty when already computed (:meth:`MLEResult.uncertainty`);
         computed here otherwise.
+    laplace : int, optional
+        Draws per chain (4 chains) from the Laplace approximation to put in ``posterior``;
+        by default ``posterior`` is the MLE as a point mass.
+    random_seed : int, optional
+        Seed of the Laplace draws.
+
+    Raises
+    ------
+    ModelError
+        ``laplace`` is not a positive integer, or the fit has no finite standard errors
+        to draw from (a singular information matrix).
     """
     model = result.model
-    posterior = _dataset(result.estimates, model, point_mass=True)
+    unc = precomputed if precomputed is not None else uncertainty(result)
+    if laplace is None:
+        posterior = _dataset(result.estimates, model, point_mass=True)
+        kind = "maximum likelihood"
+    else:
+        posterior = _laplace_posterior(result, unc, laplace, random_seed)
+        kind = "Laplace approximation at the maximum likelihood estimate"
     posterior.attrs.update(
         {
-            "inference": "maximum likelihood",
+            "inference": kind,
             "method": result.method,
             "loglik": result.loglik,
             "n_obs": result.n_obs,
@@ -86,7 +121,6 @@ def mle_inference_data(
         }
     )
     unconstrained = _dataset(result.unconstrained, model, point_mass=True)
-    unc = precomputed if precomputed is not None else uncertainty(result)
     se = np.asarray(unc.se, dtype=float)
     se_values = {}
     start = 0
@@ -105,10 +139,41 @@ def mle_inference_data(
         standard_error=standard_error,
         observed_data=observed_data,
     )
+    if laplace is not None:
+        idata.add_groups(point_estimate=_dataset(result.estimates, model, point_mass=False))
     constant = _constant_data(model)
     if constant is not None:
         idata.add_groups(constant_data=constant)
     return idata
+
+
+def _laplace_posterior(
+    result: FitRecord, unc: Uncertainty, draws: int, random_seed: int | None
+) -> xr.Dataset:
+    """``LAPLACE_CHAINS`` chains of ``draws`` Laplace draws, each variable with its dims."""
+    if not isinstance(draws, int | np.integer) or isinstance(draws, bool) or draws < 1:
+        raise ModelError(f"`laplace` must be a positive number of draws per chain; got {draws!r}.")
+    if not unc.identified:
+        raise ModelError(
+            "the information matrix is singular: there is no Laplace approximation to draw "
+            "from (see the fit's IdentifiabilityWarning)."
+        )
+    total = LAPLACE_CHAINS * int(draws)
+    flat = laplace_draws(result, total, random_seed=random_seed, precomputed=unc)
+    labels = iter(flat)
+    values = {}
+    for name, estimate in result.estimates.items():
+        shape = np.shape(estimate)
+        columns = [flat[next(labels)] for _ in range(int(np.prod(shape, dtype=np.int64)))]
+        stacked = np.stack(columns, axis=-1).reshape(LAPLACE_CHAINS, int(draws), *shape)
+        values[name] = stacked
+    data_vars: dict[str, Any] = {}
+    coords: dict[str, Any] = {"chain": np.arange(LAPLACE_CHAINS), "draw": np.arange(draws)}
+    for name, value in values.items():
+        dims, var_coords = _dims_coords(result.model, name, value.shape[2:])
+        coords.update(var_coords)
+        data_vars[name] = (["chain", "draw", *dims], value)
+    return xr.Dataset(data_vars, coords=coords)
 
 
 def _constant_data(model: Any) -> xr.Dataset | None:

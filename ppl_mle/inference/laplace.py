@@ -21,19 +21,22 @@ import pytensor
 import pytensor.tensor as pt
 from pytensor.graph.replace import vectorize_graph
 
-from ppl_mle.api.result import MLEResult
 from ppl_mle.core.errors import ModelError
 from ppl_mle.fit.compiled import StructureCache, abstract_data, compile_function
 from ppl_mle.fit.objective import Objective, get_free_outputs
-from ppl_mle.fit.record import at_vertex
-from ppl_mle.inference.uncertainty import natural_labels
+from ppl_mle.fit.record import FitRecord, at_vertex
+from ppl_mle.inference.uncertainty import Uncertainty, natural_labels, uncertainty
 from ppl_mle.model._pytensor import PYTENSOR_LOCK, no_creation_traces, quiet_vendor_warnings
 
 __all__ = ["laplace_draws"]
 
 
 def laplace_draws(
-    result: MLEResult, size: int = 4000, random_seed: int | None = None
+    result: FitRecord,
+    size: int = 4000,
+    random_seed: int | None = None,
+    *,
+    precomputed: Uncertainty | None = None,
 ) -> dict[str, np.ndarray]:
     """Draws from the Laplace approximation, by parameter label.
 
@@ -45,6 +48,8 @@ def laplace_draws(
         Number of draws.
     random_seed : int, optional
         Seed.
+    precomputed : Uncertainty, optional
+        The fit's uncertainty when already computed (:meth:`MLEResult.uncertainty`).
 
     Returns
     -------
@@ -53,7 +58,7 @@ def laplace_draws(
         matrix is singular or nothing is left in the interior (a single category).
     """
     labels = list(result.to_dataframe().index)
-    unc = result.uncertainty()
+    unc = precomputed if precomputed is not None else uncertainty(result)
     if at_vertex(result) or not unc.identified:
         return {label: np.full(size, np.nan) for label in labels}
     if unc.working_estimate is None or unc.working_cov is None:
