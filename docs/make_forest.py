@@ -9,10 +9,10 @@ import arviz as az
 import matplotlib
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import pymc as pm  # noqa: E402
+import matplotlib.pyplot as plt
+import pymc as pm
 
-import ppl_mle  # noqa: E402
+import ppl_mle
 
 HEIGHTS = [160, 162, 165, 167, 170, 172, 175, 177, 180, 182]
 
