@@ -18,6 +18,7 @@ HEIGHTS = [160, 162, 165, 167, 170, 172, 175, 177, 180, 182]
 
 
 def main() -> None:
+    """Fit and sample the heights, and draw the forest plot."""
     with pm.Model():
         mu = pm.Flat("mu")
         sigma = pm.HalfFlat("sigma")
