@@ -57,6 +57,7 @@ class _Parser(argparse.ArgumentParser):
 
 _OUTPUT_HELP = "also write the summary table to a .csv or .parquet file"
 _TABLE_SUFFIXES = (".csv", ".parquet")
+_VERBOSE_HELP = "also print the fit's evidence in full: its message and the closed-form table"
 
 
 def _version() -> str:
@@ -84,41 +85,31 @@ def _parser() -> argparse.ArgumentParser:
     compare = sub.add_parser("compare", help="MLE beside the NUTS posterior of the same model")
     for command, parent in (("fit", fit), ("compare", compare)):
         models = parent.add_subparsers(dest="model", required=True, parser_class=_Parser)
+        anym = models.add_parser(
+            "pymc",
+            help="any PyMC model declared in a Python script (the script is executed)",
+            description=(
+                "Any PyMC model declared in a Python script. The script is EXECUTED (as by "
+                "`python SCRIPT`), with the rights of the user: run only scripts you trust. "
+                "It must declare the model at its top level and must not call sys.exit()."
+            ),
+        )
+        anym.add_argument("file", help="a .py script that declares a pymc.Model (executed)")
+        anym.add_argument("--variable", help="name of the model in the script")
         if command == "fit":
-            anym = models.add_parser(
-                "pymc",
-                help="any PyMC model declared in a Python script (the script is executed)",
-                description=(
-                    "Fit any PyMC model declared in a Python script. The script is EXECUTED "
-                    "(as by `python SCRIPT`), with the rights of the user: run only scripts "
-                    "you trust. It must declare the model at its top level and must not "
-                    "call sys.exit()."
-                ),
-            )
-            anym.add_argument("file", help="a .py script that declares a pymc.Model (executed)")
-            anym.add_argument("--variable", help="name of the model in the script")
             anym.add_argument(
                 "--estimate", default="mle", help="mle (priors made flat) or map (own priors)"
             )
-            anym.add_argument(
-                "--method", help=f"one of {', '.join(_METHODS)} (default: {_DEFAULT})"
-            )
-            anym.add_argument("--level", default="0.95", help="level of the intervals")
-            anym.add_argument("--json", action="store_true", help="print one JSON object")
-            anym.add_argument("--output", help=_OUTPUT_HELP)
-            soft = models.add_parser("softmax", help="softmax (multinomial logistic) regression")
-            soft.add_argument("file", help=".csv (with header) or .parquet")
-            soft.add_argument("--target", required=True, help="column of the class labels")
-            soft.add_argument("--features", required=True, help="feature columns: a,b,c")
-            soft.add_argument("--reference", help="reference class (default: the first)")
-            soft.add_argument("--no-intercept", action="store_true", help="no intercept")
-            soft.add_argument(
-                "--method", default="Newton", help=f"one of {', '.join(_METHODS)} (default: Newton)"
-            )
-            soft.add_argument("--level", default="0.95", help="level of the intervals")
-            soft.add_argument("--profile", action="store_true", help="profile intervals too")
-            soft.add_argument("--json", action="store_true", help="print one JSON object")
-            soft.add_argument("--output", help=_OUTPUT_HELP)
+        anym.add_argument("--method", help=f"one of {', '.join(_METHODS)} (default: {_DEFAULT})")
+        soft = models.add_parser("softmax", help="softmax (multinomial logistic) regression")
+        soft.add_argument("file", help=".csv (with header) or .parquet")
+        soft.add_argument("--target", required=True, help="column of the class labels")
+        soft.add_argument("--features", required=True, help="feature columns: a,b,c")
+        soft.add_argument("--reference", help="reference class (default: the first)")
+        soft.add_argument("--no-intercept", action="store_true", help="no intercept")
+        soft.add_argument(
+            "--method", default="Newton", help=f"one of {', '.join(_METHODS)} (default: Newton)"
+        )
         norm = models.add_parser("normal", help="normal model: mu and sigma (or sigma known)")
         norm.add_argument(
             "file", help=".csv (with header), .txt (one value a line), .npy, .parquet"
@@ -130,18 +121,19 @@ def _parser() -> argparse.ArgumentParser:
             help=".csv (header), .txt (a label a line), .npy, .parquet, or a folder of shards",
         )
         cat.add_argument("--categories", help="all categories in order, comma-separated: a,b,c")
-        norm.add_argument(
-            "--common-sigma",
-            action="store_true",
-            help="with --by: one sigma shared by all groups",
-        )
         for p in (norm, cat):
             p.add_argument("--column", help="column of a .csv or .parquet file")
-            p.add_argument(
-                "--by",
-                help="column of group labels: one model per group (a .csv, .parquet or folder)",
-            )
             p.add_argument("--method", help=f"one of {', '.join(_METHODS)} (default: {_DEFAULT})")
+            if command == "fit":
+                p.add_argument(
+                    "--by",
+                    help="column of group labels: one model per group (.csv, .parquet, folder)",
+                )
+        if command == "fit":
+            norm.add_argument(
+                "--common-sigma", action="store_true", help="with --by: one sigma for all groups"
+            )
+        for p in (anym, soft, norm, cat):
             p.add_argument(
                 "--level",
                 default="0.95",
@@ -152,7 +144,10 @@ def _parser() -> argparse.ArgumentParser:
             p.add_argument("--json", action="store_true", help="print one JSON object")
             if command == "fit":
                 p.add_argument("--output", help=_OUTPUT_HELP)
-            if command == "compare":
+                p.add_argument("--verbose", action="store_true", help=_VERBOSE_HELP)
+                if p is soft:
+                    p.add_argument("--profile", action="store_true", help="profile intervals too")
+            else:
                 p.add_argument("--draws", type=int, default=1000, help="NUTS draws per chain")
                 p.add_argument("--tune", type=int, default=1000, help="NUTS tuning steps")
                 p.add_argument("--chains", type=int, default=4, help="number of chains")
@@ -518,11 +513,6 @@ def _compare(args: argparse.Namespace) -> int:
 
     level = check_level(args.level)
     _check_sampler_args(args)
-    if getattr(args, "by", None) is not None:
-        raise DataError(
-            "compare --by is not available: the NUTS comparison is for one model; fit the "
-            "groups with `ppl-mle fit … --by`, or compare one group's rows."
-        )
     model = _model(args)
     from ppl_mle.api.fit_mle import fit_mle
     from ppl_mle.bayes.compare import compare_bayes
@@ -592,21 +582,37 @@ def _fit(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(_json(result, check, table), allow_nan=False))
     else:
-        print(result)
-        print()
+        verbose = getattr(args, "verbose", False)
+        if verbose:
+            print(result, end="\n\n")
         print(format_summary(table))
+        # One table and one line of evidence; --verbose shows the evidence in full.
+        if verbose and check is not None:
+            print(f"\n{check}\n")
+        else:
+            print(_verdict_line(result, check))
         if check is not None:
-            print()
-            print(check)
-            print(f"\n{_kl_line(result, divergence(result))}")
+            print(_kl_line(result, divergence(result)))
         elif family is not None:
             # No closed form (softmax regression): its cross-entropy, computed directly.
             ce = family.report_fields(result.estimates).get("cross_entropy")
             if ce is not None:
                 nll = -result.loglik / result.n_obs
-                print(f"\nmean cross-entropy = {ce:.12g}; -loglik/n = {nll:.12g}")
+                print(f"mean cross-entropy = {ce:.12g}; -loglik/n = {nll:.12g}")
     passed = check.passed if check is not None else True
     return EXIT_OK if (result.converged and passed) else EXIT_UNVERIFIED
+
+
+def _verdict_line(result: Any, check: Any) -> str:
+    """The fit's evidence in one line: its status, the gradient and step left, the check."""
+    line = (
+        f"{result.status.value}: gradient norm {result.grad_norm:.2g}, Newton step left "
+        f"{result.newton_step_se:.2g} SE"
+    )
+    if check is not None:
+        verdict = "PASS" if check.passed else "FAIL"
+        line += f"; closed form: {verdict} (max relative difference {check.max_rel_diff:.2g})"
+    return line + " (--verbose: the evidence in full)"
 
 
 def _kl_line(result: Any, report: Any) -> str:
@@ -648,7 +654,7 @@ def _json(result: Any, check: Any, table: pd.DataFrame) -> dict[str, Any]:
     import numpy as np
 
     from ppl_mle.core.divergence import divergence
-    from ppl_mle.core.jsonable import json_number, json_value
+    from ppl_mle.core.jsonable import json_number, json_value, parameter_record
 
     out = result.to_dict()
     family = result.family
@@ -683,6 +689,17 @@ def _json(result: Any, check: Any, table: pd.DataFrame) -> dict[str, Any]:
         {"parameter": label, **{k: (json_number(v) if k != "note" else v) for k, v in row.items()}}
         for label, row in table.iterrows()
     ]
+    # The schema `fit` shares with `compare` (README, "JSON output"): one entry per scalar
+    # parameter, by label (theta[a]).
+    out["parameters"] = {
+        str(label): parameter_record(
+            row["estimate"],
+            row["se"],
+            (row["wald_lower"], row["wald_upper"]),
+            (row["profile_lower"], row["profile_upper"]),
+        )
+        for label, row in table.iterrows()
+    }
     return cast(dict[str, Any], json_value(out))
 
 

@@ -401,3 +401,62 @@ def test_normal_fit_says_what_the_kl_view_says(files, capsys):
     # At the MLE, −ℓ/n is the entropy of N(x̄, σ̂): ½·log(2πe·σ̂²), with σ̂ the sd by n.
     entropy = 0.5 * np.log(2 * np.pi * np.e * x.var())
     assert f"{entropy:.10g}" in line and "total variation" not in out
+
+
+def test_default_output_is_one_table_and_one_line_of_evidence(files, capsys):
+    _, paths = files
+    code, out, _ = run(["fit", "normal", str(paths["txt"])], capsys)
+    assert code == 0
+    assert out.count("estimate") == 1  # one table, not three
+    line = next(s for s in out.splitlines() if s.startswith("verified:"))
+    assert "closed form: PASS" in line and "--verbose" in line
+    assert "Verified maximum" not in out
+    code, verbose, _ = run(["fit", "normal", str(paths["txt"]), "--verbose"], capsys)
+    assert code == 0 and "Verified maximum" in verbose and "closed_form" in verbose
+
+
+def test_fit_and_compare_share_one_json_schema(files, capsys):
+    _, paths = files
+    code, out, _ = run(["fit", "categorical", str(paths["labels"]), "--json"], capsys)
+    fit = json.loads(out)
+    code, out, _ = run(
+        ["compare", "categorical", str(paths["labels"]), "--json", "--seed", "1", "--draws", "300"],
+        capsys,
+    )
+    compared = json.loads(out)
+    assert list(fit["parameters"]) == list(compared["parameters"])  # theta[1], theta[2]…
+    for label, record in fit["parameters"].items():
+        other = compared["parameters"][label]
+        assert set(record) == {"estimate", "se", "wald_ci", "profile_ci"}
+        assert set(record) <= set(other)
+        assert other["estimate"] == pytest.approx(record["estimate"], rel=1e-12)
+        assert other["se"] == pytest.approx(record["se"], rel=1e-9)
+    for key in ("model", "status", "converged", "level"):
+        assert fit[key] == compared[key]
+    index = list(fit["parameters"]).index("theta[2]")
+    assert fit["parameters"]["theta[2]"]["estimate"] == fit["estimates"]["theta"][index]
+
+
+def test_compare_pymc_script_and_softmax(tmp_path, capsys):
+    script = tmp_path / "model.py"
+    script.write_text(
+        "import pymc as pm\n"
+        "with pm.Model() as model:\n"
+        "    mu = pm.Normal('mu', 0, 10)\n"
+        "    pm.Normal('y', mu, 1.0, observed=[0.5, 1.5, 1.0, 2.0])\n"
+    )
+    code, out, _ = run(["compare", "pymc", str(script), "--json", "--seed", "2"], capsys)
+    payload = json.loads(out)
+    assert code == 0 and payload["parameters"]["mu"]["estimate"] == pytest.approx(1.25)
+    # Normal(0, 10) prior, known sd 1, n = 4: the posterior is normal, precision 4 + 0.01.
+    assert payload["parameters"]["mu"]["posterior_mean"] == pytest.approx(5.0 / 4.01, abs=0.03)
+    table = tmp_path / "s.csv"
+    rng = np.random.default_rng(4)
+    a = rng.normal(size=90)
+    y = np.where(a + rng.normal(size=90) > 0.5, "hi", np.where(a > -0.5, "mid", "lo"))
+    pd.DataFrame({"y": y, "a": a}).to_csv(table, index=False)
+    code, out, _ = run(
+        ["compare", "softmax", str(table), "--target", "y", "--features", "a", "--seed", "3"],
+        capsys,
+    )
+    assert "beta[a, mid]" in out and "MLE vs NUTS posterior" in out

@@ -50,7 +50,8 @@ from ppl_mle.bayes.sampling import (
     sample_options,
 )
 from ppl_mle.core.errors import ModelError, SamplingWarning, find_stack_level
-from ppl_mle.core.jsonable import json_number
+from ppl_mle.core.jsonable import json_number, parameter_record
+from ppl_mle.core.progress import watched
 from ppl_mle.data.validation import check_level
 from ppl_mle.fit.inputs import model_in_context
 from ppl_mle.inference.laplace import laplace_draws
@@ -123,8 +124,13 @@ class BayesComparison:
         params = {}
         for label, row in self.table.iterrows():
             params[str(label)] = {
+                **parameter_record(
+                    row["mle"],
+                    row["se"],
+                    (row["wald_lower"], row["wald_upper"]),
+                    (row["profile_lower"], row["profile_upper"]),
+                ),
                 "mle": json_number(row["mle"]),
-                "se": json_number(row["se"]),
                 "posterior_mean": json_number(row["posterior_mean"]),
                 "posterior_sd": json_number(row["posterior_sd"]),
                 "posterior_mode": json_number(row["posterior_mode"]),
@@ -134,15 +140,12 @@ class BayesComparison:
                 "ess_bulk": json_number(row["ess_bulk"]),
                 "ess_tail": json_number(row["ess_tail"]),
                 "r_hat": json_number(row["r_hat"]),
-                "wald_ci": [json_number(row["wald_lower"]), json_number(row["wald_upper"])],
-                "profile_ci": [
-                    json_number(row["profile_lower"]),
-                    json_number(row["profile_upper"]),
-                ],
                 "laplace_sd": json_number(row["laplace_sd"]),
             }
         return {
             "model": self.mle.model_name,
+            "status": self.mle.status.value,
+            "converged": self.mle.converged,
             "level": self.level,
             "parameters": params,
             "divergences": self.divergences,
@@ -191,7 +194,7 @@ def compare_bayes(
     method: str | None = None,
     cores: int | None = None,
     target_accept: float = ...,
-    progressbar: bool = ...,
+    progressbar: bool | None = ...,
     profile: bool = ...,
     **sample_kwargs: Any,
 ) -> BayesComparison: ...
@@ -209,7 +212,7 @@ def compare_bayes(
     method: str | None = None,
     cores: int | None = None,
     target_accept: float = ...,
-    progressbar: bool = ...,
+    progressbar: bool | None = ...,
     profile: bool = ...,
     **sample_kwargs: Any,
 ) -> GroupedComparison: ...
@@ -227,7 +230,7 @@ def compare_bayes(
     method: str | None = None,
     cores: int | None = None,
     target_accept: float = ...,
-    progressbar: bool = ...,
+    progressbar: bool | None = ...,
     profile: bool = ...,
     **sample_kwargs: Any,
 ) -> BayesComparison: ...
@@ -244,7 +247,7 @@ def compare_bayes(
     method: str | None = None,
     cores: int | None = None,
     target_accept: float = 0.8,
-    progressbar: bool = False,
+    progressbar: bool | None = None,
     profile: bool = False,
     **sample_kwargs: Any,
 ) -> BayesComparison | GroupedComparison:
@@ -275,8 +278,10 @@ def compare_bayes(
         The draws are the same either way: each chain's seed comes from ``random_seed``.
     target_accept : float
         NUTS target acceptance rate; raise it (0.9, 0.99) against divergences.
-    progressbar : bool
-        Show PyMC's progress bar while sampling.
+    progressbar : bool, optional
+        Show PyMC's progress bar while sampling. By default where someone watches: in a
+        terminal or a Jupyter notebook (:func:`ppl_mle.core.progress.watched`), never in a
+        log or a pipe.
     profile : bool
         Also compute the profile-likelihood intervals (columns ``profile_lower`` and
         ``profile_upper``, NaN otherwise). Each endpoint of each parameter is a constrained
@@ -301,6 +306,8 @@ def compare_bayes(
     """
     model = model_in_context(model, "compare_bayes")
     level = check_level(level)
+    if progressbar is None:
+        progressbar = watched()
     for name, value, low in (("draws", draws, 1), ("tune", tune, 0), ("chains", chains, 1)):
         if not isinstance(value, int | np.integer) or isinstance(value, bool) or value < low:
             raise ModelError(f"`{name}` must be an integer >= {low}; got {value!r}.")

@@ -29,3 +29,19 @@ def json_value(value: Any) -> Any:
     if isinstance(value, np.integer):
         return int(value)
     return value
+
+
+def parameter_record(
+    estimate: Any, se: Any, wald: tuple[Any, Any], profile: tuple[Any, Any]
+) -> dict[str, Any]:
+    """One parameter in the JSON schema ``fit`` and ``compare`` share (NaN → None).
+
+    ``{"estimate": …, "se": …, "wald_ci": [lower, upper], "profile_ci": [lower, upper]}``;
+    ``compare`` adds the posterior's figures to the same record.
+    """
+    return {
+        "estimate": json_number(estimate),
+        "se": json_number(se),
+        "wald_ci": [json_number(wald[0]), json_number(wald[1])],
+        "profile_ci": [json_number(profile[0]), json_number(profile[1])],
+    }

@@ -13,7 +13,6 @@ NaN follows the core policy: it is an error, with the count and the shard named.
 from __future__ import annotations
 
 import math
-import sys
 from collections.abc import Hashable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -24,6 +23,7 @@ import numpy as np
 from ppl_mle.core._threads import workers
 from ppl_mle.core.closed_form import NormalStats, normal_stats
 from ppl_mle.core.errors import DataError
+from ppl_mle.core.progress import watched
 from ppl_mle.data.io import check_csv_header, raise_field_count
 from ppl_mle.data.validation import (
     as_float_data,
@@ -378,7 +378,7 @@ class _Bar:
 
 
 def _progress(files: list[Path], progress: bool | None) -> _Bar | None:
-    show = sys.stderr.isatty() if progress is None else progress
+    show = watched() if progress is None else progress
     if not show or len(files) < 2:
         return None
     return _Bar(len(files))
