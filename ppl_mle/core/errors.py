@@ -18,6 +18,7 @@ __all__ = [
     "ConvergenceWarning",
     "DataError",
     "IdentifiabilityWarning",
+    "MissingExtraError",
     "ModelError",
     "PplMleError",
     "PplMleWarning",
@@ -65,6 +66,10 @@ class DataError(PplMleError, ValueError):
 
 class ModelError(PplMleError, ValueError):
     """The model or an argument describing it is not one ppl_mle can fit."""
+
+
+class MissingExtraError(PplMleError, ImportError):
+    """An optional dependency is needed and not installed; the message names the extra."""
 
 
 class ConvergenceError(PplMleError, RuntimeError):

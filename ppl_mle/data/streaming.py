@@ -23,6 +23,7 @@ import numpy as np
 from ppl_mle.core._threads import workers
 from ppl_mle.core.closed_form import NormalStats, normal_stats
 from ppl_mle.core.errors import DataError
+from ppl_mle.core.optional import require
 from ppl_mle.core.progress import watched
 from ppl_mle.data.io import check_csv_header, raise_field_count
 from ppl_mle.data.validation import (
@@ -445,11 +446,10 @@ _PROBE_SECONDS = 3.0
 def _client(client: Any) -> Any:
     if not isinstance(client, str):
         return client
+    distributed = require("distributed", "scale", "a Dask scheduler address")
     _probe_scheduler(client)
-    from distributed import Client
-
     try:
-        return Client(client, timeout="5s")
+        return distributed.Client(client, timeout="5s")
     except (OSError, TimeoutError) as exc:
         raise DataError(
             f"cannot reach the Dask scheduler at {client!r} within 5 s: {exc}"

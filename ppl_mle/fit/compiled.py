@@ -27,8 +27,8 @@ import pymc as pm
 import pytensor
 from pytensor.compile.sharedvalue import SharedVariable
 from pytensor.graph.basic import equal_computations
-from pytensor.graph.traversal import graph_inputs, io_toposort
 
+from ppl_mle.model._compat import graph_inputs, io_toposort, pymc_compile
 from ppl_mle.model._pytensor import quiet_vendor_warnings
 
 __all__ = ["AbstractGraph", "StructureCache", "abstract_data", "compile_function"]
@@ -74,7 +74,7 @@ def compile_function(model: pm.Model, inputs: Sequence[Any], outputs: Any) -> An
     ``outputs`` is a list (the function returns a list) or one variable (one array).
     """
     with quiet_vendor_warnings(), model:
-        return pm.pytensorf.compile(list(inputs), outputs, on_unused_input="ignore")
+        return pymc_compile(list(inputs), outputs, on_unused_input="ignore")
 
 
 @dataclass(frozen=True)

@@ -44,9 +44,9 @@ from pymc.logprob.transforms import (
     SimplexTransform,
 )
 from pymc.model.fgraph import ModelFreeRV, fgraph_from_model, model_from_fgraph
-from pytensor.graph.traversal import ancestors
 
 from ppl_mle.core.errors import ModelError
+from ppl_mle.model._compat import ancestors
 from ppl_mle.model._pytensor import PYTENSOR_LOCK, quiet_vendor_warnings
 from ppl_mle.model.compiled import CompiledModel, compiled_copy
 from ppl_mle.model.declarations import family_of

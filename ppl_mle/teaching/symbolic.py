@@ -13,7 +13,10 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-import sympy as sp
+
+from ppl_mle.core.optional import require
+
+sp = require("sympy", "symbolic", "the symbolic derivations (ppl_mle.teaching.symbolic)")
 
 __all__ = ["Derivation", "categorical_derivation", "normal_derivation"]
 
