@@ -1,8 +1,14 @@
 """Regenerate the pictures shown in README.md (notebooks/figures/*.png).
 
-Run: python notebooks/make_figures.py
+Run: python notebooks/make_figures.py [--notebooks]
+
+The library's pictures (profiles, contour, comparisons) are drawn here. The pictures of the
+six notebooks (``nb01_…png`` to ``nb06_…png``) are the notebooks' own outputs, exported by
+``notebooks/execute.py`` when it executes them; ``--notebooks`` runs it too (about two
+minutes).
 """
 
+import sys
 from pathlib import Path
 
 import ppl_mle
@@ -12,7 +18,7 @@ HEIGHTS = [160, 162, 165, 167, 170, 172, 175, 177, 180, 182]
 LABELS = list("aabbbbccccccccc")
 
 
-def main() -> None:
+def main(argv: list[str]) -> int:
     HERE.mkdir(exist_ok=True)
     heights = ppl_mle.fit_mle(ppl_mle.normal(HEIGHTS))
     ppl_mle.plot_profiles(heights, HERE / "profiles_heights.png")
@@ -24,7 +30,12 @@ def main() -> None:
         ppl_mle.compare_bayes(cats, random_seed=2, profile=True), HERE / "compare_categories.png"
     )
     print(normal)
+    if "--notebooks" in argv:
+        import execute  # notebooks/execute.py, beside this script
+
+        return execute.main([])
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main(sys.argv[1:]))

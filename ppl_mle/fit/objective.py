@@ -325,9 +325,17 @@ class Objective:
         if "jvp" not in lazy:
             compiled = self._compiled
             direction = pt.vector("v", dtype="float64")
-            pushed = pytensor.gradient.Rop(compiled.natural_flat, compiled.z, direction)
+            # J·v by two reverse passes: with J^T u = ∇_z(u·ψ), J·v = ∇_u((J^T u)·v), for a
+            # stand-in u the result does not depend on (PyTensor's Rop, before 2.3x, needed
+            # a forward rule from every operation).
+            u = pt.vector("u", dtype="float64")
+            pullback = _grad(pt.dot(u, compiled.natural_flat), compiled.z, "ignore")
+            # The result is linear in nothing but v; u stays in the graph only formally.
+            stand_in: dict[Any, Any] = {u: pt.zeros_like(compiled.natural_flat)}
+            pushed = _grad(pt.dot(pullback, direction), u, "ignore")
+            pushed_v = pytensor.graph_replace(pushed, stand_in)
             lazy["jvp"] = compile_function(
-                self.model, [compiled.z, direction, *compiled.standins], pushed
+                self.model, [compiled.z, direction, *compiled.standins], pushed_v
             )
         z, v = np.asarray(z, dtype=np.float64), np.asarray(v, dtype=np.float64)
         with quiet_vendor_warnings(), np.errstate(all="ignore"), PYTENSOR_LOCK:

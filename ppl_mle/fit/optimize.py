@@ -5,6 +5,7 @@ The optimizer's answer is only a candidate: :mod:`ppl_mle.fit.verify` checks it.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -122,7 +123,10 @@ def run_find_map(
             extra["hess"] = lambda x: -objective.hessian(x)
         else:
             extra["hessp"] = lambda x, v: -objective.hvp(x, v)
-    with quiet_vendor_warnings(), quiet_pymc_log(), np.errstate(all="ignore"):
+    # PyMC before 5.2x prints an empty line to stdout after every find_MAP: not into a
+    # user's output (or a --json stream) when there is no progress bar to end.
+    quiet_stdout = contextlib.nullcontext() if progressbar else contextlib.redirect_stdout(None)
+    with quiet_vendor_warnings(), quiet_pymc_log(), np.errstate(all="ignore"), quiet_stdout:
         point, opt = pm.find_MAP(
             start=objective.to_point(z0),
             method=newton_minimize if method == "Newton" else method,

@@ -96,6 +96,18 @@ def quiet_pymc_log(level: int = logging.ERROR) -> Iterator[None]:
         logger.setLevel(previous)
 
 
+class _NoBlasNotice(logging.Filter):
+    """Drop older PyTensor's logged notice that it uses NumPy's C API for BLAS.
+
+    Newer releases give the same notice as the UserWarning silenced above.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "Using NumPy C-API based implementation for BLAS" not in record.getMessage()
+
+
+logging.getLogger("pytensor.tensor.blas").addFilter(_NoBlasNotice())
+
 with quiet_vendor_warnings():
     import arviz  # noqa: F401  (imported here so its import-time warning is silenced once)
     import pymc  # noqa: F401

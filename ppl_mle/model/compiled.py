@@ -19,7 +19,7 @@ from typing import Any
 
 import pymc as pm
 
-__all__ = ["CompiledModel", "compiled_copy"]
+__all__ = ["CompiledModel", "StandaloneModel", "compiled_copy"]
 
 #: A compiled function of a point (a dict of value-variable values), such as the
 #: ``PointFunc`` that ``pymc.Model.compile_logp`` and ``compile_dlogp`` return.
@@ -186,3 +186,29 @@ def _as_tuple(variables: Any) -> tuple[Any, ...]:
     if isinstance(variables, list | tuple):
         return tuple(variables)
     return (variables,)
+
+
+class StandaloneModel(CompiledModel):
+    """A CompiledModel of its own: never a sub-model of a ``with pm.Model():`` around it.
+
+    The models ppl_mle declares (the families', the per-group ones, and the working models
+    a fit declares inside a user's ``with`` block) stand alone. PyMC resolves a model's
+    parent in ``__init__`` (5.2x) or, before, in ``__new__`` (5.16): ``model=None`` is
+    passed to whichever does.
+
+    Parameters
+    ----------
+    **kwargs
+        Passed to ``pymc.Model``.
+    """
+
+    def __new__(cls, *args: Any, **kwargs: Any) -> Any:
+        """Create the model; before PyMC 5.2x, with no parent (``model=None``) here."""
+        if "__new__" in vars(pm.Model):  # PyMC before 5.2x: the parent is set here
+            kwargs.setdefault("model", None)
+            return super().__new__(cls, *args, **kwargs)
+        return super().__new__(cls)
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("model", None)
+        super().__init__(**kwargs)

@@ -35,7 +35,7 @@ from ppl_mle.data.validation import (
     raise_non_finite,
 )
 from ppl_mle.model._pytensor import serialised
-from ppl_mle.model.compiled import CompiledModel
+from ppl_mle.model.compiled import StandaloneModel
 from ppl_mle.model.grouped import (
     GroupedModel,
     grouped_categorical,
@@ -62,7 +62,7 @@ __all__ = [
 FIRST = "first"
 
 
-class MLEModel(CompiledModel):
+class MLEModel(StandaloneModel):
     """A ``pymc.Model`` that knows its statistical family.
 
     A :class:`~ppl_mle.model.compiled.CompiledModel`: find_MAP runs on a fit's compiled
@@ -77,9 +77,6 @@ class MLEModel(CompiledModel):
     """
 
     def __init__(self, family: Family, **kwargs: Any) -> None:
-        # A model of its own, never a sub-model of a ``with pm.Model():`` block around the
-        # declaration (or around a fit, which declares working models).
-        kwargs.setdefault("model", None)
         super().__init__(**kwargs)
         self.family = family
         self.data_version = 0

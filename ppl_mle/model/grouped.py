@@ -29,7 +29,7 @@ from ppl_mle.data.grouped import (
 )
 from ppl_mle.data.streaming import DEFAULT_BATCH_ROWS
 from ppl_mle.model._pytensor import serialised
-from ppl_mle.model.compiled import CompiledModel
+from ppl_mle.model.compiled import StandaloneModel
 from ppl_mle.model.likelihoods import counts_logp, scaled_normal_stats_logp
 
 __all__ = [
@@ -45,7 +45,7 @@ __all__ = [
 GroupedFamily = GroupedNormalFamily | GroupedCategoricalFamily
 
 
-class GroupedModel(CompiledModel):
+class GroupedModel(StandaloneModel):
     """A ``pymc.Model`` of one model per group, that knows its grouped family.
 
     Parameters
@@ -57,7 +57,6 @@ class GroupedModel(CompiledModel):
     """
 
     def __init__(self, family: GroupedFamily, **kwargs: Any) -> None:
-        kwargs.setdefault("model", None)
         super().__init__(**kwargs)
         self.family = family
         self._declared: tuple[Any, ...] | None = None
