@@ -11,12 +11,13 @@ import itertools
 import os
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import AbstractContextManager
 from functools import cache
-from typing import TypeVar
+from typing import TypeVar, cast
 
 from threadpoolctl import ThreadpoolController
 
-__all__ = ["map_row_blocks", "workers"]
+__all__ = ["map_row_blocks", "single_threaded_blas", "workers"]
 
 T = TypeVar("T")
 
@@ -32,6 +33,16 @@ def workers() -> int:
 @cache
 def _controller() -> ThreadpoolController:
     return ThreadpoolController()
+
+
+def single_threaded_blas() -> AbstractContextManager[object]:
+    """BLAS limited to one thread inside the block.
+
+    A dot product of one cache-sized chunk is too small to share: a multithreaded BLAS
+    wakes its threads at every call, and on a busy machine waits for them far longer than
+    the product takes (a pass over 1e7 values: 1.2 s instead of 0.02 s).
+    """
+    return cast(AbstractContextManager[object], _controller().limit(limits=1, user_api="blas"))
 
 
 def map_row_blocks(fn: Callable[[int, int], T], n_rows: int, min_rows: int) -> Sequence[T]:

@@ -25,6 +25,8 @@ from typing import cast
 import numpy as np
 from scipy.special import xlogy
 
+from ppl_mle.core._threads import single_threaded_blas
+
 __all__ = [
     "NormalStats",
     "categorical_counts",
@@ -143,8 +145,9 @@ def normal_stats(x: np.ndarray) -> NormalStats:
         # differences keep full relative precision (x − pivot is exact for x near pivot).
         pivot = float(x[:CHUNK].mean())
         total = NormalStats(0, 0.0, 0.0)
-        for start in range(0, x.size, CHUNK):
-            total = total.merge(_centred(x[start : start + CHUNK] - pivot))
+        with single_threaded_blas():
+            for start in range(0, x.size, CHUNK):
+                total = total.merge(_centred(x[start : start + CHUNK] - pivot))
         stats = NormalStats(total.n, total.mean + pivot, total.ss)
         if _SS_LOW < stats.ss < _SS_HIGH and math.isfinite(stats.mean):
             return stats
