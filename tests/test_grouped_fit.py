@@ -53,6 +53,10 @@ def test_every_group_is_its_closed_form_with_exact_ses(normal_fit) -> None:
     np.testing.assert_allclose(table["mu_se"], agg["sd"] / np.sqrt(agg["n"]), rtol=1e-12)
     np.testing.assert_allclose(table["sigma_se"], agg["sd"] / np.sqrt(2 * agg["n"]), rtol=1e-12)
     assert np.all(result.newton_step_se <= 1e-4)
+    with pytest.raises(ValueError, match="read-only"):
+        result.estimates["mu"][0] = 0.0
+    with pytest.raises(TypeError, match="read-only"):
+        result.estimates["mu"] = np.zeros(7)
 
 
 def test_profile_intervals_equal_single_group_fits(normal_fit) -> None:

@@ -47,6 +47,7 @@ from ppl_mle.core.newton import NewtonStatus, newton_iterate
 from ppl_mle.core.tolerances import NOISE_FLOOR_SE, QUADRATIC_SE, VERIFY_TOL_SE
 from ppl_mle.fit.objective import Objective, objective_for
 from ppl_mle.fit.optimize import NEWTON_MAXITER, run_find_map
+from ppl_mle.fit.record import frozen, read_only
 from ppl_mle.fit.status import FitStatus
 from ppl_mle.model._pytensor import no_creation_traces
 from ppl_mle.model.grouped import GroupedFamily, GroupedModel, grouped_model_for
@@ -61,7 +62,7 @@ _POLISH_STEPS = 20
 
 @dataclass(frozen=True, eq=False)
 class GroupedFit:
-    """The verified MLE of every group.
+    """The verified MLE of every group: read-only, like :class:`~ppl_mle.fit.record.FitRecord`.
 
     Attributes
     ----------
@@ -218,14 +219,14 @@ def fit_groups(
     fit = GroupedFit(
         model=model,
         family=family,
-        estimates=estimates,
-        standard_errors=ses,
-        group_status=status,
-        reasons=reasons,
+        estimates=frozen(estimates),
+        standard_errors=frozen(ses),
+        group_status=read_only(status),
+        reasons=read_only(reasons),
         status=overall,
-        newton_step_se=step_se,
-        closed_form_rdiff=rdiff,
-        loglik_groups=loglik_groups,
+        newton_step_se=read_only(step_se),
+        closed_form_rdiff=read_only(rdiff),
+        loglik_groups=read_only(loglik_groups),
         method="Newton (block-diagonal)",
         n_iterations=nit,
         polish_steps=polish_steps,

@@ -23,7 +23,7 @@ if TYPE_CHECKING:
     from ppl_mle.core.families import Family
     from ppl_mle.fit.objective import Objective
 
-__all__ = ["FitRecord", "FrozenDict", "at_vertex", "parameter_labels"]
+__all__ = ["FitRecord", "FrozenDict", "at_vertex", "frozen", "parameter_labels", "read_only"]
 
 
 class FrozenDict(dict[Any, Any]):
@@ -47,7 +47,7 @@ class FrozenDict(dict[Any, Any]):
         return (FrozenDict, (dict(self),))
 
 
-def _read_only(value: Any) -> Any:
+def read_only(value: Any) -> Any:
     """A read-only copy of an array (other values unchanged)."""
     if not isinstance(value, np.ndarray):
         return value
@@ -56,11 +56,11 @@ def _read_only(value: Any) -> Any:
     return copy
 
 
-def _frozen(mapping: Any) -> Any:
+def frozen(mapping: Any) -> Any:
     """A :class:`FrozenDict` of read-only copies of the arrays of ``mapping``."""
     if not isinstance(mapping, dict):
         return mapping
-    return FrozenDict({k: _read_only(v) for k, v in mapping.items()})
+    return FrozenDict({k: read_only(v) for k, v in mapping.items()})
 
 
 def _data_snapshot(*models: Any) -> tuple[tuple[Any, Any], ...]:
@@ -189,9 +189,9 @@ class FitRecord:
                 "verified status is exactly a converged fit."
             )
         for name in ("estimates", "unconstrained", "optimizer_estimates", "on_boundary"):
-            object.__setattr__(self, name, _frozen(getattr(self, name)))
+            object.__setattr__(self, name, frozen(getattr(self, name)))
         for name in ("z", "hessian"):
-            object.__setattr__(self, name, _read_only(getattr(self, name)))
+            object.__setattr__(self, name, read_only(getattr(self, name)))
         models = [self.model] + ([self.source_model] if self.source_model is not None else [])
         object.__setattr__(self, "_data", _data_snapshot(*models))
 
