@@ -50,6 +50,7 @@ from ppl_mle.core.errors import (
     PrecisionWarning,
     find_stack_level,
 )
+from ppl_mle.core.progress import watched
 from ppl_mle.core.tolerances import VERIFY_TOL_SE
 from ppl_mle.fit.analytic import closed_form_contradiction
 from ppl_mle.fit.grouped import fit_groups
@@ -84,6 +85,10 @@ __all__ = [
 
 _DEFAULT_MAXEVAL = 20_000
 
+#: A per-group fit of this many groups or more shows find_MAP's progress bar by default
+#: (where someone watches: a terminal or a notebook).
+GROUPS_WITH_PROGRESS = 100_000
+
 
 @overload
 def fit_mle(
@@ -94,7 +99,7 @@ def fit_mle(
     maxeval: int = ...,
     polish: bool = ...,
     on_failure: Literal["warn", "raise"] = ...,
-    progressbar: bool = ...,
+    progressbar: bool | None = ...,
     estimate: Literal["mle", "map"] = ...,
 ) -> MLEResult: ...
 
@@ -108,7 +113,7 @@ def fit_mle(
     maxeval: int = ...,
     polish: bool = ...,
     on_failure: Literal["warn", "raise"] = ...,
-    progressbar: bool = ...,
+    progressbar: bool | None = ...,
     estimate: Literal["mle", "map"] = ...,
 ) -> GroupedResult: ...
 
@@ -122,7 +127,7 @@ def fit_mle(
     maxeval: int = ...,
     polish: bool = ...,
     on_failure: Literal["warn", "raise"] = ...,
-    progressbar: bool = ...,
+    progressbar: bool | None = ...,
     estimate: Literal["mle", "map"] = ...,
 ) -> MLEResult: ...
 
@@ -136,7 +141,7 @@ def fit_mle(
     maxeval: int = _DEFAULT_MAXEVAL,
     polish: bool = True,
     on_failure: Literal["warn", "raise"] = "warn",
-    progressbar: bool = False,
+    progressbar: bool | None = None,
     estimate: Literal["mle", "map"] = "mle",
 ) -> MLEResult | GroupedResult:
     """Maximum-likelihood estimate of a flat-prior PyMC model, verified.
@@ -168,8 +173,10 @@ def fit_mle(
     on_failure : {"warn", "raise"}
         What to do when the maximum cannot be verified: issue a ``ConvergenceWarning`` and
         return a result with ``converged=False``, or raise ``ConvergenceError``.
-    progressbar : bool
-        Show find_MAP's progress bar.
+    progressbar : bool, optional
+        Show find_MAP's progress bar. By default none, except for a per-group model of
+        ``GROUPS_WITH_PROGRESS`` groups or more where someone watches (a terminal or a
+        notebook).
     estimate : {"mle", "map"}
         For a model with proper priors: ``"mle"`` fits a copy with every prior replaced
         by a flat one on the same support (:func:`ppl_mle.flat_priors`), ``"map"`` the
@@ -212,7 +219,10 @@ def fit_mle(
     """
     model = model_in_context(model, "fit_mle")
     if isinstance(model, GroupedModel):
+        if progressbar is None:  # a bar where someone waits for many groups
+            progressbar = watched() and model.family.n_groups >= GROUPS_WITH_PROGRESS
         return _fit_grouped(model, method, start, maxeval, on_failure, progressbar, estimate)
+    progressbar = bool(progressbar)
     method = check_fit_arguments(
         model, method, on_failure=on_failure, maxeval=maxeval, estimate=estimate
     )
