@@ -18,6 +18,7 @@ them, as are non-finite values.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Hashable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -911,6 +912,18 @@ def _raise_missing_labels(where: str, missing: int, column: Any, hint: str = _MI
 _Parts = TypeVar("_Parts", _NormalParts, _CountParts)
 
 
+def _reduce_file(
+    reduce: Callable[[Path, str | None, str, int, dict[str, str] | None], _Parts],
+    column: str | None,
+    by: str,
+    batch_rows: int,
+    expected: dict[str, str] | None,
+    file: Path,
+) -> _Parts:
+    """One shard's reduction."""
+    return reduce(file, column, by, batch_rows, expected)
+
+
 def _stream(
     path: Path,
     column: str | None,
@@ -931,9 +944,7 @@ def _stream(
     if files[0].suffix.lower() == ".parquet":
         value, expected = _parquet_columns(files[0], column, by)
 
-    def one(file: Path) -> _Parts:
-        return reduce(file, column, by, batch_rows, expected)
-
+    one = functools.partial(_reduce_file, reduce, column, by, batch_rows, expected)
     bar = _progress(files, progress)
     total: _Parts | None = None
     # Shards are read a few at a time, so at most that many shard tables wait in memory.
