@@ -418,8 +418,10 @@ def test_default_output_is_one_table_and_one_line_of_evidence(files, capsys):
 def test_fit_and_compare_share_one_json_schema(files, capsys):
     _, paths = files
     code, out, _ = run(["fit", "categorical", str(paths["labels"]), "--json"], capsys)
+    assert code == 0
     fit = json.loads(out)
-    code, out, _ = run(
+    # 300 draws may leave an ess below 400 (exit 1, untrustworthy): the schema is the point.
+    _, out, _ = run(
         ["compare", "categorical", str(paths["labels"]), "--json", "--seed", "1", "--draws", "300"],
         capsys,
     )
