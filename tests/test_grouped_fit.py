@@ -405,3 +405,16 @@ def test_compare_bayes_on_a_per_group_model() -> None:
     assert comparison.idata.posterior["mu"].dims == ("chain", "draw", "group")
     with pytest.raises(ppl_mle.ModelError, match="improper"):
         ppl_mle.compare_bayes(ppl_mle.normal([1.0, 2.0, 3.0, 4.0, 6.0], groups=list("aabbb")))
+
+
+def test_a_shared_sigma_without_any_spread_is_unbounded() -> None:
+    x = np.array([2.0, 2.0, 5.0, 5.0, 5.0, 9.0])
+    g = np.array(["a", "a", "b", "b", "b", "c"])
+    with pytest.warns(ppl_mle.BoundaryWarning, match="No group of the 3"):
+        result = ppl_mle.fit_mle(ppl_mle.normal(x, groups=g, common_sigma=True))
+    assert np.all(result.group_status == ppl_mle.FitStatus.UNBOUNDED)
+    assert float(result.estimates["sigma"]) == 0.0
+    np.testing.assert_array_equal(result.estimates["mu"], [2.0, 5.0, 9.0])
+    assert "shared sigma = 0" in result.to_dataframe()["note"].iloc[0]
+    with pytest.raises(ppl_mle.ModelError, match="unbounded"):
+        result.lr_test("mu")

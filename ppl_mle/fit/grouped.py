@@ -207,6 +207,8 @@ def fit_groups(
         status[degenerate] = FitStatus.UNBOUNDED
         if family.per_group_sigma:
             estimates["sigma"][degenerate] = 0.0
+        elif family.sigma is None and np.all(degenerate):
+            estimates["sigma"] = np.asarray(0.0)
     else:
         kkt = family.kkt_holds(estimates["theta"])
         status[degenerate & kkt] = FitStatus.BOUNDARY
@@ -502,17 +504,14 @@ def _start(family: GroupedFamily) -> dict[str, np.ndarray]:
         logs = np.log(theta)
         return {"theta_simplex__": logs[:, :-1] - logs.mean(axis=1, keepdims=True)}
     st: GroupStats = family.stats
-    sd = st.sd_mle if family.sigma is None and not family.common_sigma else None
-    spread = (
-        sd
-        if sd is not None
-        else np.full(st.n_groups, family.pooled_sd if family.sigma is None else family.sigma)
-    )
+    if family.per_group_sigma:
+        spread = st.sd_mle
+    else:
+        spread = np.full(st.n_groups, family.pooled_sd if family.sigma is None else family.sigma)
     start = {"mu": st.mean + 0.5 * spread}
     if family.sigma is None:
-        start["sigma_log__"] = np.log(
-            1.5 * (spread if sd is not None else np.asarray(family.pooled_sd))
-        )
+        log_spread = np.log(1.5 * spread)
+        start["sigma_log__"] = log_spread if family.per_group_sigma else log_spread[:1].reshape(())
     return start
 
 

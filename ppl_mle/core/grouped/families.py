@@ -18,6 +18,7 @@ from functools import cached_property
 import numpy as np
 from scipy import special
 
+from ppl_mle.core.closed_form import power_of_two
 from ppl_mle.core.errors import ModelError
 from ppl_mle.core.grouped.stats import GroupStats, powers_of_two
 
@@ -118,15 +119,24 @@ class GroupedNormalFamily:
     def degenerate(self) -> np.ndarray:
         """Groups without an interior MLE: one row or equal values, with σ_g free.
 
-        Their σ̂_g is 0, on the boundary, and their likelihood unbounded as σ_g → 0.
+        Their σ̂_g is 0, on the boundary, and their likelihood unbounded as σ_g → 0. With one
+        σ shared, every group is, when none has any spread.
         """
-        if not self.per_group_sigma:
+        if self.sigma is not None:
             return np.zeros(self.n_groups, dtype=bool)
+        if self.common_sigma:  # one σ: unbounded only if no group has any spread
+            return np.full(self.n_groups, not np.any(self.stats.ss > 0))
         return np.asarray(self.stats.ss == 0)
 
     def degenerate_reason(self) -> np.ndarray:
         """Why each degenerate group has no interior MLE ('' for the others)."""
         reason = np.full(self.n_groups, "", dtype=object)
+        if self.common_sigma and self.sigma is None:
+            reason[self.degenerate] = (
+                "no group has any spread: the shared sigma = 0 on the boundary, likelihood "
+                "unbounded"
+            )
+            return reason
         one = self.degenerate & (self.stats.n == 1)
         reason[one] = "one observation: sigma = 0 on the boundary, likelihood unbounded"
         reason[self.degenerate & ~one] = (
@@ -179,10 +189,10 @@ class GroupedNormalFamily:
         index = np.flatnonzero(~self.degenerate)
         regular = st.take(index)
         if self.sigma is not None:
-            b = np.full(index.size, _power_of_two(self.sigma))
+            b = np.full(index.size, power_of_two(self.sigma))
             sigma_w: float | None = self.sigma / float(b[0]) if index.size else None
         elif self.common_sigma:
-            b = np.full(index.size, _power_of_two(self.pooled_sd))
+            b = np.full(index.size, power_of_two(self.pooled_sd))
             sigma_w = None
         else:
             b = powers_of_two(regular.sd_mle)
@@ -305,10 +315,6 @@ def _sigma_profile(sd: np.ndarray, n: np.ndarray, q: float) -> tuple[np.ndarray,
         r_low = -np.real(special.lambertw(arg, -1))  # r > 1: σ below σ̂
         r_high = -np.real(special.lambertw(arg, 0))  # r < 1: σ above σ̂
         return sd / np.sqrt(r_low), sd / np.sqrt(r_high)
-
-
-def _power_of_two(value: float) -> float:
-    return math.ldexp(1.0, math.frexp(value)[1] - 1) if value > 0 else 1.0
 
 
 @dataclass(frozen=True, eq=False)

@@ -89,18 +89,18 @@ def _normal_statistic(family: GroupedNormalFamily, share: str) -> tuple[float, i
         if share != "mu":
             raise ModelError("sigma is known: only 'mu' can be tested for being shared.")
         return between / family.sigma**2, g - 1
+    if np.any(family.degenerate):
+        count = int(np.sum(family.degenerate))
+        raise ModelError(
+            f"{count} group(s) have no interior MLE (one row or values all equal, with sigma "
+            "free): their likelihood is unbounded, and so is any likelihood-ratio statistic "
+            "against them. Fit with common_sigma=True, or leave those groups out."
+        )
     if family.common_sigma:
         if share != "mu":
             raise ModelError("sigma is already shared: only 'mu' can be tested.")
         within = family.pooled_sd**2 * big_n
         return big_n * math.log1p(between / within), g - 1
-    if np.any(family.degenerate):
-        count = int(np.sum(family.degenerate))
-        raise ModelError(
-            f"{count} group(s) have one row or equal values: with sigma free per group their "
-            "likelihood is unbounded, and so is any likelihood-ratio statistic against them. "
-            "Fit with common_sigma=True, or leave those groups out."
-        )
     log_var = 2.0 * np.log(st.sd_mle)
     pooled = 2.0 * math.log(family.pooled_sd)
     if share == "sigma":
