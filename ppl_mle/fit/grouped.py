@@ -217,7 +217,7 @@ def fit_groups(
     loglik_groups = family.loglik_groups(estimates)
     if isinstance(family, GroupedNormalFamily):
         loglik_groups = np.where(degenerate, np.inf, loglik_groups)
-    message = _message(family, status, reasons, nit, polish_steps)
+    message = _message(family, status, nit, polish_steps)
     fit = GroupedFit(
         model=model,
         family=family,
@@ -561,7 +561,6 @@ def _listed(labels: tuple[Any, ...], mask: np.ndarray, limit: int = 5) -> str:
 def _message(
     family: GroupedFamily,
     status: np.ndarray,
-    reasons: np.ndarray,
     nit: int | None,
     polish_steps: int,
 ) -> str:
