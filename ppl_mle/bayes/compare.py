@@ -25,7 +25,6 @@ its reply, which for a cheap log-density costs more than the draw (see
 
 from __future__ import annotations
 
-import logging
 import math
 import warnings
 from dataclasses import dataclass
@@ -46,8 +45,7 @@ from ppl_mle.bayes.sampling import (
     RHAT_MAX,
     SEQUENTIAL_MAX_VALUES,
     arviz_summary,
-    default_cores,
-    sample_options,
+    run_nuts,
 )
 from ppl_mle.core.errors import ModelError, SamplingWarning, find_stack_level
 from ppl_mle.core.jsonable import json_number, parameter_record
@@ -55,7 +53,6 @@ from ppl_mle.core.progress import watched
 from ppl_mle.data.validation import check_level
 from ppl_mle.fit.inputs import model_in_context
 from ppl_mle.inference.laplace import laplace_draws
-from ppl_mle.model._pytensor import quiet_pymc_log, quiet_vendor_warnings
 from ppl_mle.model.declarations import MLEModel
 from ppl_mle.model.grouped import GroupedModel
 
@@ -344,22 +341,19 @@ def compare_bayes(
     if source is not result.model:
         posterior_mode = fit_mle(source, method=method, estimate="map").to_dataframe()["estimate"]
 
-    options = sample_options(source, draws, chains, sample_kwargs)
-    with quiet_vendor_warnings(), quiet_pymc_log(logging.INFO if progressbar else logging.WARNING):
-        idata = pm.sample(
-            draws=draws,
-            tune=tune,
-            chains=chains,
-            cores=default_cores(source) if cores is None else cores,
-            random_seed=random_seed,
-            target_accept=target_accept,
-            progressbar=progressbar,
-            compute_convergence_checks=False,
-            model=source,
-            **options,
-        )
+    idata = run_nuts(
+        source,
+        draws=draws,
+        tune=tune,
+        chains=chains,
+        random_seed=random_seed,
+        cores=cores,
+        target_accept=target_accept,
+        progressbar=progressbar,
+        sample_kwargs=sample_kwargs,
+    )
     summary = arviz_summary(idata, level)
-    divergences = int(idata.sample_stats["diverging"].sum())
+    divergences = int(idata["sample_stats"]["diverging"].sum())
     table = _table(result, idata, summary, level, random_seed, profile=profile)
     if posterior_mode is not None:
         table["posterior_mode"] = posterior_mode.reindex(table.index).to_numpy()

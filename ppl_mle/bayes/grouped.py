@@ -10,7 +10,6 @@ inverse-gamma marginals for the normal, Beta for the categorical).
 
 from __future__ import annotations
 
-import logging
 import warnings
 from dataclasses import dataclass
 from typing import Any
@@ -18,13 +17,11 @@ from typing import Any
 import arviz as az
 import numpy as np
 import pandas as pd
-import pymc as pm
 
 from ppl_mle.api.fit_mle import fit_mle
 from ppl_mle.api.grouped_result import GroupedResult
-from ppl_mle.bayes.sampling import ESS_MIN, RHAT_MAX, arviz_summary, default_cores, sample_options
+from ppl_mle.bayes.sampling import ESS_MIN, RHAT_MAX, arviz_summary, run_nuts
 from ppl_mle.core.errors import SamplingWarning, find_stack_level
-from ppl_mle.model._pytensor import quiet_pymc_log, quiet_vendor_warnings
 from ppl_mle.model.grouped import GroupedModel
 
 __all__ = ["GroupedComparison", "compare_groups"]
@@ -104,20 +101,17 @@ def compare_groups(
     source = result.model
     family = result.family
     family.check_proper()
-    options = sample_options(source, draws, chains, sample_kwargs)
-    with quiet_vendor_warnings(), quiet_pymc_log(logging.INFO if progressbar else logging.WARNING):
-        idata = pm.sample(
-            draws=draws,
-            tune=tune,
-            chains=chains,
-            cores=default_cores(source) if cores is None else cores,
-            random_seed=random_seed,
-            target_accept=target_accept,
-            progressbar=progressbar,
-            compute_convergence_checks=False,
-            model=source,
-            **options,
-        )
+    idata = run_nuts(
+        source,
+        draws=draws,
+        tune=tune,
+        chains=chains,
+        random_seed=random_seed,
+        cores=cores,
+        target_accept=target_accept,
+        progressbar=progressbar,
+        sample_kwargs=sample_kwargs,
+    )
     summary = arviz_summary(idata, level)
     exact = family.exact_posterior_moments()
     rows = []
@@ -145,7 +139,7 @@ def compare_groups(
                 }
             )
     table = pd.DataFrame(rows).set_index(["group", "parameter"])
-    divergences = int(idata.sample_stats["diverging"].sum())
+    divergences = int(idata["sample_stats"]["diverging"].sum())
     problems = _diagnose(table, divergences, chains)
     for problem in problems:
         warnings.warn(problem, SamplingWarning, stacklevel=find_stack_level())

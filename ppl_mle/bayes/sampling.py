@@ -6,6 +6,7 @@ Shared by :mod:`ppl_mle.bayes.compare` (one model) and :mod:`ppl_mle.bayes.group
 
 from __future__ import annotations
 
+import logging
 import warnings
 from typing import Any, cast
 
@@ -16,9 +17,10 @@ import pymc as pm
 from pytensor.compile.sharedvalue import SharedVariable
 
 from ppl_mle.core.errors import ModelError
-from ppl_mle.model._pytensor import quiet_vendor_warnings
+from ppl_mle.model._pytensor import quiet_pymc_log, quiet_vendor_warnings
 
 __all__ = [
+    "run_nuts",
     "ESS_MIN",
     "LOG_LIKELIHOOD_MAX_VALUES",
     "RHAT_MAX",
@@ -109,3 +111,38 @@ def arviz_summary(idata: az.InferenceData, level: float) -> pd.DataFrame:
         summary = cast(pd.DataFrame, az.summary(idata, kind="all", hdi_prob=level, round_to="none"))
     hdi_cols = [c for c in summary.columns if c.startswith("hdi_")]
     return summary.rename(columns=dict(zip(hdi_cols, ["hdi_lower", "hdi_upper"], strict=True)))
+
+
+def run_nuts(
+    model: pm.Model,
+    *,
+    draws: int,
+    tune: int,
+    chains: int,
+    random_seed: int | None,
+    cores: int | None,
+    target_accept: float,
+    progressbar: bool,
+    sample_kwargs: dict[str, Any],
+) -> az.InferenceData:
+    """``pm.sample`` of ``model`` as a comparison runs it.
+
+    Chains in this process for little data (:func:`default_cores`, unless ``cores`` is
+    given), the log-likelihood stored where small (:func:`sample_options`), PyMC's set-up
+    log shown only beside a progress bar, convergence judged by the caller.
+    """
+    options = sample_options(model, draws, chains, sample_kwargs)
+    with quiet_vendor_warnings(), quiet_pymc_log(logging.INFO if progressbar else logging.WARNING):
+        idata: az.InferenceData = pm.sample(
+            draws=draws,
+            tune=tune,
+            chains=chains,
+            cores=default_cores(model) if cores is None else cores,
+            random_seed=random_seed,
+            target_accept=target_accept,
+            progressbar=progressbar,
+            compute_convergence_checks=False,
+            model=model,
+            **options,
+        )
+    return idata

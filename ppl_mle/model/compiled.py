@@ -212,3 +212,13 @@ class StandaloneModel(CompiledModel):
     def __init__(self, **kwargs: Any) -> None:
         kwargs.setdefault("model", None)
         super().__init__(**kwargs)
+        self._declared: tuple[Any, ...] | None = None
+
+    def mark_declared(self) -> None:
+        """Record the model's variables as declared (called once the declaration ends)."""
+        self._declared = self._structure_key()
+
+    @property
+    def intact(self) -> bool:
+        """Whether the model is still as declared (no variables added since)."""
+        return self._declared is not None and self._declared == self._structure_key()

@@ -80,7 +80,6 @@ class MLEModel(StandaloneModel):
         super().__init__(**kwargs)
         self.family = family
         self.data_version = 0
-        self._declared: tuple[Any, ...] | None = None
         self._working: tuple[Any, ...] | None = None
         self.is_working = False
 
@@ -95,7 +94,7 @@ class MLEModel(StandaloneModel):
         units (its ``standardized()`` is None), for a working model itself, and once
         variables were added to the model (its family no longer describes it).
         """
-        if self.is_working or self._declared != self._structure_key():
+        if self.is_working or not self.intact:
             return None
         key = self.data_version
         if self._working is not None and self._working[0] == key:
@@ -129,7 +128,7 @@ class MLEModel(StandaloneModel):
         the model is as :func:`softmax_regression` declared it; ``None`` otherwise (other
         families, or variables added since), and fits then differentiate automatically.
         """
-        if self._declared != self._structure_key():
+        if not self.intact:
             return None
         return _hessian_z(self.family)
 
@@ -142,7 +141,7 @@ class MLEModel(StandaloneModel):
         of the same dtype and rank. A compiled objective can then be shared without
         building the graph first. None once variables were added to the model.
         """
-        if self._declared != self._structure_key():
+        if not self.intact:
             return None
         return (type(self.family).__name__, self.check_bounds, _declaration_key(self.family))
 
@@ -629,7 +628,7 @@ def model_for(family: Family) -> MLEModel:
     MLEModel
     """
     model = _declare(family)
-    model._declared = model._structure_key()
+    model.mark_declared()
     return model
 
 

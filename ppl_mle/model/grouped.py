@@ -59,12 +59,6 @@ class GroupedModel(StandaloneModel):
     def __init__(self, family: GroupedFamily, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.family = family
-        self._declared: tuple[Any, ...] | None = None
-
-    @property
-    def intact(self) -> bool:
-        """Whether the model is still as declared (no variables added since)."""
-        return self._declared == self._structure_key()
 
 
 def _coord(value: Hashable) -> str | int | float:
@@ -153,7 +147,7 @@ def grouped_categorical_from_source(
 def grouped_model_for(family: GroupedFamily) -> GroupedModel:
     """The flat-prior PyMC model of a grouped family."""
     model = _declare(family)
-    model._declared = model._structure_key()
+    model.mark_declared()
     return model
 
 
