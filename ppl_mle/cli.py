@@ -348,12 +348,35 @@ def _grouped_model(args: argparse.Namespace, by: str) -> Any:
     return categorical_from_source(args.file, args.column, cats, by=by)
 
 
+@contextlib.contextmanager
+def _light_compilation(model: Any) -> Iterator[None]:
+    """One small fit in a fresh process: no C, and the rewritten graphs of earlier runs.
+
+    With few data values the fit compiles with PyTensor's Python linker
+    (:func:`ppl_mle.fit.compiled.python_linker_for_small_data`) and reuses the objectives
+    that earlier processes compiled for models declared alike
+    (:mod:`ppl_mle.fit.disk_cache`, in ``$PPL_MLE_CACHE_DIR`` or ``~/.cache/ppl_mle``).
+    """
+    from ppl_mle.fit.compiled import python_linker_for_small_data
+    from ppl_mle.fit.disk_cache import objectives_on_disk
+
+    with python_linker_for_small_data(model) as light:
+        if not light:
+            yield
+            return
+        with objectives_on_disk():
+            yield
+
+
 def _fit_groups(args: argparse.Namespace, model: Any, level: float, output: str | None) -> int:
     """``fit … --by``: every group's MLE, its table, and the tests that groups differ."""
     from ppl_mle.api.fit_mle import fit_mle
     from ppl_mle.core.jsonable import json_value
 
-    with warnings.catch_warnings(record=True) as caught:
+    with (
+        warnings.catch_warnings(record=True) as caught,
+        _light_compilation(model),
+    ):
         warnings.simplefilter("always", PplMleWarning)
         result = fit_mle(model, method=args.method)
         table = result.to_dataframe(level)
@@ -569,7 +592,11 @@ def _fit(args: argparse.Namespace) -> int:
     no_closed_form = family is None or not family.has_closed_form
     # Any text given to --estimate: fit_mle checks it (ModelError unless "mle" or "map").
     estimate = cast(Literal["mle", "map"], getattr(args, "estimate", "mle"))
-    with warnings.catch_warnings(record=True) as caught:
+    # One small fit in a fresh process: compiling C would cost more than it saves.
+    with (
+        warnings.catch_warnings(record=True) as caught,
+        _light_compilation(model),
+    ):
         warnings.simplefilter("always", PplMleWarning)
         result = fit_mle(model, method=args.method, estimate=estimate)
         check = None if no_closed_form else check_analytic(result)

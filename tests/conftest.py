@@ -49,3 +49,11 @@ def nist_cases() -> list[str]:
 @pytest.fixture(scope="session")
 def normal_sample() -> np.ndarray:
     return np.random.default_rng(20240531).normal(5.0, 1.0, size=100)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _private_compile_cache(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Objectives kept on disk by the command line go to a folder of this run only."""
+    import os
+
+    os.environ["PPL_MLE_CACHE_DIR"] = str(tmp_path_factory.mktemp("ppl_mle_cache"))

@@ -18,11 +18,13 @@ value. A graph that differs anywhere is compiled anew.
 
 from __future__ import annotations
 
+import contextlib
 import threading
-from collections.abc import Hashable, Sequence
+from collections.abc import Hashable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
 import pymc as pm
 import pytensor
 from pytensor.compile.sharedvalue import SharedVariable
@@ -31,7 +33,16 @@ from pytensor.graph.basic import equal_computations
 from ppl_mle.model._compat import graph_inputs, io_toposort, pymc_compile
 from ppl_mle.model._pytensor import quiet_vendor_warnings
 
-__all__ = ["AbstractGraph", "StructureCache", "abstract_data", "compile_function"]
+__all__ = [
+    "AbstractGraph",
+    "SMALL_DATA",
+    "StructureCache",
+    "abstract_data",
+    "compile_function",
+    "compile_settings",
+    "data_size",
+    "python_linker_for_small_data",
+]
 
 
 @dataclass(frozen=True)
@@ -73,8 +84,71 @@ def compile_function(model: pm.Model, inputs: Sequence[Any], outputs: Any) -> An
 
     ``outputs`` is a list (the function returns a list) or one variable (one array).
     """
+    mode = _python_mode() if pytensor.config.linker == "py" else None
     with quiet_vendor_warnings(), model:
-        return pymc_compile(list(inputs), outputs, on_unused_input="ignore")
+        return pymc_compile(list(inputs), outputs, on_unused_input="ignore", mode=mode)
+
+
+def _python_mode() -> Any:
+    """The default mode without elementwise fusion, for the Python linker.
+
+    Fused elementwise operations (``Composite``) have no vectorised Python implementation:
+    the Python linker calls them once per element, some 0.1 ms per value of the data
+    for a normal log-density with its derivatives. Unfused, each operation is one numpy
+    call.
+    """
+    return pytensor.compile.mode.get_default_mode().excluding("fusion")
+
+
+def compile_settings() -> Hashable:
+    """The PyTensor settings a compiled function depends on besides its graph.
+
+    The mode, linker, optimizer and float type in force: part of every key under which a
+    compiled function is kept, so a function compiled under other settings (say, the
+    Python linker of :func:`python_linker_for_small_data`) is never served under these.
+    """
+    config = pytensor.config
+    return (str(config.mode), str(config.linker), str(config.optimizer), str(config.floatX))
+
+
+#: Up to this many data values, :func:`python_linker_for_small_data` evaluates in Python.
+SMALL_DATA = 1_000
+
+
+def data_size(model: pm.Model) -> int:
+    """The number of values held by the model's data containers (shared variables)."""
+    return sum(
+        int(np.size(v.get_value(borrow=True)))
+        for v in model.named_vars.values()
+        if isinstance(v, SharedVariable)
+    )
+
+
+@contextlib.contextmanager
+def python_linker_for_small_data(model: pm.Model) -> Iterator[bool]:
+    """Compile with PyTensor's Python linker while the model's data are small.
+
+    A process that fits one small model (the command line) spends seconds before its first
+    evaluation with the C linker: PyTensor reads the key of every module in its on-disk
+    cache (seconds once the cache holds hundreds) and loads the modules' shared libraries.
+    The Python linker (``linker="py"``) runs the same rewritten graph with numpy, after
+    the same rewrites: no C at all, and for a few thousand values each evaluation still
+    takes well under a millisecond. Beyond :data:`SMALL_DATA` values, or if the user chose
+    a mode other than PyTensor's default, nothing changes. Functions compiled here are kept
+    under their own key (:func:`compile_settings`).
+
+    Yields
+    ------
+    bool
+        Whether the Python linker is in force.
+    """
+    config = pytensor.config
+    defaults = str(config.mode) in ("Mode", "FAST_RUN") and config.linker == "auto"
+    if not defaults or data_size(model) > SMALL_DATA:
+        yield False
+        return
+    with config.change_flags(linker="py"):
+        yield True
 
 
 @dataclass(frozen=True)
@@ -141,5 +215,6 @@ def _signature(model: pm.Model, graph: AbstractGraph, extra: Hashable) -> Hashab
         tuple(str(i.type) for i in graph.inputs),
         tuple(str(o.type) for o in graph.outputs),
         tuple(str(node.op) for node in nodes),
+        compile_settings(),
         extra,
     )

@@ -16,13 +16,14 @@ the data per point for value and gradient together.
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import functools
 import threading
 import weakref
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Iterator
 from dataclasses import dataclass
-from typing import Any, Literal, cast
+from typing import Any, Literal, Protocol, cast
 
 import numpy as np
 import pymc as pm
@@ -32,7 +33,13 @@ from pytensor.gradient import jacobian
 
 from ppl_mle.core.affine import AffineMap
 from ppl_mle.core.errors import ModelError
-from ppl_mle.fit.compiled import AbstractGraph, StructureCache, abstract_data, compile_function
+from ppl_mle.fit.compiled import (
+    AbstractGraph,
+    StructureCache,
+    abstract_data,
+    compile_function,
+    compile_settings,
+)
 from ppl_mle.model._pytensor import PYTENSOR_LOCK, quiet_vendor_warnings, serialised
 
 __all__ = ["Objective", "objective_for"]
@@ -531,7 +538,12 @@ def objective_for(model: pm.Model) -> Objective:
         # Fitted in working units (data centred and scaled, exactly), reported in the user's.
         working_model, affine = work
         return objective_for(working_model).mapped(affine)
-    key = (tuple(model.free_RVs), tuple(model.observed_RVs), tuple(model.potentials))
+    key = (
+        tuple(model.free_RVs),
+        tuple(model.observed_RVs),
+        tuple(model.potentials),
+        compile_settings(),
+    )
     # The family's closed-form Hessian follows the model's current data (replace_data).
     closed_form = getattr(model, "loglik_hessian", None)
     hessian = closed_form() if closed_form is not None else None
@@ -555,14 +567,45 @@ def objective_for(model: pm.Model) -> Objective:
 _DECLARED: dict[Hashable, tuple[dict[str, Any], tuple[str, ...]]] = {}
 
 
+class DeclaredStore(Protocol):
+    """Where objectives compiled by other processes are found (:mod:`ppl_mle.fit.disk_cache`)."""
+
+    def load(self, key: Hashable) -> tuple[dict[str, Any], tuple[str, ...]] | None:
+        """The entry kept under ``key``, or None."""
+
+
+#: The store consulted when no objective of a declaration key was compiled in the process.
+_STORE: list[DeclaredStore] = []
+
+
+@contextlib.contextmanager
+def declared_store(store: DeclaredStore) -> Iterator[None]:
+    """Consult ``store`` for declared models' objectives inside the block."""
+    _STORE.append(store)
+    try:
+        yield
+    finally:
+        _STORE.remove(store)
+
+
+def declared_entries() -> dict[Hashable, tuple[dict[str, Any], tuple[str, ...]]]:
+    """The declared models' objectives known to this process, by key (a snapshot)."""
+    with _COMPILED_LOCK:
+        return dict(_DECLARED)
+
+
 def _declared_like(model: pm.Model, hessian: Any) -> Objective | None:
     """The objective of a model declared like one compiled before, or None."""
-    declared = getattr(model, "declaration_key", None)
-    key = declared() if declared is not None else None
+    key = _declaration_key(model)
     if key is None:
         return None
     with _COMPILED_LOCK:
         found = _DECLARED.get(key)
+    if found is None and _STORE:
+        found = _STORE[-1].load(key)
+        if found is not None:
+            with _COMPILED_LOCK:
+                found = _DECLARED.setdefault(key, found)
     if found is None:
         return None
     state, names = found
@@ -571,10 +614,16 @@ def _declared_like(model: pm.Model, hessian: Any) -> Objective | None:
     return objective
 
 
-def _remember_declaration(model: pm.Model, objective: Objective) -> None:
-    """Keep a declared model's compiled objective for the models declared like it."""
+def _declaration_key(model: pm.Model) -> Hashable | None:
+    """The model's declaration key with the compile settings in force, or None."""
     declared = getattr(model, "declaration_key", None)
     key = declared() if declared is not None else None
+    return None if key is None else (key, compile_settings())
+
+
+def _remember_declaration(model: pm.Model, objective: Objective) -> None:
+    """Keep a declared model's compiled objective for the models declared like it."""
+    key = _declaration_key(model)
     names = tuple(str(d.name) for d in objective._data)
     if key is None or any(model.named_vars.get(d.name) is not d for d in objective._data):
         return  # a container the model does not hold by name: not shareable by name
