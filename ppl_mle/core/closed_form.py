@@ -25,7 +25,7 @@ from typing import cast
 import numpy as np
 from scipy.special import xlogy
 
-from ppl_mle.core._threads import single_threaded_blas
+from ppl_mle.core._threads import map_row_blocks, single_threaded_blas
 
 __all__ = [
     "NormalStats",
@@ -120,6 +120,9 @@ def merge_normal_stats(a: NormalStats, b: NormalStats) -> NormalStats:
 #: Observations per chunk when statistics are accumulated chunk by chunk (fits in cache).
 CHUNK = 1 << 16
 
+#: Fewer chunks than this (2**22 values) per core are summed in one thread.
+_CHUNKS_PER_THREAD = 64
+
 
 def normal_stats(x: np.ndarray) -> NormalStats:
     """Compute (n, mean, SS) accurately, also for data far from 0.
@@ -144,10 +147,19 @@ def normal_stats(x: np.ndarray) -> NormalStats:
         # Chunks are centred on a pivot near the data first, so that chunk means and their
         # differences keep full relative precision (x − pivot is exact for x near pivot).
         pivot = float(x[:CHUNK].mean())
+
+        def chunks(first: int, stop: int) -> list[NormalStats]:
+            return [_centred(x[i * CHUNK : (i + 1) * CHUNK] - pivot) for i in range(first, stop)]
+
+        # Runs of chunks on every core; merged in chunk order, so the result is the same
+        # to the last bit whatever the number of cores.
+        n_chunks = -(-x.size // CHUNK)
         total = NormalStats(0, 0.0, 0.0)
         with single_threaded_blas():
-            for start in range(0, x.size, CHUNK):
-                total = total.merge(_centred(x[start : start + CHUNK] - pivot))
+            runs = map_row_blocks(chunks, n_chunks, min_rows=_CHUNKS_PER_THREAD)
+        for run in runs:
+            for part in run:
+                total = total.merge(part)
         stats = NormalStats(total.n, total.mean + pivot, total.ss)
         if _SS_LOW < stats.ss < _SS_HIGH and math.isfinite(stats.mean):
             return stats

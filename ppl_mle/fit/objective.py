@@ -126,6 +126,7 @@ class Objective:
         self.affine = AffineMap()
         self._last_hessian: tuple[Any, np.ndarray] | None = None
         self._recent: list[tuple[Any, list[np.ndarray]]] = []
+        self._held: tuple[Any, ...] | None = None
         # Compiled once per graph structure (:mod:`ppl_mle.fit.compiled`): a model with an
         # equal graph and other data (a new normal model, a flat copy of a model declared
         # alike) reuses the functions, called with its own data containers.
@@ -140,7 +141,22 @@ class Objective:
 
     def _data_values(self) -> list[Any]:
         """The values the model's data containers hold now, for the compiled functions."""
+        held = self._held
+        if held is not None:
+            return list(held)
         return [d.get_value(borrow=True) for d in self._data]
+
+    def holding_data(self) -> Objective:
+        """A copy evaluated on the values the data containers hold now, whatever follows.
+
+        For an objective of a working model (:meth:`ppl_mle.MLEModel.working`), which is
+        shared by every model declared alike and given the data of each one fitted.
+        """
+        other = copy.copy(self)
+        other._held = tuple(d.get_value(borrow=True) for d in self._data)
+        other._recent = []
+        other._last_hessian = None
+        return other
 
     @property
     def costly_hessian(self) -> bool:
@@ -171,6 +187,8 @@ class Objective:
         return outputs
 
     def _cache_key(self, z: np.ndarray) -> tuple[bytes, Any]:
+        if self._held is not None:
+            return z.tobytes(), "held"
         return z.tobytes(), getattr(self.model, "data_version", None)
 
     def clear_cache(self) -> None:
@@ -537,7 +555,7 @@ def objective_for(model: pm.Model) -> Objective:
     if work is not None:
         # Fitted in working units (data centred and scaled, exactly), reported in the user's.
         working_model, affine = work
-        return objective_for(working_model).mapped(affine)
+        return objective_for(working_model).mapped(affine).holding_data()
     key = (
         tuple(model.free_RVs),
         tuple(model.observed_RVs),
@@ -627,7 +645,7 @@ def _remember_declaration(model: pm.Model, objective: Objective) -> None:
     names = tuple(str(d.name) for d in objective._data)
     if key is None or any(model.named_vars.get(d.name) is not d for d in objective._data):
         return  # a container the model does not hold by name: not shareable by name
-    state = {k: v for k, v in _detach(objective).items() if k not in ("_data", "_recent")}
+    state = {k: v for k, v in _detach(objective).items() if k not in ("_data", "_recent", "_held")}
     with _COMPILED_LOCK:
         _DECLARED.setdefault(key, (state, names))
 
@@ -656,6 +674,7 @@ def _attach(state: dict[str, Any], model: pm.Model, hessian: Any) -> Objective:
     vars(objective).update(state)
     objective.model = model
     objective._closed_hessian = hessian
+    objective._held = None
     objective.clear_cache()
     return objective
 

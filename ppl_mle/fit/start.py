@@ -8,16 +8,19 @@ initial point.
 from __future__ import annotations
 
 import math
+import weakref
 from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
 import pymc as pm
+import pytensor
 from pymc.initial_point import make_initial_point_fn
 
 from ppl_mle.core.errors import ModelError
 from ppl_mle.core.families import Family
 from ppl_mle.data.validation import check_start_shapes
+from ppl_mle.fit.compiled import StructureCache, abstract_data, compile_function, compile_settings
 from ppl_mle.fit.objective import Objective
 from ppl_mle.model._pytensor import quiet_vendor_warnings
 
@@ -64,10 +67,12 @@ def start_vector(
                 if other != key and model[_base_name(other)] is model[_base_name(key)]:
                     del overrides[other]
             overrides[key] = value
-    with quiet_vendor_warnings(), np.errstate(all="ignore"):
-        point = make_initial_point_fn(
-            model=model, overrides=overrides, jitter_rvs=set(), return_transformed=True
-        )(None)
+    point = _given_point(model, overrides)
+    if point is None:
+        with quiet_vendor_warnings(), np.errstate(all="ignore"):
+            point = make_initial_point_fn(
+                model=model, overrides=overrides, jitter_rvs=set(), return_transformed=True
+            )(None)
     z0 = objective.from_user_point(point)
     f0, _ = objective.value_and_grad(z0)
     if not (np.all(np.isfinite(z0)) and math.isfinite(f0)):
@@ -79,6 +84,76 @@ def start_vector(
             "parameter."
         )
     return z0
+
+
+def _given_point(model: pm.Model, values: Mapping[str, Any]) -> dict[str, np.ndarray] | None:
+    """The unconstrained point of values given for every free variable, or None.
+
+    What PyMC's initial-point function computes when every variable has a value, without
+    compiling it anew for each start: natural values mapped by the model's transforms
+    (:func:`_forward_function`, compiled once per model), or values all given on the
+    unconstrained scale, taken as they are. None when some variable has no value (its
+    start then comes from the model) or values come on both scales.
+    """
+    rvs = model.free_RVs
+    names = [model.rvs_to_values[rv].name for rv in rvs]
+    if all(name in values for name in names):
+        return {
+            name: np.asarray(values[name], dtype=rv.dtype)
+            for name, rv in zip(names, rvs, strict=True)
+        }
+    # An untransformed variable's value has its own name: natural and unconstrained alike.
+    unconstrained = [name for rv, name in zip(rvs, names, strict=True) if name != rv.name]
+    if not all(rv.name in values for rv in rvs) or any(n in values for n in unconstrained):
+        return None
+    natural = [np.asarray(values[rv.name], dtype=rv.dtype) for rv in rvs]
+    with quiet_vendor_warnings(), np.errstate(all="ignore"):
+        mapped = _forward_function(model)(*natural)
+    return {name: np.asarray(out) for name, out in zip(names, mapped, strict=True)}
+
+
+#: By model: its structure when compiled, and the function of :func:`_forward_function`.
+_FORWARD: weakref.WeakKeyDictionary[pm.Model, tuple[tuple[Any, ...], Any]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def _forward_function(model: pm.Model) -> Any:
+    """Natural values of the free variables → their unconstrained values, compiled once.
+
+    One input per free variable, in ``model.free_RVs`` order; a transform's parameters
+    that depend on other free variables (a bound given by another variable) read them
+    from these inputs.
+    """
+    structure = (tuple(model.free_RVs), tuple(model.value_vars), compile_settings())
+    cached = _FORWARD.get(model)
+    if cached is not None and cached[0] == structure:
+        return cached[1]
+    inputs = [rv.type() for rv in model.free_RVs]
+    outputs = []
+    for rv, x in zip(model.free_RVs, inputs, strict=True):
+        transform = model.rvs_to_transforms.get(rv)
+        outputs.append(x if transform is None else transform.forward(x, *rv.owner.inputs))
+    outputs = pytensor.graph_replace(
+        outputs, dict(zip(model.free_RVs, inputs, strict=True)), strict=False
+    )
+    # Shared by every model whose transforms are alike (a new normal model's), read with
+    # each one's data containers.
+    graph = abstract_data(inputs, outputs)
+    compiled = _FORWARD_STRUCTURES.find(model, graph)
+    if compiled is None:
+        compiled = compile_function(model, graph.inputs, list(graph.outputs))
+        _FORWARD_STRUCTURES.keep(model, graph, compiled)
+
+    def function(*natural: Any) -> Any:
+        return compiled(*natural, *(d.get_value(borrow=True) for d in graph.data))
+
+    _FORWARD[model] = (structure, function)
+    return function
+
+
+#: The compiled transforms of :func:`_forward_function`, by graph structure.
+_FORWARD_STRUCTURES = StructureCache()
 
 
 def _non_finite_terms(model: pm.Model, point: Mapping[str, Any]) -> str:

@@ -97,20 +97,17 @@ class MLEModel(StandaloneModel):
         if self.is_working or not self.intact:
             return None
         key = self.data_version
-        if self._working is not None and self._working[0] == key:
-            return self._working[1], self._working[2]
-        standard = self.family.standardized()
-        if standard is None:
-            return None
-        working_family, affine = standard
-        if self._working is None:
-            working_model = model_for(working_family)
-            working_model.is_working = True
-        else:
-            working_model = self._working[1]
-            working_model.replace_family(working_family)
-        self._working = (key, working_model, affine)
-        return working_model, affine
+        if self._working is None or self._working[0] != key:
+            standard = self.family.standardized()
+            if standard is None:
+                return None
+            working_family, affine = standard
+            # A family whose data cannot be replaced (softmax regression: features and
+            # labels go together) gets a working model of its own.
+            own = None if _replaceable(working_family) else _declare_working(working_family)
+            self._working = (key, working_family, affine, own)
+        _, working_family, affine, own = self._working
+        return (_working_model(working_family) if own is None else own), affine
 
     def replace_family(self, family: Family) -> None:
         """Hold the data of another family of the same kind (already validated)."""
@@ -172,6 +169,43 @@ class MLEModel(StandaloneModel):
         self.family, values = _with_new_data(self.family, name, values)
         super().set_data(name, values, coords)
         self.data_version += 1
+
+
+#: One working model per declaration key, shared by every model declared so: it holds the
+#: working data of the model last fitted (:func:`_working_model`).
+_WORKING: dict[Hashable, MLEModel] = {}
+
+
+@serialised
+def _working_model(family: Family) -> MLEModel:
+    """The working model declared like ``family``'s, holding ``family``'s data now.
+
+    Declaring a PyMC model costs more than fitting a small one, so the models a fit
+    optimises in working units are declared once per declaration key and reused: the one
+    for this key is given this family's data (a ``set_data``) unless it holds them
+    already. It holds them until the next model declared alike is fitted, so what keeps
+    using them past a fit (a result's objective) holds their values itself
+    (:meth:`ppl_mle.fit.objective.Objective.holding_data`).
+    """
+    key = (type(family).__name__, _declaration_key(family))
+    model = _WORKING.get(key)
+    if model is None:
+        model = _declare_working(family)
+        _WORKING[key] = model
+    elif model.family is not family:
+        model.replace_family(family)
+    return model
+
+
+def _declare_working(family: Family) -> MLEModel:
+    model = model_for(family)
+    model.is_working = True
+    return model
+
+
+def _replaceable(family: Family) -> bool:
+    """Whether a model of ``family`` can take the data of another (``replace_family``)."""
+    return _containers.dispatch(type(family)) is not _containers.dispatch(object)
 
 
 def family_of(model: pm.Model) -> Family | None:
