@@ -89,3 +89,81 @@ def test_categorical_models_share_only_with_the_same_number_of_categories():
     np.testing.assert_allclose(
         ppl_mle.fit_mle(three_b).estimates["theta"], [0.2, 0.2, 0.6], rtol=1e-13
     )
+
+
+def test_a_result_keeps_its_data_after_other_models_are_fitted():
+    # Models declared alike share one working model, which holds the data of the one
+    # fitted last: every later question to an earlier result is about its own data.
+    rng = np.random.default_rng(11)
+    first, second = rng.normal(40.0, 3.0, 25), rng.normal(-1e6, 1e-3, 300)
+    one = ppl_mle.normal(first)
+    fit_one = ppl_mle.fit_mle(one)
+    fit_two = ppl_mle.fit_mle(ppl_mle.normal(second))
+    assert one.working()[0] is ppl_mle.normal(second).working()[0]
+    n, sd = first.size, first.std()
+    table = fit_one.summary()
+    assert table.loc["mu", "se"] == pytest.approx(sd / math.sqrt(n), rel=1e-9)
+    # The profile interval of mu in closed form: n·log(1 + (mu − x̄)²/σ̂²) = χ²₁(0.95).
+    half = sd * math.sqrt(math.expm1(3.841458820694124 / n))
+    assert table.loc["mu", "profile_lower"] == pytest.approx(first.mean() - half, rel=1e-9)
+    assert table.loc["mu", "profile_upper"] == pytest.approx(first.mean() + half, rel=1e-9)
+    assert float(fit_two.estimates["sigma"]) == pytest.approx(second.std(), rel=1e-9)
+    # And a refit of the first model, after the second, is of the first's data.
+    again = ppl_mle.fit_mle(one)
+    assert float(again.estimates["mu"]) == pytest.approx(first.mean(), rel=1e-15)
+    assert float(again.estimates["sigma"]) == pytest.approx(sd, rel=1e-14)
+
+
+def _starting_points_agree(model, values):
+    from pymc.initial_point import make_initial_point_fn
+
+    from ppl_mle.fit.start import _given_point
+
+    ours = _given_point(model, values)
+    pymc = make_initial_point_fn(model=model, overrides=values, return_transformed=True)(None)
+    assert ours is not None and set(ours) == set(pymc)
+    for name, value in pymc.items():
+        np.testing.assert_allclose(ours[name], value, rtol=1e-15, atol=0)
+
+
+def test_starting_points_without_pymcs_initial_point_function_agree_with_it():
+    with pm.Model() as bounded:
+        pm.Flat("low")
+        pm.Uniform("inner", lower=-2.0, upper=10.0)
+        pm.HalfNormal("scale", 2.0)
+        pm.Dirichlet("p", a=np.ones(4))
+    natural = {
+        "low": np.float64(1.5),
+        "inner": np.float64(9.0),
+        "scale": np.float64(0.25),
+        "p": np.array([0.1, 0.2, 0.3, 0.4]),
+    }
+    _starting_points_agree(bounded, natural)
+    _starting_points_agree(bounded, {**natural, "inner": np.float64(-1.5)})
+    # float64 arrays: from a Python float PyTensor makes a float32 constant, and PyMC's
+    # round trip through the natural value then loses digits (-1 comes back -1 + 6e-8).
+    unconstrained = {
+        "low": np.float64(0.0),
+        "inner_interval__": np.float64(0.3),
+        "scale_log__": np.float64(-1.0),
+        "p_simplex__": np.zeros(3),
+    }
+    _starting_points_agree(bounded, unconstrained)
+    from ppl_mle.fit.start import _given_point
+
+    # Some value missing, or values on both scales: PyMC's own initial point is used.
+    assert _given_point(bounded, {k: v for k, v in natural.items() if k != "p"}) is None
+    assert _given_point(bounded, {**natural, "scale_log__": 0.0}) is None
+
+
+def test_a_start_whose_bounds_are_other_variables_maps_through_their_values():
+    # PyMC's initial-point function refuses this model ("depends on other random
+    # variables"); the transform reads the bound from the start given for it.
+    from ppl_mle.fit.start import _given_point
+
+    with pm.Model() as model:
+        low = pm.Flat("low")
+        pm.Uniform("inner", lower=low, upper=low + 10.0)
+    point = _given_point(model, {"low": 1.5, "inner": 9.0})
+    assert point["low"] == 1.5
+    assert point["inner_interval__"] == pytest.approx(math.log(7.5 / 2.5), rel=1e-15)

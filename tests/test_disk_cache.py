@@ -10,6 +10,7 @@ import os
 import pickle
 import subprocess
 import sys
+import weakref
 from pathlib import Path
 
 import numpy as np
@@ -21,6 +22,7 @@ import ppl_mle
 from ppl_mle.fit import disk_cache
 from ppl_mle.fit import objective as objective_module
 from ppl_mle.fit.compiled import SMALL_DATA, python_linker_for_small_data
+from ppl_mle.model import declarations
 
 DATA = np.array([1.0, 2.0, 3.0, 4.0, 5.5, 6.0, 7.0, 8.0, 9.0, 10.0])
 
@@ -74,6 +76,8 @@ def test_what_the_python_linker_compiled_is_never_served_to_the_c_linker():
 def _new_process(monkeypatch):
     """As in a process that has compiled nothing yet: the in-process caches emptied."""
     monkeypatch.setattr(objective_module, "_DECLARED", {})
+    monkeypatch.setattr(objective_module, "_COMPILED", weakref.WeakKeyDictionary())
+    monkeypatch.setattr(declarations, "_WORKING", {})
     monkeypatch.setattr(objective_module, "_STRUCTURES", objective_module.StructureCache())
 
 
