@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import cast
 
@@ -60,12 +60,16 @@ class NormalStats:
         large or so tightly spread that Σ(xᵢ − x̄)² itself over- or underflows float64
         (data near 1e300, or a spread of 1e-200): their statistics are then still exact to
         the last digits.
+    top : float or None
+        The largest magnitude max|xᵢ| where the pass that computed the statistics saw it
+        (a large array's, read chunk by chunk), else None. Not compared.
     """
 
     n: int
     mean: float
     ss: float
     scale: float = 1.0
+    top: float | None = field(default=None, compare=False)
 
     @property
     def sd_mle(self) -> float:
@@ -94,7 +98,7 @@ class NormalStats:
         if scale == self.scale:
             return self
         ratio = self.scale / scale
-        return NormalStats(self.n, self.mean, self.ss * ratio * ratio, scale)
+        return NormalStats(self.n, self.mean, self.ss * ratio * ratio, scale, self.top)
 
 
 def merge_normal_stats(a: NormalStats, b: NormalStats) -> NormalStats:
@@ -114,7 +118,8 @@ def merge_normal_stats(a: NormalStats, b: NormalStats) -> NormalStats:
     mean = a.mean + delta * (b.n / n)
     step = delta / scale
     ss = a.ss + b.ss + step * step * (a.n * b.n / n)
-    return NormalStats(n=n, mean=mean, ss=ss, scale=scale)
+    top = None if a.top is None or b.top is None else max(a.top, b.top)
+    return NormalStats(n=n, mean=mean, ss=ss, scale=scale, top=top)
 
 
 #: Observations per chunk when statistics are accumulated chunk by chunk (fits in cache).
@@ -148,19 +153,28 @@ def normal_stats(x: np.ndarray) -> NormalStats:
         # differences keep full relative precision (x − pivot is exact for x near pivot).
         pivot = float(x[:CHUNK].mean())
 
-        def chunks(first: int, stop: int) -> list[NormalStats]:
-            return [_centred(x[i * CHUNK : (i + 1) * CHUNK] - pivot) for i in range(first, stop)]
+        def chunks(first: int, stop: int) -> list[tuple[NormalStats, float]]:
+            runs = []
+            for i in range(first, stop):
+                chunk = x[i * CHUNK : (i + 1) * CHUNK]
+                # The largest magnitude too, while the chunk is in cache (for
+                # NormalFamily.resolution_digits: no second pass over the data).
+                top = max(abs(float(chunk.max())), abs(float(chunk.min())))
+                runs.append((_centred(chunk - pivot), top))
+            return runs
 
         # Runs of chunks on every core; merged in chunk order, so the result is the same
         # to the last bit whatever the number of cores.
         n_chunks = -(-x.size // CHUNK)
         total = NormalStats(0, 0.0, 0.0)
+        top = 0.0
         with single_threaded_blas():
             runs = map_row_blocks(chunks, n_chunks, min_rows=_CHUNKS_PER_THREAD)
         for run in runs:
-            for part in run:
+            for part, chunk_top in run:
                 total = total.merge(part)
-        stats = NormalStats(total.n, total.mean + pivot, total.ss)
+                top = max(top, chunk_top)
+        stats = NormalStats(total.n, total.mean + pivot, total.ss, top=top)
         if _SS_LOW < stats.ss < _SS_HIGH and math.isfinite(stats.mean):
             return stats
         return _scaled_two_pass(x)

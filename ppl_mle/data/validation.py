@@ -209,10 +209,11 @@ def as_float_data(
     # A finite sum proves every value finite (NaN and ±inf propagate): one cheap pass; the
     # full scan, which names the positions, runs only when the sum is not finite.
     # (A sum of finite values near 1e308 may overflow: the scan then finds nothing.)
-    with np.errstate(over="ignore", invalid="ignore"):
-        total = float(arr.sum())
-    if check_finite and not math.isfinite(total):
-        raise_non_finite(arr, name)
+    if check_finite:
+        with np.errstate(over="ignore", invalid="ignore"):
+            total = float(arr.sum())
+        if not math.isfinite(total):
+            raise_non_finite(arr, name)
     if not sigma_known:
         if arr.size == 1:
             raise DataError(

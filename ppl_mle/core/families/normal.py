@@ -123,9 +123,11 @@ class NormalFamily:
         st = self.stats
         if not st.ss > 0 or self.data is None:
             return None
-        # The largest magnitude without a temporary array of |x| (two passes that allocate
-        # nothing: at 1e8 values, a fifth of the time).
-        top = max(abs(float(np.max(self.data))), abs(float(np.min(self.data))))
+        # The largest magnitude: seen by the statistics pass over a large array, else
+        # without a temporary array of |x| (two passes that allocate nothing).
+        top = st.top
+        if top is None:
+            top = max(abs(float(np.max(self.data))), abs(float(np.min(self.data))))
         spacing = float(np.spacing(top)) if top > 0 else 0.0
         if not spacing > 0:
             return None
