@@ -7,8 +7,9 @@ from here) against a baseline measured the same way, and printed with the ratio:
   1e4) after one fit of another normal model in the process, against ``pm.find_MAP`` on
   the same model (medians of 5);
 - **1,000 fits** — 1,000 separate normal models of 1,000 rows each, declared and fitted in
-  one loop (the bootstrap / one-group-per-store pattern), and the same fits on one model
-  whose data are replaced (``replace_data``);
+  one loop (the bootstrap / one-group-per-store pattern), the same fits on one model
+  whose data are replaced (``replace_data``), and the same data sets as the groups of one
+  per-group model (``ppl_mle.normal(x, groups=...)``: one find_MAP for all);
 - **1e8 in memory** — ``ppl_mle.normal(x)`` + ``fit_mle`` on 1e8 values already in memory,
   warm (a second such fit), against one ``x.sum()`` pass;
 - **command line** — ``ppl-mle --help`` and ``ppl-mle fit normal`` on a 10-row file, each in
@@ -80,6 +81,12 @@ def many_fits(rng: np.random.Generator) -> None:
         assert ppl_mle.fit_mle(model).converged
     ours = time.perf_counter() - t0
     row("the same 1,000 fits on one model (replace_data)", ours, "numpy mean and std, each", base)
+    t0 = time.perf_counter()
+    groups = np.repeat(np.arange(len(data)), data.shape[1])
+    result = ppl_mle.fit_mle(ppl_mle.normal(data.ravel(), groups=groups))
+    assert result.converged
+    ours = time.perf_counter() - t0
+    row("the same 1,000 as groups of one model", ours, "numpy mean and std, each", base)
 
 
 def big(rng: np.random.Generator) -> None:
