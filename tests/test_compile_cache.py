@@ -167,3 +167,20 @@ def test_a_start_whose_bounds_are_other_variables_maps_through_their_values():
     point = _given_point(model, {"low": 1.5, "inner": 9.0})
     assert point["low"] == 1.5
     assert point["inner_interval__"] == pytest.approx(math.log(7.5 / 2.5), rel=1e-15)
+
+
+def test_working_models_dropped_from_the_pool_are_declared_again(monkeypatch):
+    from ppl_mle.model import declarations
+
+    monkeypatch.setattr(declarations, "_WORKING_KEPT", 1)
+    rng = np.random.default_rng(12)
+    free, known = rng.normal(2.0, 1.0, 30), rng.normal(-5.0, 3.0, 20)
+    for _ in range(2):  # each fit drops the other declaration's working model
+        fit_free = ppl_mle.fit_mle(ppl_mle.normal(free))
+        fit_known = ppl_mle.fit_mle(ppl_mle.normal(known, sigma=3.0))
+        assert len(declarations._WORKING) == 1
+        assert float(fit_free.estimates["sigma"]) == pytest.approx(free.std(), rel=1e-14)
+        assert float(fit_known.estimates["mu"]) == pytest.approx(known.mean(), rel=1e-14)
+        assert fit_free.standard_errors()["mu"] == pytest.approx(
+            free.std() / math.sqrt(free.size), rel=1e-9
+        )

@@ -183,3 +183,19 @@ def test_the_command_line_writes_once_and_answers_alike(tmp_path):
     ]
     assert runs[0].stdout == runs[1].stdout
     assert len(list((tmp_path / "cache").glob("*.pkl"))) == 1
+
+
+def test_data_written_into_the_graph_count_as_data():
+    import pymc as pm
+
+    with pm.Model() as constants:  # observations and a design as arrays, not pm.Data
+        beta = pm.Flat("beta", shape=2)
+        design = np.ones((SMALL_DATA, 2))
+        pm.Normal("y", pm.math.dot(design, beta), 1.0, observed=np.zeros(SMALL_DATA))
+    with python_linker_for_small_data(constants) as light:
+        assert not light
+    with pm.Model() as few:
+        mu = pm.Flat("mu")
+        pm.Normal("y", mu, 1.0, observed=DATA)
+    with python_linker_for_small_data(few) as light:
+        assert light

@@ -28,7 +28,7 @@ import numpy as np
 import pymc as pm
 import pytensor
 from pytensor.compile.sharedvalue import SharedVariable
-from pytensor.graph.basic import equal_computations
+from pytensor.graph.basic import Constant, equal_computations
 
 from ppl_mle.model._compat import graph_inputs, io_toposort, pymc_compile
 from ppl_mle.model._pytensor import quiet_vendor_warnings
@@ -116,12 +116,25 @@ SMALL_DATA = 1_000
 
 
 def data_size(model: pm.Model) -> int:
-    """The number of values held by the model's data containers (shared variables)."""
-    return sum(
-        int(np.size(v.get_value(borrow=True)))
-        for v in model.named_vars.values()
-        if isinstance(v, SharedVariable)
-    )
+    """The number of values the model's graph holds: data containers and constants.
+
+    Every shared variable and constant its variables, potentials and observations depend
+    on: ``pm.Data`` containers, observations given as arrays, a design matrix written into
+    the graph.
+    """
+    roots = [
+        *model.basic_RVs,
+        *model.potentials,
+        *model.deterministics,
+        *model.rvs_to_values.values(),
+    ]
+    total = 0
+    for v in graph_inputs(roots):
+        if isinstance(v, SharedVariable):
+            total += int(np.size(v.get_value(borrow=True)))
+        elif isinstance(v, Constant):
+            total += int(np.size(v.data))
+    return total
 
 
 @contextlib.contextmanager

@@ -122,14 +122,17 @@ class DiskStore:
         if not self.keeps(key) or self._lazy_loaded.get(key) == _lazy_names(entry):
             return
         path, full = self._path(key)
+        written: str | None = None
         try:
             self.folder.mkdir(parents=True, exist_ok=True)
             with tempfile.NamedTemporaryFile("wb", dir=self.folder, delete=False) as f:
+                written = f.name
                 pickle.dump((full, entry), f, protocol=pickle.HIGHEST_PROTOCOL)
-            os.replace(f.name, path)
+            os.replace(written, path)
         except Exception:  # the cache is a saving, never a reason to fail a fit
-            with contextlib.suppress(Exception):
-                os.unlink(f.name)
+            if written is not None:
+                with contextlib.suppress(OSError):
+                    os.unlink(written)
             return
         self._lazy_loaded[key] = _lazy_names(entry)
 

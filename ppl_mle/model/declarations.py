@@ -9,6 +9,7 @@ model.
 
 from __future__ import annotations
 
+import collections
 import dataclasses
 import functools
 import math
@@ -172,8 +173,11 @@ class MLEModel(StandaloneModel):
 
 
 #: One working model per declaration key, shared by every model declared so: it holds the
-#: working data of the model last fitted (:func:`_working_model`).
-_WORKING: dict[Hashable, MLEModel] = {}
+#: working data of the model last fitted (:func:`_working_model`). The most recently used
+#: ones are kept (a known sigma is part of the key: a simulation over many would add one
+#: model each); a model whose working model was dropped is given a new one.
+_WORKING: collections.OrderedDict[Hashable, MLEModel] = collections.OrderedDict()
+_WORKING_KEPT = 32
 
 
 @serialised
@@ -192,8 +196,12 @@ def _working_model(family: Family) -> MLEModel:
     if model is None:
         model = _declare_working(family)
         _WORKING[key] = model
-    elif model.family is not family:
-        model.replace_family(family)
+        while len(_WORKING) > _WORKING_KEPT:
+            _WORKING.popitem(last=False)
+    else:
+        _WORKING.move_to_end(key)
+        if model.family is not family:
+            model.replace_family(family)
     return model
 
 
