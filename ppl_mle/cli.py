@@ -234,6 +234,8 @@ def _script_model(path: str, variable: str | None) -> pm.Model:
     try:
         with quiet_vendor_warnings():
             namespace = runpy.run_path(str(script), run_name="ppl_mle_model")
+    except BrokenPipeError:  # the script printed to a reader that left (`| head`)
+        raise
     except SystemExit as exc:  # the script ended the run: not a declaration of a model
         raise DataError(
             f"{script.name} called sys.exit({'' if exc.code is None else repr(exc.code)}) "

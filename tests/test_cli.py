@@ -462,3 +462,29 @@ def test_compare_pymc_script_and_softmax(tmp_path, capsys):
         capsys,
     )
     assert "beta[a, mid]" in out and "MLE vs NUTS posterior" in out
+
+
+def test_a_script_printing_into_a_closed_pipe_ends_quietly(tmp_path):
+    """`ppl-mle fit pymc script.py | head -1`: the script's own output meets a closed pipe."""
+    script = tmp_path / "chatty.py"
+    script.write_text(
+        "import pymc as pm\n"
+        "for i in range(100_000):\n"
+        "    print('line', i)\n"
+        "with pm.Model() as model:\n"
+        "    mu = pm.Flat('mu')\n"
+        "    pm.Normal('y', mu, 1.0, observed=[1.0, 2.0, 4.0])\n"
+    )
+    exe = __import__("pathlib").Path(sys.executable).with_name("ppl-mle")
+    proc = subprocess.Popen(
+        [str(exe), "fit", "pymc", str(script)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert proc.stdout.readline() == "line 0\n"
+    proc.stdout.close()
+    err = proc.stderr.read()
+    proc.stderr.close()
+    assert proc.wait(timeout=300) == 141, err
+    assert "failed" not in err and "Traceback" not in err, err
