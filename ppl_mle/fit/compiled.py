@@ -41,6 +41,7 @@ __all__ = [
     "compile_function",
     "compile_settings",
     "data_size",
+    "declaration_key_of",
     "python_linker_for_small_data",
 ]
 
@@ -109,6 +110,18 @@ def compile_settings() -> Hashable:
     """
     config = pytensor.config
     return (str(config.mode), str(config.linker), str(config.optimizer), str(config.floatX))
+
+
+def declaration_key_of(model: pm.Model) -> Hashable | None:
+    """A declared model's key (:meth:`ppl_mle.MLEModel.declaration_key`) with the settings.
+
+    Models ppl_mle declares with equal keys have equal graphs, their data aside, so what
+    is compiled for one serves the others without building their graphs. None for any
+    other model, and once variables were added to a declared one.
+    """
+    declared = getattr(model, "declaration_key", None)
+    key = declared() if declared is not None else None
+    return None if key is None else (key, compile_settings())
 
 
 #: Up to this many data values, :func:`python_linker_for_small_data` evaluates in Python.

@@ -39,6 +39,7 @@ from ppl_mle.fit.compiled import (
     abstract_data,
     compile_function,
     compile_settings,
+    declaration_key_of,
 )
 from ppl_mle.model._pytensor import PYTENSOR_LOCK, quiet_vendor_warnings, serialised
 
@@ -614,7 +615,7 @@ def declared_entries() -> dict[Hashable, tuple[dict[str, Any], tuple[str, ...]]]
 
 def _declared_like(model: pm.Model, hessian: Any) -> Objective | None:
     """The objective of a model declared like one compiled before, or None."""
-    key = _declaration_key(model)
+    key = declaration_key_of(model)
     if key is None:
         return None
     with _COMPILED_LOCK:
@@ -632,16 +633,9 @@ def _declared_like(model: pm.Model, hessian: Any) -> Objective | None:
     return objective
 
 
-def _declaration_key(model: pm.Model) -> Hashable | None:
-    """The model's declaration key with the compile settings in force, or None."""
-    declared = getattr(model, "declaration_key", None)
-    key = declared() if declared is not None else None
-    return None if key is None else (key, compile_settings())
-
-
 def _remember_declaration(model: pm.Model, objective: Objective) -> None:
     """Keep a declared model's compiled objective for the models declared like it."""
-    key = _declaration_key(model)
+    key = declaration_key_of(model)
     names = tuple(str(d.name) for d in objective._data)
     if key is None or any(model.named_vars.get(d.name) is not d for d in objective._data):
         return  # a container the model does not hold by name: not shareable by name

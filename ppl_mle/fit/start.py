@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 import weakref
-from collections.abc import Mapping
+from collections.abc import Hashable, Mapping
 from typing import Any
 
 import numpy as np
@@ -20,7 +20,13 @@ from pymc.initial_point import make_initial_point_fn
 from ppl_mle.core.errors import ModelError
 from ppl_mle.core.families import Family
 from ppl_mle.data.validation import check_start_shapes
-from ppl_mle.fit.compiled import StructureCache, abstract_data, compile_function, compile_settings
+from ppl_mle.fit.compiled import (
+    StructureCache,
+    abstract_data,
+    compile_function,
+    compile_settings,
+    declaration_key_of,
+)
 from ppl_mle.fit.objective import Objective
 from ppl_mle.model._pytensor import quiet_vendor_warnings
 
@@ -123,12 +129,32 @@ def _forward_function(model: pm.Model) -> Any:
 
     One input per free variable, in ``model.free_RVs`` order; a transform's parameters
     that depend on other free variables (a bound given by another variable) read them
-    from these inputs.
+    from these inputs. Kept per model, and for models ppl_mle declares per declaration
+    key (a new normal model builds no graph for it).
     """
     structure = (tuple(model.free_RVs), tuple(model.value_vars), compile_settings())
     cached = _FORWARD.get(model)
     if cached is not None and cached[0] == structure:
         return cached[1]
+    declared = declaration_key_of(model)
+    found = _FORWARD_DECLARED.get(declared) if declared is not None else None
+    if found is None:
+        compiled, data = _compile_forward(model)
+        if declared is not None and all(model.named_vars.get(d.name) is d for d in data):
+            _FORWARD_DECLARED[declared] = (compiled, tuple(d.name for d in data))
+    else:
+        compiled, names = found
+        data = tuple(model[name] for name in names)
+
+    def function(*natural: Any) -> Any:
+        return compiled(*natural, *(d.get_value(borrow=True) for d in data))
+
+    _FORWARD[model] = (structure, function)
+    return function
+
+
+def _compile_forward(model: pm.Model) -> tuple[Any, tuple[Any, ...]]:
+    """The compiled transforms of :func:`_forward_function` and the data they read."""
     inputs = [rv.type() for rv in model.free_RVs]
     outputs = []
     for rv, x in zip(model.free_RVs, inputs, strict=True):
@@ -137,19 +163,18 @@ def _forward_function(model: pm.Model) -> Any:
     outputs = pytensor.graph_replace(
         outputs, dict(zip(model.free_RVs, inputs, strict=True)), strict=False
     )
-    # Shared by every model whose transforms are alike (a new normal model's), read with
-    # each one's data containers.
+    # Shared by every model whose transforms are alike, read with each one's data.
     graph = abstract_data(inputs, outputs)
     compiled = _FORWARD_STRUCTURES.find(model, graph)
     if compiled is None:
         compiled = compile_function(model, graph.inputs, list(graph.outputs))
         _FORWARD_STRUCTURES.keep(model, graph, compiled)
+    return compiled, graph.data
 
-    def function(*natural: Any) -> Any:
-        return compiled(*natural, *(d.get_value(borrow=True) for d in graph.data))
 
-    _FORWARD[model] = (structure, function)
-    return function
+#: The compiled transforms of declared models, by declaration key: the function and the
+#: names of the data containers it reads.
+_FORWARD_DECLARED: dict[Hashable, tuple[Any, tuple[str, ...]]] = {}
 
 
 #: The compiled transforms of :func:`_forward_function`, by graph structure.

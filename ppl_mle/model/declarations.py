@@ -35,7 +35,7 @@ from ppl_mle.data.validation import (
     label_counts,
     raise_non_finite,
 )
-from ppl_mle.model._pytensor import serialised
+from ppl_mle.model._pytensor import no_creation_traces, serialised
 from ppl_mle.model.compiled import StandaloneModel
 from ppl_mle.model.grouped import (
     GroupedModel,
@@ -669,7 +669,10 @@ def model_for(family: Family) -> MLEModel:
     -------
     MLEModel
     """
-    model = _declare(family)
+    # Our declarations' nodes need no creation stacks (PyTensor's error messages would
+    # point into this module): recording them is a fifth of the cost of declaring.
+    with no_creation_traces():
+        model = _declare(family)
     model.mark_declared()
     return model
 
