@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, cast
 
@@ -10,7 +12,31 @@ import pandas as pd
 
 from ppl_mle.core.errors import DataError
 
-__all__ = ["SUPPORTED_SUFFIXES", "check_csv_header", "read_column", "read_table", "read_csv"]
+__all__ = [
+    "SUPPORTED_SUFFIXES",
+    "check_csv_header",
+    "named_read_errors",
+    "read_column",
+    "read_table",
+    "read_csv",
+]
+
+
+@contextlib.contextmanager
+def named_read_errors(file: Path) -> Iterator[None]:
+    """Turn an error reading ``file`` (the system's, a parser's, pyarrow's) into a DataError.
+
+    The message names the file; a DataError raised inside passes as it is.
+    """
+    import pyarrow as pa
+
+    try:
+        yield
+    except DataError:
+        raise
+    except (OSError, ValueError, pa.ArrowException) as exc:
+        raise DataError(f"cannot read {file.name}: {exc}") from None
+
 
 SUPPORTED_SUFFIXES = (".csv", ".txt", ".npy", ".parquet")
 

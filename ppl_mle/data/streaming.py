@@ -25,7 +25,7 @@ from ppl_mle.core.closed_form import NormalStats, normal_stats
 from ppl_mle.core.errors import DataError
 from ppl_mle.core.optional import require
 from ppl_mle.core.progress import watched
-from ppl_mle.data.io import check_csv_header, raise_field_count
+from ppl_mle.data.io import check_csv_header, named_read_errors, raise_field_count
 from ppl_mle.data.validation import (
     as_float_data,
     check_categories,
@@ -243,7 +243,7 @@ def _file_values(
     """The values of one column of one file, batch by batch, with its checks."""
     import pyarrow as pa
 
-    try:
+    with named_read_errors(file):
         name, kind, batches = _open(file, column, batch_rows, numeric)
         if (
             expected is not None
@@ -272,10 +272,6 @@ def _file_values(
             yield values.astype(np.float64, copy=False) if numeric else values
         if rows == 0:
             raise DataError(f"{file.name} is empty: no rows in column {name!r}.")
-    except DataError:
-        raise
-    except (OSError, ValueError, pa.ArrowException) as exc:
-        raise DataError(f"cannot read {file.name}: {exc}") from None
 
 
 def _first_type(file: Path, column: str | None, batch_rows: int, numeric: bool = True) -> Any:

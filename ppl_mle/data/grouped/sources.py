@@ -28,7 +28,7 @@ from ppl_mle.data.grouped.labels import (
     grouped_normal_stats,
 )
 from ppl_mle.data.grouped.tables import _CountParts, _NormalParts, _Piece, _pivoted
-from ppl_mle.data.io import check_csv_header, raise_field_count
+from ppl_mle.data.io import check_csv_header, named_read_errors, raise_field_count
 from ppl_mle.data.streaming import (
     DEFAULT_BATCH_ROWS,
     _check_finite,
@@ -99,9 +99,7 @@ def _pairs(
     expected: dict[str, str] | None,
 ) -> Iterator[tuple[Any, Any]]:
     """(labels, values) of each batch of a file, as Arrow arrays; pyarrow errors named."""
-    import pyarrow as pa
-
-    try:
+    with named_read_errors(file):
         if file.suffix.lower() == ".parquet":
             batches = _parquet_batches(file, column, by, batch_rows, numeric, expected)
         else:
@@ -112,10 +110,6 @@ def _pairs(
             yield labels, values
         if rows == 0:
             raise DataError(f"{file.name} is empty: it has no rows.")
-    except DataError:
-        raise
-    except (OSError, ValueError, pa.ArrowException) as exc:
-        raise DataError(f"cannot read {file.name}: {exc}") from None
 
 
 def _parquet_batches(
