@@ -342,14 +342,14 @@ def test_stream_widens_integers_to_floats(csv_files, capsys, monkeypatch):
     assert '"mu": 3.15' in out
 
 
-def test_stream_labels_typed_by_the_whole_column(csv_files, tmp_path):
+def test_stream_labels_are_text_as_written(csv_files, tmp_path):
     counts, cats = ppl_mle.label_counts_of(csv_files["labels_then_text"], batch_rows=1)
-    assert cats == ("1", "2", "b")  # text, as the whole column is
+    assert cats == ("1", "2", "b")
     np.testing.assert_array_equal(counts, [2, 1, 1])
     ints = tmp_path / "ints.csv"
-    ints.write_text("y\n3\n1\n3\n")
+    ints.write_text("y\n3\n1\n3\n03\n")
     counts, cats = ppl_mle.label_counts_of(ints, batch_rows=1)
-    assert cats == (1, 3) and counts.tolist() == [1, 2]
+    assert cats == ("03", "1", "3") and counts.tolist() == [1, 1, 2]  # '03' is not '3'
 
 
 def test_stream_null_label_in_csv(csv_files):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any, cast
 
@@ -121,7 +121,7 @@ def _pick_column(frame: pd.DataFrame, column: str | None, path: Path) -> np.ndar
     return cast(np.ndarray, frame[column].to_numpy())
 
 
-def read_table(path: str | Path, columns: list[str]) -> pd.DataFrame:
+def read_table(path: str | Path, columns: list[str], *, text: Sequence[str] = ()) -> pd.DataFrame:
     """Read the named columns of a ``.csv`` (with header) or ``.parquet`` file.
 
     Parameters
@@ -130,6 +130,9 @@ def read_table(path: str | Path, columns: list[str]) -> pd.DataFrame:
         The file.
     columns : list of str
         Columns to return, in this order.
+    text : sequence of str
+        Columns of labels: read from a ``.csv`` file as text (``'007'`` stays ``'007'``,
+        an empty field is ``''``). A ``.parquet`` file keeps the types it stores.
 
     Raises
     ------
@@ -143,7 +146,7 @@ def read_table(path: str | Path, columns: list[str]) -> pd.DataFrame:
             f"cannot read {path.name}: a table with named columns must be .csv or .parquet."
         )
     try:
-        frame = read_csv(path) if suffix == ".csv" else pd.read_parquet(path)
+        frame = read_csv(path, text=text) if suffix == ".csv" else pd.read_parquet(path)
     except DataError:
         raise
     except (OSError, ValueError, UnicodeDecodeError) as exc:
@@ -158,7 +161,7 @@ def read_table(path: str | Path, columns: list[str]) -> pd.DataFrame:
     return frame[columns]
 
 
-def read_csv(path: str | Path, *, text: bool = False) -> pd.DataFrame:
+def read_csv(path: str | Path, *, text: bool | Sequence[str] = False) -> pd.DataFrame:
     """Read a whole ``.csv`` file with a header row, strictly.
 
     Every row must have as many fields as the header: a row with more (a decimal comma,
@@ -170,9 +173,11 @@ def read_csv(path: str | Path, *, text: bool = False) -> pd.DataFrame:
     ----------
     path : str or Path
         The file.
-    text : bool
-        Read every column as text (labels), with only empty fields missing; otherwise
-        each column takes the type of all its values (numbers where they all are).
+    text : bool or sequence of str
+        True: read every column as text (labels), with only empty fields missing. A
+        sequence of column names: read those columns as text (an empty field is ``''``),
+        the others as by default. By default each column takes the type of all its values
+        (numbers where they all are).
 
     Returns
     -------
@@ -196,15 +201,15 @@ def read_csv(path: str | Path, *, text: bool = False) -> pd.DataFrame:
         return "error"
 
     parse = pacsv.ParseOptions(invalid_row_handler=keep_bad_row)
-    convert = (
-        pacsv.ConvertOptions(
+    if text is True:
+        convert = pacsv.ConvertOptions(
             column_types=dict.fromkeys(names, pa.string()),
             null_values=[""],
             strings_can_be_null=True,
         )
-        if text
-        else pacsv.ConvertOptions()
-    )
+    else:
+        texts = () if text is False else text
+        convert = pacsv.ConvertOptions(column_types={c: pa.string() for c in texts if c in names})
     try:
         table = pacsv.read_csv(
             path,

@@ -16,7 +16,7 @@ import math
 from collections.abc import Hashable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any, cast
+from typing import Any
 
 import numpy as np
 
@@ -27,10 +27,12 @@ from ppl_mle.core.optional import require
 from ppl_mle.core.progress import watched
 from ppl_mle.data.io import check_csv_header, named_read_errors, raise_field_count
 from ppl_mle.data.validation import (
+    _text_hint,
     as_float_data,
     check_categories,
     default_categories,
     label_counts,
+    missing_labels,
     missing_mask,
 )
 
@@ -94,6 +96,14 @@ def label_counts_of(
     -------
     counts : numpy.ndarray
     categories : tuple
+        The labels as read: a ``.csv`` file's are text (``'007'`` and ``'7'`` are two
+        categories), a Parquet file's or a Dask column's keep their type.
+
+    Raises
+    ------
+    DataError
+        Missing labels (null, NaN, empty or blank text), labels not in ``categories``,
+        fewer than two categories, an empty source.
     """
     if not _is_dask(source) and not isinstance(source, str | Path):
         return label_counts(source, categories)  # in memory: the reader policy
@@ -109,7 +119,7 @@ def label_counts_of(
         if unknown:
             raise DataError(
                 f"labels {unknown[:5]!r} ({sum(found[k] for k in unknown)} values) are not in "
-                f"`categories` {list(cats)!r}."
+                f"`categories` {list(cats)!r}.{_text_hint(unknown, cats)}"
             )
     if len(cats) < 2:
         raise DataError(f"the categorical model needs at least two categories; got {list(cats)}.")
@@ -132,7 +142,21 @@ def _file_label_counts(
             found[key] = found.get(key, 0) + count
     if not found:
         raise DataError(f"{path} has no data.")
-    return _as_numbers(found) if path.suffix.lower() == ".csv" else found
+    _raise_blank_labels(found, path.name)
+    return found
+
+
+def _raise_blank_labels(found: dict[Hashable, int], where: str) -> None:
+    """Refuse labels that are empty or blank text, counted (found among the distinct labels).
+
+    Labels are kept as read: a CSV file's are text, and ``'007'`` is not ``'7'``.
+    """
+    blank = [k for k in found if isinstance(k, str) and not k.strip()]
+    if blank:
+        raise DataError(
+            f"{where} has {sum(found[k] for k in blank)} missing labels (empty or blank "
+            "text): remove them, or give them a category name of their own."
+        )
 
 
 def _value_counts(values: np.ndarray) -> dict[Hashable, int]:
@@ -143,26 +167,6 @@ def _value_counts(values: np.ndarray) -> dict[Hashable, int]:
         return dict(Counter(values.tolist()))
     keys, counts = np.unique(values, return_counts=True)
     return dict(zip(keys.tolist(), counts.tolist(), strict=True))
-
-
-def _as_numbers(found: dict[Hashable, int]) -> dict[Hashable, int]:
-    """CSV labels (read as text) as the whole column reads: integers, numbers or text.
-
-    A CSV column is typed by all of its values, as pandas types it when it reads a whole
-    file; a batch cannot know what a later batch holds, so labels are read as text and
-    typed here, once every distinct label is known.
-    """
-    for convert in (int, float):
-        try:
-            typed: dict[Hashable, int] = {}
-            for key, count in found.items():
-                number = convert(cast(str, key))  # CSV labels are read as text
-                typed[number] = typed.get(number, 0) + count
-        except ValueError:
-            continue
-        if convert is int or not any(math.isnan(cast(float, k)) for k in typed):
-            return typed
-    return found
 
 
 # -- files ---------------------------------------------------------------------------------
@@ -418,7 +422,7 @@ def _block_stats(block: np.ndarray) -> np.ndarray:
 def _block_counts(block: np.ndarray) -> tuple[dict[Any, int], int]:
     """The counts of each label of one block, and how many labels are missing."""
     values = np.asarray(block).ravel()
-    missing = missing_mask(values)
+    missing = missing_labels(values)
     if missing.any():
         return {}, int(missing.sum())
     return _value_counts(values), 0
@@ -539,9 +543,11 @@ def _dask_label_counts(array: Any, client: Any) -> dict[Hashable, int]:
 
     if hasattr(array, "value_counts"):  # a dask Series: Dask's own reduction
         (counts,) = _dask_compute([array.value_counts(dropna=False)], client)
-        if counts.index.isna().any():
+        absent = missing_labels(np.asarray(counts.index, dtype=object))
+        if absent.any():
             raise DataError(
-                f"the Dask data have {int(counts[counts.index.isna()].sum())} missing labels."
+                f"the Dask data have {int(counts[absent].sum())} missing labels (None, NaN, "
+                "NA, NaT or empty text): remove them, or give them a category name of their own."
             )
         return {k: int(v) for k, v in counts.items()}
     tasks = [dask.delayed(_block_counts)(block) for block in array.to_delayed().ravel()]
@@ -553,8 +559,8 @@ def _dask_label_counts(array: Any, client: Any) -> dict[Hashable, int]:
             found[key] = found.get(key, 0) + count
     if missing:
         raise DataError(
-            f"the Dask data have {missing} missing labels (None, NaN, NA or NaT): remove "
-            "them, or give them a category name of their own."
+            f"the Dask data have {missing} missing labels (None, NaN, NA, NaT or empty "
+            "text): remove them, or give them a category name of their own."
         )
     if not found:
         raise DataError("the Dask data are empty.")

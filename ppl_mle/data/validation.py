@@ -21,7 +21,9 @@ __all__ = [
     "as_design",
     "check_categories",
     "check_start_shapes",
+    "missing_labels",
     "missing_mask",
+    "raise_missing_labels",
     "raise_non_finite",
     "check_counts",
     "check_normal_stats",
@@ -60,7 +62,10 @@ def as_array(values: Any, name: str = "data") -> np.ndarray:
     - masked entries of a ``numpy.ma`` array are missing values, an error that counts them
       (the values under the mask are never used);
     - a list mixing strings and numbers keeps each value's type (``1`` and ``'1'`` stay
-      distinct), where numpy would have turned every value into a string;
+      distinct), where numpy would have turned every value into a string; a list mixing
+      booleans and numbers keeps them apart too (``True`` and ``1`` stay distinct), where
+      numpy would have turned every boolean into a number: a list reads as the object
+      array of the same values;
     - a one-column pandas DataFrame (``df[["height"]]``) is that column; a DataFrame of
       several columns is refused with their names;
     - the result is one-dimensional and not empty.
@@ -103,10 +108,18 @@ def as_array(values: Any, name: str = "data") -> np.ndarray:
         raise DataError(f"`{name}` must be one-dimensional; got an array of shape {arr.shape}.")
     if arr.size == 0:
         raise DataError(f"`{name}` is empty: at least one observation is needed.")
-    if arr.dtype.kind in "USO" and isinstance(values, list | tuple):
-        # numpy turns [1, "1", nan] into strings: keep each value as given.
+    if isinstance(values, list | tuple) and (
+        arr.dtype.kind in "USO" or (arr.dtype.kind in "iufc" and _has_booleans(values))
+    ):
+        # numpy turns [1, "1", nan] into strings and [True, 1] into integers: keep each
+        # value as given.
         arr = np.fromiter(values, dtype=object, count=len(values))
     return arr
+
+
+def _has_booleans(values: Sequence[Any]) -> bool:
+    """Whether a sequence holds booleans (Python's or numpy's) among its values."""
+    return not {bool, np.bool_}.isdisjoint(map(type, values))
 
 
 def _single_column(frame: Any, name: str) -> Any:
@@ -157,11 +170,66 @@ def missing_mask(arr: np.ndarray) -> np.ndarray:
     return np.zeros(arr.shape, dtype=bool)
 
 
-def _raise_missing(missing: np.ndarray, name: str, what: str) -> None:
+def _is_blank(v: Any) -> bool:
+    """Whether one value is empty or blank text (``''``, ``'  '``)."""
+    return isinstance(v, str) and not v.strip()
+
+
+def _blank_text(arr: np.ndarray) -> np.ndarray:
+    """Boolean mask of the empty or blank strings of a 1-D array."""
+    kind = arr.dtype.kind
+    if kind == "U":
+        return cast(np.ndarray, np.char.str_len(np.char.strip(arr)) == 0)
+    if kind == "O":
+        return np.fromiter(map(_is_blank, arr.tolist()), dtype=bool, count=arr.size)
+    return np.zeros(arr.shape, dtype=bool)
+
+
+def missing_labels(arr: np.ndarray) -> np.ndarray:
+    """Boolean mask of the missing labels of a 1-D array.
+
+    A label is missing where :func:`missing_mask` finds a missing value (NaN, NaT, None,
+    ``pd.NA``) and where it is empty or blank text (``''``, ``'  '``: an empty field of a
+    file, a cell left blank). No category, class or group is named by nothing.
+    """
+    return cast(np.ndarray, missing_mask(arr) | _blank_text(arr))
+
+
+#: What to do with labels that are missing.
+_MISSING_LABELS_HINT = "remove them, or give them a category name of their own."
+
+
+def raise_missing_labels(values: Any, name: str, what: str = _MISSING_LABELS_HINT) -> None:
+    """Raise the error that counts and locates missing labels (:func:`missing_labels`).
+
+    Categorical labels (:func:`as_labels`) and the classes of softmax regression, from
+    Python and from the command line, are refused by it.
+
+    Parameters
+    ----------
+    values : array_like
+        The labels.
+    name : str
+        Name of the argument or column, used in the message.
+    what : str
+        What to do about them, ending the message.
+
+    Raises
+    ------
+    DataError
+        With the count of the missing labels and their positions (rows, from 0).
+    """
+    arr = as_array(values, name)
+    blank = _blank_text(arr)
+    kinds = "None, NaN or empty text" if blank.any() else "None or NaN"
+    _raise_missing(missing_mask(arr) | blank, name, what, kinds)
+
+
+def _raise_missing(missing: np.ndarray, name: str, what: str, kinds: str = "None or NaN") -> None:
     """Raise the error that counts and locates missing values, if there are any."""
     if missing.any():
         raise DataError(
-            f"`{name}` has {int(missing.sum())} missing values (None or NaN) at positions "
+            f"`{name}` has {int(missing.sum())} missing values ({kinds}) at positions "
             f"{_positions(missing)} of {missing.size}: {what}"
         )
 
@@ -249,6 +317,11 @@ def as_labels(
 ) -> tuple[np.ndarray, tuple[Hashable, ...]]:
     """Encode categorical labels as integer codes.
 
+    Labels of different kinds are different categories: ``'1'``, ``1`` and ``True`` are
+    three labels, whether given in a list, an object array or a pandas Series (a list reads
+    as the object array of its values; Python's ``True == 1`` merges nothing). Numbers
+    compare as numbers (``1 == 1.0``). Missing labels (None, NaN, empty text) are an error.
+
     Parameters
     ----------
     labels : array_like
@@ -270,8 +343,8 @@ def as_labels(
     Raises
     ------
     DataError
-        Empty labels, missing values, labels absent from ``categories``, or fewer than two
-        categories.
+        Empty labels, missing labels (None, NaN, empty text: counted, with their
+        positions), labels absent from ``categories``, or fewer than two categories.
     """
     arr = as_array(labels, name)
     distinct, inverse, key = _distinct(arr, name)
@@ -291,6 +364,14 @@ def as_labels(
             f"{list(cats)!r}: {names[:_MAX_LISTED]!r} at positions {_positions(unknown)}."
         )
     return codes, cats
+
+
+def _text_hint(found: Iterable[Hashable], names: Iterable[Hashable]) -> str:
+    """A hint where labels read as text (a CSV file's) were named as other values (``7``)."""
+    spelled = {str(n) for n in names if not isinstance(n, str)}
+    if any(isinstance(v, str) and v in spelled for v in found):
+        return " Labels read from a .csv file are text: name the categories as text."
+    return ""
 
 
 def check_categories(categories: Any) -> tuple[Hashable, ...]:
@@ -355,15 +436,17 @@ def _is_number(v: Any) -> bool:
 def _distinct(arr: np.ndarray, name: str) -> tuple[list[Hashable], np.ndarray, Any]:
     """The distinct labels, each label's index among them, and the key that compares them.
 
-    Missing labels raise. Numbers and strings are sorted by numpy (``np.unique``), where
-    labels of one numeric column compare as numbers (``1 == 1.0``). Other values (mixed
-    types, tuples...) keep their type (``1 != '1'``) and the order of first appearance.
+    Missing labels (:func:`missing_labels`: None, NaN, empty text) raise. Numbers and
+    strings are sorted by numpy (``np.unique``), where labels of one numeric column compare
+    as numbers (``1 == 1.0``). Other values (mixed types, tuples...) keep their type
+    (``1 != '1'``, ``True != 1``) and the order of first appearance.
     """
-    _raise_missing(
-        missing_mask(arr), name, "remove them, or give them a category name of their own."
-    )
+    if missing_mask(arr).any():
+        raise_missing_labels(arr, name)
     if arr.dtype.kind in "biufU":
         unique, inverse = np.unique(arr, return_inverse=True)
+        if unique.dtype.kind == "U" and _blank_text(unique).any():
+            raise_missing_labels(arr, name)
         return unique.tolist(), inverse.reshape(-1), _plain_key
     values = arr.tolist()
     key = _plain_key if all(_is_number(v) for v in values) else _typed_key
@@ -372,9 +455,11 @@ def _distinct(arr: np.ndarray, name: str) -> tuple[list[Hashable], np.ndarray, A
         first = dict.fromkeys(keys)
     except TypeError as exc:
         raise DataError(f"`{name}` must hold hashable values: {exc}.") from None
+    distinct = [k if key is _plain_key else k[1] for k in first]
+    if any(map(_is_blank, distinct)):
+        raise_missing_labels(arr, name)
     position = {k: i for i, k in enumerate(first)}
     inverse = np.fromiter((position[k] for k in keys), dtype=np.int64, count=len(keys))
-    distinct = [k if key is _plain_key else k[1] for k in first]
     return distinct, inverse, key
 
 

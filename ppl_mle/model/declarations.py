@@ -505,7 +505,10 @@ def categorical(
     Parameters
     ----------
     labels : array_like
-        Observed labels, any hashable values (strings, integers...).
+        Observed labels, any hashable values (strings, integers...). Labels of different
+        kinds are different categories, and so are groups: ``True``, ``1`` and ``'1'``
+        are three, in a list as in an object array or a Series (numbers compare as
+        numbers: ``1 == 1.0``). Empty text, like None and NaN, is a missing label.
     categories : sequence, optional
         All categories in the order ``theta`` lists them; categories never observed are
         allowed (their MLE is exactly 0). By default the distinct labels, sorted.

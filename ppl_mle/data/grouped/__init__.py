@@ -12,8 +12,10 @@ statistics of its own groups, which are then aligned by label into one growing t
 merged exactly (Chan's formula, :func:`~ppl_mle.core.grouped.stats.merge_group_stats`;
 counts are summed). Only the two columns needed are read.
 
-Missing group labels (NaN, None, NaT, ``pd.NA``, empty CSV fields) are an error that counts
-them, as are non-finite values.
+Missing group labels (NaN, None, NaT, ``pd.NA``, empty or blank text, empty CSV fields) are
+an error that counts them, as are non-finite values. Labels are identifiers, kept as read:
+a ``.csv`` file's are text (``'007'`` and ``'7'`` are two groups), a Parquet file's or a
+dataframe's keep the column's type.
 """
 
 from __future__ import annotations

@@ -2,7 +2,11 @@
 
 Labels are encoded by hashing (:func:`pandas.factorize`, O(n)); only the G distinct labels
 are sorted, and the statistics of the groups are permuted afterwards. Missing labels (NaN,
-None, NaT, ``pd.NA``) are an error that counts them.
+None, NaT, ``pd.NA``, empty text) are an error that counts them.
+
+A group label is an identifier, kept as given: ``'007'`` and ``'7'`` are two groups, and so
+are ``True`` and ``1`` (in a list as in an object array); numbers compare as numbers
+(``1 == 1.0``).
 """
 
 from __future__ import annotations
@@ -17,12 +21,13 @@ import pandas as pd
 from ppl_mle.core.errors import DataError, ModelError
 from ppl_mle.core.grouped.stats import GroupStats, group_counts, group_stats
 from ppl_mle.data.validation import (
+    _blank_text,
     _distinct,
     _positions,
     as_array,
     as_float_data,
     check_categories,
-    missing_mask,
+    missing_labels,
 )
 
 __all__ = ["group_codes", "grouped_label_counts", "grouped_normal_stats"]
@@ -63,6 +68,7 @@ def _encode(values: Any, name: str) -> tuple[np.ndarray, Any, Callable[[Any], An
     Labels are compared as Python compares them (``1 == 1.0``), by a hash table; labels of
     mixed kinds (``1``, ``True`` and ``'1'`` in one object array) keep their type, as
     :func:`~ppl_mle.data.validation.as_labels` keeps it, and come with the key that does.
+    Missing labels (:func:`~ppl_mle.data.validation.missing_labels`) get the code -1.
     """
     if isinstance(values, pd.Series | pd.Index | pd.api.extensions.ExtensionArray) and not (
         isinstance(values.dtype, np.dtype)
@@ -73,7 +79,7 @@ def _encode(values: Any, name: str) -> tuple[np.ndarray, Any, Callable[[Any], An
         codes, uniques = pd.factorize(values)
         if isinstance(uniques.dtype, pd.CategoricalDtype):
             uniques = np.asarray(uniques)  # reported and sorted by value, as as_labels does
-        return np.asarray(codes, dtype=np.intp), uniques, None
+        return _blank_missing(codes, uniques), uniques, None
     arr = as_array(values, name)
     try:
         codes, uniques = pd.factorize(arr)
@@ -81,7 +87,18 @@ def _encode(values: Any, name: str) -> tuple[np.ndarray, Any, Callable[[Any], An
         return _encode_mixed(arr, name)
     if arr.dtype.kind == "O" and _mixed(uniques, arr):
         return _encode_mixed(arr, name)
-    return np.asarray(codes, dtype=np.intp), uniques, None
+    return _blank_missing(codes, uniques), uniques, None
+
+
+def _blank_missing(codes: np.ndarray, uniques: Any) -> np.ndarray:
+    """The codes as intp, -1 for the rows whose label is empty or blank text."""
+    codes = np.asarray(codes, dtype=np.intp)
+    kind = getattr(uniques.dtype, "kind", "O")
+    if kind in "OUS":  # text can be blank: the distinct labels decide, in O(G)
+        blank = np.flatnonzero(_blank_text(np.asarray(uniques, dtype=object)))
+        if blank.size:
+            codes = np.where(np.isin(codes, blank), -1, codes)
+    return codes
 
 
 #: Kinds of labels (:func:`pandas.api.types.infer_dtype`) that keep their type, as
@@ -105,7 +122,7 @@ def _mixed(uniques: np.ndarray, arr: np.ndarray) -> bool:
 
 def _encode_mixed(arr: np.ndarray, name: str) -> tuple[np.ndarray, Any, Callable[[Any], Any]]:
     """Labels of mixed kinds, each kept with its type (Python speed: such data are small)."""
-    missing = missing_mask(arr)
+    missing = missing_labels(arr)
     codes = np.full(arr.size, -1, dtype=np.intp)
     distinct, inverse, key = _distinct(arr[~missing] if missing.any() else arr, name)
     codes[~missing] = inverse
@@ -178,8 +195,9 @@ def _coded(
         )
     if raw.min() < 0:
         missing = raw < 0
+        kinds = "NaN/None/empty" if _blank_text(as_array(values, name)).any() else "NaN/None"
         raise DataError(
-            f"`{name}` has {int(missing.sum())} missing labels (NaN/None) at rows "
+            f"`{name}` has {int(missing.sum())} missing labels ({kinds}) at rows "
             f"{_positions(missing)} of {raw.size}: {_MISSING_HINT}"
         )
     n_raw = len(uniques)

@@ -9,6 +9,7 @@ partition by partition; each piece goes into a growing table
 from __future__ import annotations
 
 import functools
+import sys
 from collections.abc import Callable, Hashable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -39,6 +40,7 @@ from ppl_mle.data.streaming import (
     _is_numeric,
     _progress,
 )
+from ppl_mle.data.validation import missing_labels
 
 __all__ = ["grouped_label_counts_of", "grouped_normal_stats_of"]
 
@@ -141,6 +143,8 @@ def _csv_batches(
 ) -> Iterator[tuple[Any, Any]]:
     """Batches of the two columns of a CSV file: labels as text, values as float64 or text.
 
+    Labels stay text: a group or category is an identifier, and ``'007'`` is not ``'7'``.
+
     The types are fixed from the first row on, so that a column of integers with a float
     further down is not refused half-way by the type pyarrow guessed from its first block.
     """
@@ -179,7 +183,8 @@ def _csv_batches(
 def _arrow_codes(labels: Any) -> tuple[np.ndarray, np.ndarray, int]:
     """Codes and distinct values of an Arrow array of labels, and how many are missing.
 
-    The codes are only computed when nothing is missing (the batch is then an error).
+    Missing are nulls, NaN and empty or blank text. The codes are only computed when no
+    label is null (the batch is then an error).
     """
     import pyarrow as pa
     import pyarrow.compute as pc
@@ -188,12 +193,23 @@ def _arrow_codes(labels: Any) -> tuple[np.ndarray, np.ndarray, int]:
         return np.empty(0, dtype=np.intp), np.empty(0), int(labels.null_count)
     encoded = labels if pa.types.is_dictionary(labels.type) else pc.dictionary_encode(labels)
     codes = encoded.indices.to_numpy(zero_copy_only=False).astype(np.intp, copy=False)
-    uniques = encoded.dictionary.to_numpy(zero_copy_only=False)
-    if uniques.dtype.kind == "f":
-        nan = np.flatnonzero(np.isnan(uniques))
-        if nan.size:
-            return codes, uniques, int(np.isin(codes, nan).sum())
+    dictionary = encoded.dictionary
+    uniques = dictionary.to_numpy(zero_copy_only=False)
+    if pa.types.is_string(dictionary.type) or pa.types.is_large_string(dictionary.type):
+        # Blank text, found among the G labels in C: the characters str.strip() removes.
+        trimmed = pc.utf8_trim(dictionary, characters=_whitespace())
+        bad = np.flatnonzero(pc.equal(pc.utf8_length(trimmed), 0).to_numpy(zero_copy_only=False))
+    else:
+        bad = np.flatnonzero(missing_labels(uniques))  # NaN
+    if bad.size:
+        return codes, uniques, int(np.isin(codes, bad).sum())
     return codes, uniques, 0
+
+
+@functools.cache
+def _whitespace() -> str:
+    """Every character that Python's ``str.strip()`` removes (``str.isspace``)."""
+    return "".join(c for c in map(chr, range(sys.maxunicode + 1)) if c.isspace())
 
 
 def _file_normal(
@@ -373,7 +389,7 @@ def _dask_normal(
         )
     if len(parts.labels) == 0:
         raise DataError("the Dask dataframe is empty: it has no rows.")
-    return parts.result(False, "the Dask dataframe", by)
+    return parts.result()
 
 
 def _dask_counts(
@@ -390,7 +406,7 @@ def _dask_counts(
     _raise_missing_labels("the Dask dataframe", parts.missing_categories, value, _MISSING_CATEGORY)
     if len(parts.groups) == 0:
         raise DataError("the Dask dataframe is empty: it has no rows.")
-    return parts.result(False, "the Dask dataframe", by, value, categories)
+    return parts.result("the Dask dataframe", value, categories)
 
 
 # -- public: sources ---------------------------------------------------------------------------
@@ -437,7 +453,10 @@ def grouped_normal_stats_of(
     stats : GroupStats
         The statistics of the groups, in the order of ``labels``.
     labels : tuple
-        The group labels, sorted (CSV labels typed as pandas types a column).
+        The group labels, sorted. Labels are kept as read: those of a ``.csv`` file are
+        text (``'007'`` and ``'7'`` are two groups, ``'7'`` is not the number 7), those of
+        a Parquet file or a dataframe keep the column's type (an integer column gives
+        integers). To type CSV labels otherwise, read the file into a dataframe first.
 
     Raises
     ------
@@ -450,7 +469,7 @@ def grouped_normal_stats_of(
     if isinstance(source, str | Path):
         path = Path(source)
         parts, _ = _stream(path, column, by, batch_rows, progress, _file_normal)
-        return parts.result(_is_csv(path), path.name, by)
+        return parts.result()
     values, groups = _in_memory(source, column, by)
     return grouped_normal_stats(values, groups)
 
@@ -492,10 +511,6 @@ def grouped_label_counts_of(
         parts, value = _stream(path, column, by, batch_rows, progress, _file_counts)
         if value is None:  # a CSV file: the value column is known once its header is read
             value = _value_column(check_csv_header(path), column, by, path.name)
-        return parts.result(_is_csv(path), path.name, by, value, categories)
+        return parts.result(path.name, value, categories)
     values, groups = _in_memory(source, column, by)
     return grouped_label_counts(values, groups, categories)
-
-
-def _is_csv(path: Path) -> bool:
-    return path.is_file() and path.suffix.lower() == ".csv"

@@ -18,13 +18,13 @@ from ppl_mle.core.errors import DataError
 from ppl_mle.core.grouped.stats import GroupStats, group_stats, merge_group_stats
 from ppl_mle.data.grouped.labels import (
     _MAX_LISTED,
-    _MISSING_HINT,
     _check_names,
     _labels_of,
     _lookup,
     _order,
     _two_categories,
 )
+from ppl_mle.data.validation import _text_hint
 
 
 # -- tables that grow piece by piece -------------------------------------------------------
@@ -209,11 +209,11 @@ class _NormalParts:
         self.add(other.labels.values(), other.table.piece())
         return self
 
-    def result(self, text: bool, where: str, by: str) -> tuple[GroupStats, tuple[Hashable, ...]]:
-        """The statistics in the order of their sorted labels (CSV labels typed first)."""
+    def result(self) -> tuple[GroupStats, tuple[Hashable, ...]]:
+        """The statistics in the order of their sorted labels."""
         piece = self.table.piece()
-        target, labels = _final_labels(self.labels.values(), piece.stats.n, text, where, by)
-        return _combine(piece, target, len(labels)).uncentred(), labels
+        order, labels = _sorted_labels(self.labels.values())
+        return piece.take(order).uncentred(), labels
 
 
 class _CountParts:
@@ -254,90 +254,48 @@ class _CountParts:
         return self.counts[: len(self.groups), : len(self.categories)]
 
     def result(
-        self, text: bool, where: str, by: str, column: str, categories: Any
+        self, where: str, column: str, categories: Any
     ) -> tuple[np.ndarray, tuple[Hashable, ...], tuple[Hashable, ...]]:
         """The counts with groups and categories in their final order."""
         table = self.table()
-        tg, group_labels = _final_labels(self.groups.values(), table.sum(axis=1), text, where, by)
-        tc, cats = _final_labels(
-            self.categories.values(), table.sum(axis=0), text, where, column, categories
+        order, group_labels = _sorted_labels(self.groups.values())
+        if categories is None:
+            taken, cats = _sorted_labels(self.categories.values())
+            _two_categories(cats)
+            return table[np.ix_(order, taken)], group_labels, cats
+        tc, cats = _named_labels(
+            self.categories.values(), table.sum(axis=0), categories, where, column
         )
         _two_categories(cats)
         counts = np.zeros((len(group_labels), len(cats)), dtype=np.int64)
-        np.add.at(counts, (tg[:, np.newaxis], tc[np.newaxis, :]), table)
+        np.add.at(counts, (np.arange(order.size)[:, np.newaxis], tc[np.newaxis, :]), table[order])
         return counts, group_labels, cats
 
 
-def _final_labels(
-    values: np.ndarray,
-    rows: np.ndarray,
-    text: bool,
-    where: str,
-    column: str,
-    names: Sequence[Hashable] | None = None,
-) -> tuple[np.ndarray, tuple[Hashable, ...]]:
-    """The final position of each label of a table, and the final labels.
+def _sorted_labels(values: np.ndarray) -> tuple[np.ndarray, tuple[Hashable, ...]]:
+    """The order that sorts the distinct labels of a table, and the sorted labels.
 
-    CSV labels (``text``) are read as text and typed here, once all are known, as pandas
-    types a whole column: integers, else numbers, else text. Labels that become equal
-    (``'1'`` and ``'01'``) share a position. ``rows`` counts the rows of each label.
+    The labels are kept as read (a CSV file's as text: ``'007'`` and ``'7'`` are two
+    labels); they are sorted as :func:`~ppl_mle.data.validation.default_categories` sorts.
     """
-    if text:
-        values = _typed(values)
-    if values.dtype.kind == "f" and np.isnan(values).any():
-        raise DataError(
-            f"{where} has {int(rows[np.isnan(values)].sum())} missing labels (NaN) in column "
-            f"{column!r}: {_MISSING_HINT}"
-        )
-    codes, uniques = pd.factorize(values)
-    position = np.empty(len(uniques), dtype=np.intp)  # final position of each distinct label
-    if names is None:
-        order = _order(uniques)
-        position[order] = np.arange(order.size)
-        return position[codes], _labels_of(uniques, order)
+    order = _order(values)
+    return order, _labels_of(values, order)
+
+
+def _named_labels(
+    values: np.ndarray, rows: np.ndarray, names: Sequence[Hashable], where: str, column: str
+) -> tuple[np.ndarray, tuple[Hashable, ...]]:
+    """The position in ``names`` (the categories) of each distinct label of a table.
+
+    ``rows`` counts the rows of each label; ``where`` and ``column`` name the source.
+    """
     labels = _check_names(names, "categories")
-    position = _lookup(labels, uniques, None, "categories")
+    position = _lookup(labels, values, None, "categories")
     unknown = np.flatnonzero(position < 0)
     if unknown.size:
-        found = np.bincount(codes, weights=rows, minlength=len(uniques))[unknown]
+        shown = _labels_of(values, unknown[:_MAX_LISTED])
         raise DataError(
-            f"{where}: column {column!r} has {int(found.sum())} labels not in "
-            f"`categories` {list(labels)!r}: "
-            f"{list(_labels_of(uniques, unknown[:_MAX_LISTED]))!r}."
+            f"{where}: column {column!r} has {int(rows[unknown].sum())} labels not in "
+            f"`categories` {list(labels)!r}: {list(shown)!r}.{_text_hint(shown, labels)}"
         )
-    return position[codes], labels
-
-
-def _typed(values: np.ndarray) -> np.ndarray:
-    """Text labels as integers or numbers where every one of them reads as such."""
-    texts = values.tolist()
-    for convert in (int, float):
-        try:
-            typed = [convert(v) for v in texts]
-        except (TypeError, ValueError):
-            continue
-        return np.asarray(typed) if typed else values
-    return values
-
-
-def _combine(piece: _Piece, target: np.ndarray, size: int) -> _Piece:
-    """The statistics of ``size`` groups, group ``i`` of ``piece`` going to ``target[i]``.
-
-    Several groups with one target (labels equal once typed) are merged, one layer of
-    distinct targets at a time.
-    """
-    if target.size == size:  # every label kept its own group: a permutation
-        out = np.empty(size, dtype=np.intp)
-        out[target] = np.arange(size)
-        return piece.take(out)
-    order = np.argsort(target, kind="stable")
-    ranked = target[order]
-    starts = np.r_[True, ranked[1:] != ranked[:-1]]
-    rank = np.empty(target.size, dtype=np.intp)
-    index = np.arange(target.size)
-    rank[order] = index - np.maximum.accumulate(np.where(starts, index, 0))
-    table = _StatsTable(size)
-    for layer in range(int(rank.max()) + 1):
-        chosen = rank == layer
-        table.merge_at(target[chosen], piece.take(chosen))
-    return table.piece()
+    return position, labels
