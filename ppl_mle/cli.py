@@ -263,7 +263,12 @@ def _model(args: argparse.Namespace) -> pm.Model:
         raise DataError(f"file not found: {Path(args.file)}")
     from ppl_mle.core.families import CategoricalFamily
     from ppl_mle.data.io import read_column, read_table
-    from ppl_mle.data.validation import as_array, check_sigma, missing_mask
+    from ppl_mle.data.validation import (
+        as_array,
+        check_sigma,
+        missing_mask,
+        raise_missing_labels,
+    )
     from ppl_mle.model.declarations import (
         FIRST,
         categorical,
@@ -276,16 +281,13 @@ def _model(args: argparse.Namespace) -> pm.Model:
 
     if args.model == "softmax":
         features = _features(args.features, args.target)
-        table = read_table(args.file, [args.target, *features])
-        labels = table[args.target]
-        if labels.isna().any():
-            raise DataError(
-                f"--target column {args.target!r} has {int(labels.isna().sum())} missing values."
-            )
-        labels = labels.to_numpy()
+        # Class labels are identifiers: read as text from a .csv ('007' is not '7').
+        table = read_table(args.file, [args.target, *features], text=[args.target])
+        labels = table[args.target].to_numpy()
+        raise_missing_labels(labels, args.target)  # empty fields, nulls: counted, by row
         reference: Any = FIRST
         if args.reference is not None:
-            # The labels as read may be numbers: match the reference by its text.
+            # The labels of a Parquet file may be numbers: match the reference by its text.
             matches = [c for c in dict.fromkeys(labels.tolist()) if str(c) == args.reference]
             if not matches:
                 raise DataError(
@@ -383,9 +385,7 @@ def _fit_groups(args: argparse.Namespace, model: Any, level: float, output: str 
         result = fit_mle(model, method=args.method)
         table = result.to_dataframe(level)
         tests = []
-        for share in _SHARED[args.model if model.family.sigma is None else "known"]:
-            if args.model == "normal" and model.family.common_sigma and share != "mu":
-                continue
+        for share in _group_parameters(model.family):
             try:
                 tests.append(result.lr_test(share))
             except PplMleError as err:  # e.g. groups of one row: no finite statistic
@@ -412,18 +412,26 @@ def _fit_groups(args: argparse.Namespace, model: Any, level: float, output: str 
         }
         print(json.dumps(out, allow_nan=False))
     else:
-        print(result)
+        import pandas as pd
+
+        # Every estimate shown (a column per category), wrapped rather than elided.
+        with pd.option_context("display.max_columns", None):
+            print(result)
         for t in tests:
             print(t)
     return EXIT_OK if result.converged else EXIT_UNVERIFIED
 
 
-#: The homogeneity tests ``fit … --by`` reports, by model.
-_SHARED = {
-    "normal": ("mu", "sigma"),
-    "known": ("mu",),
-    "categorical": ("theta",),
-}
+def _group_parameters(family: Any) -> tuple[str, ...]:
+    """The parameters each group has its own of: ``fit … --by`` tests that groups share them.
+
+    A known σ, or one σ for all groups (``--common-sigma``), belongs to no group.
+    """
+    from ppl_mle.core.grouped.families import GroupedNormalFamily
+
+    if isinstance(family, GroupedNormalFamily) and not family.per_group_sigma:
+        return ("mu",)
+    return tuple(family.param_names)
 
 
 def _features(text: str, target: str) -> list[str]:
@@ -465,18 +473,51 @@ def _check_sampler_args(args: argparse.Namespace) -> None:
     if args.seed is not None and not 0 <= args.seed <= _MAX_SEED:
         raise DataError(f"--seed must be an integer from 0 to {_MAX_SEED}; got {args.seed}.")
     if args.plot:
-        _check_writable(Path(args.plot))
+        _check_writable(args.plot, "--plot", "x.png")
 
 
-def _check_writable(path: Path) -> None:
-    """Raise unless a file can be written at ``path``."""
+def _check_writable(text: str, option: str, example: str, suffixes: tuple[str, ...] = ()) -> None:
+    """Raise :class:`DataError` unless a file can be written at ``text``, before any work.
+
+    Parameters
+    ----------
+    text : str
+        The path the user gave.
+    option : str
+        The option that gave it (``--plot``, ``--output``), named in the message.
+    example : str
+        A file name for the message when ``text`` names a folder.
+    suffixes : tuple of str, optional
+        The suffixes the file may have (any, if empty).
+
+    Raises
+    ------
+    DataError
+        ``text`` names a folder or something other than a file, has another suffix than
+        ``suffixes``, its folder is missing, or a file cannot be opened for writing there.
+        The test opens the file for appending (an existing file is left as it is; a new one
+        is removed again).
+    """
+    path = Path(text)
     folder = path.parent
     if path.is_dir():
-        raise DataError(f"--plot {path} is a folder: give a file name such as {path / 'x.png'}.")
+        raise DataError(f"{option} {path} is a folder: give a file name such as {path / example}.")
+    if suffixes and path.suffix not in suffixes:
+        raise DataError(f"{option} must name a {' or '.join(suffixes)} file; got {text!r}.")
+    if not folder.exists():
+        raise DataError(f"{option} {path}: the folder {folder} does not exist; create it first.")
     if not folder.is_dir():
-        raise DataError(f"--plot {path}: the folder {folder} does not exist; create it first.")
-    if not os.access(folder, os.W_OK) or (path.exists() and not os.access(path, os.W_OK)):
-        raise DataError(f"--plot {path}: cannot write there (permission denied).")
+        raise DataError(f"{option} {path}: {folder} is a file, not a folder.")
+    if path.exists() and not path.is_file():
+        raise DataError(f"{option} {path} is not a regular file: give a file name.")
+    existed = path.exists()
+    try:
+        with path.open("ab"):
+            pass
+    except OSError as err:
+        raise DataError(f"{option} {path}: cannot write there ({err.strerror or err}).") from None
+    if not existed:
+        path.unlink(missing_ok=True)
 
 
 def _available_bytes() -> int | None:
@@ -508,13 +549,15 @@ def _check_memory(model: pm.Model, draws: int, chains: int) -> None:
 
 @contextlib.contextmanager
 def _own_sampling_gates(args: argparse.Namespace) -> Iterator[None]:
-    """Our warning about short runs before sampling; PyMC's and ArviZ's logs of them muted.
+    """Our warning about short runs before sampling; PyMC's log of them muted.
 
     A single chain is warned about by ``compare_bayes`` (r_hat needs two chains).
 
     ``compare_bayes`` gates on ess, r_hat and divergences itself and says so in its own
-    warnings; the vendors' log lines about the same (``Only 5 samples per chain``,
-    ``Shape validation failed``) would only repeat them in another voice.
+    warnings; PyMC's log line about the same (``Only 5 samples per chain``) would only
+    repeat them in another voice. ArviZ is not asked for the diagnostics it cannot compute
+    (one chain, fewer than 4 draws), so it logs nothing about them
+    (:func:`ppl_mle.bayes.sampling.arviz_summary`).
     """
     if args.draws < MIN_DRAWS:
         print(
@@ -579,8 +622,8 @@ def _fit(args: argparse.Namespace) -> int:
 
     level = check_level(args.level)
     output = getattr(args, "output", None)
-    if output is not None and Path(output).suffix not in _TABLE_SUFFIXES:
-        raise DataError(f"--output must name a .csv or .parquet file; got {output!r}.")
+    if output is not None:  # said before the data are read and fitted
+        _check_writable(output, "--output", "table.csv", _TABLE_SUFFIXES)
     model = _model(args)
     if getattr(args, "by", None) is not None:
         return _fit_groups(args, model, level, output)
@@ -672,10 +715,13 @@ def _kl_line(result: Any, report: Any) -> str:
 def _write_table(table: pd.DataFrame, path: str) -> None:
     """Write the summary table (one row per parameter) to a .csv or .parquet file."""
     target = Path(path)
-    if target.suffix == ".csv":
-        table.to_csv(target)
-    else:  # .parquet: the suffix was checked before the fit
-        table.to_parquet(target)
+    try:
+        if target.suffix == ".csv":
+            table.to_csv(target)
+        else:  # .parquet: the suffix was checked before the fit
+            table.to_parquet(target)
+    except OSError as err:  # writable when checked, not now (the disk full, the folder gone)
+        raise DataError(f"--output {target}: cannot write there ({err.strerror or err}).") from None
 
 
 def _json(result: Any, check: Any, table: pd.DataFrame) -> dict[str, Any]:

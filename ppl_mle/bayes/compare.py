@@ -41,6 +41,7 @@ from ppl_mle.api.grouped_result import GroupedResult
 from ppl_mle.api.result import MLEResult
 from ppl_mle.bayes.grouped import GroupedComparison, compare_groups
 from ppl_mle.bayes.sampling import (
+    DIAGNOSTIC_MIN_DRAWS,
     ESS_MIN,
     RHAT_MAX,
     SEQUENTIAL_MAX_VALUES,
@@ -383,13 +384,21 @@ def diagnose(table: pd.DataFrame, divergences: int, chains: int) -> list[str]:
     if chains < 2:
         problems.append("r_hat cannot be assessed with a single chain: run at least 2 chains")
     for label, row in table.iterrows():
-        if chains >= 2 and not row["r_hat"] <= RHAT_MAX:
-            problems.append(
-                f"r_hat of {label} is {row['r_hat']:.4g} (> {RHAT_MAX}): the chains disagree; "
-                "run longer chains or reparametrise"
-            )
-        for column in ("ess_bulk", "ess_tail"):
-            if not row[column] >= ESS_MIN:
+        for column in ("r_hat", "ess_bulk", "ess_tail"):
+            if column == "r_hat" and chains < 2:
+                continue
+            if np.isnan(row[column]):
+                problems.append(
+                    f"{column} of {label} cannot be computed: fewer than "
+                    f"{DIAGNOSTIC_MIN_DRAWS} draws per chain, or draws that never move; "
+                    "increase draws"
+                )
+            elif column == "r_hat" and not row[column] <= RHAT_MAX:
+                problems.append(
+                    f"r_hat of {label} is {row['r_hat']:.4g} (> {RHAT_MAX}): the chains "
+                    "disagree; run longer chains or reparametrise"
+                )
+            elif column != "r_hat" and not row[column] >= ESS_MIN:
                 problems.append(
                     f"{column} of {label} is {row[column]:.0f} (< {ESS_MIN}): too few "
                     "effective draws; increase draws"

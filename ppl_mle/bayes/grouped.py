@@ -20,7 +20,13 @@ import pandas as pd
 
 from ppl_mle.api.fit_mle import fit_mle
 from ppl_mle.api.grouped_result import GroupedResult
-from ppl_mle.bayes.sampling import ESS_MIN, RHAT_MAX, arviz_summary, run_nuts
+from ppl_mle.bayes.sampling import (
+    DIAGNOSTIC_MIN_DRAWS,
+    ESS_MIN,
+    RHAT_MAX,
+    arviz_summary,
+    run_nuts,
+)
 from ppl_mle.core.errors import SamplingWarning, find_stack_level
 from ppl_mle.model.grouped import GroupedModel
 
@@ -175,23 +181,34 @@ def _diagnose(table: pd.DataFrame, divergences: int, chains: int) -> list[str]:
     if chains < 2:
         problems.append("r_hat cannot be assessed with a single chain: run at least 2 chains")
     else:
-        bad = table["r_hat"] > RHAT_MAX
+        # NaN (too few draws to compute it) fails the gate as a figure beyond it does.
+        bad = ~(table["r_hat"] <= RHAT_MAX)
         if bad.any():
-            worst = table["r_hat"].idxmax()
             problems.append(
-                f"r_hat > {RHAT_MAX} for {int(bad.sum())} of {len(table)} parameters (worst: "
-                f"{worst} at {table['r_hat'].max():.4g}); run longer chains"
+                f"r_hat > {RHAT_MAX} for {int(bad.sum())} of {len(table)} parameters "
+                f"({_worst(table['r_hat'], largest=True, digits='.4g')}); run longer chains"
             )
     for column in ("ess_bulk", "ess_tail"):
-        low = table[column] < ESS_MIN
+        low = ~(table[column] >= ESS_MIN)
         if low.any():
-            worst = table[column].idxmin()
             problems.append(
-                f"{column} < {ESS_MIN} for {int(low.sum())} of {len(table)} parameters (worst: "
-                f"{worst} at {table[column].min():.0f}); increase draws"
+                f"{column} < {ESS_MIN} for {int(low.sum())} of {len(table)} parameters "
+                f"({_worst(table[column], largest=False, digits='.0f')}); increase draws"
             )
     if divergences:
         problems.append(
             f"{divergences} divergent transitions: raise target_accept or reparametrise"
         )
     return problems
+
+
+def _worst(values: pd.Series, *, largest: bool, digits: str) -> str:
+    """``worst: label at figure``; a figure that could not be computed is the worst."""
+    missing = values.isna()
+    if missing.any():
+        return (
+            f"worst: {values.index[missing][0]}, not computable: fewer than "
+            f"{DIAGNOSTIC_MIN_DRAWS} draws per chain, or draws that never move"
+        )
+    label = values.idxmax() if largest else values.idxmin()
+    return f"worst: {label} at {values[label]:{digits}}"

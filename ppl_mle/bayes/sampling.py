@@ -21,6 +21,7 @@ from ppl_mle.model._pytensor import quiet_pymc_log, quiet_vendor_warnings
 
 __all__ = [
     "run_nuts",
+    "DIAGNOSTIC_MIN_DRAWS",
     "ESS_MIN",
     "LOG_LIKELIHOOD_MAX_VALUES",
     "RHAT_MAX",
@@ -101,16 +102,71 @@ def sample_options(
     return options
 
 
+#: ArviZ's fewest draws per chain for ess and mcse; r_hat also needs two chains.
+DIAGNOSTIC_MIN_DRAWS = 4
+
+
 def arviz_summary(idata: az.InferenceData, level: float) -> pd.DataFrame:
-    """``az.summary`` of every parameter, HDI columns named ``hdi_lower``/``hdi_upper``."""
+    """ArviZ's summary of every parameter, as the comparisons use it.
+
+    Columns ``mean``, ``sd``, ``hdi_lower``, ``hdi_upper``, ``mcse_mean``, ``ess_bulk``,
+    ``ess_tail`` and ``r_hat``. With a single chain, or fewer than 4 draws per chain, the
+    diagnostics ArviZ cannot compute are not asked of it (it would log ``Shape validation
+    failed`` and answer NaN): they are NaN here, and the diagnoses of the callers say why
+    in words. ess and mcse of one chain of enough draws are ArviZ's (``az.ess``,
+    ``az.mcse``), the figures ``az.summary`` gives.
+    """
+    posterior = idata["posterior"]
+    chains, draws = posterior.sizes["chain"], posterior.sizes["draw"]
     with quiet_vendor_warnings(), warnings.catch_warnings():
-        # A parameter that never moves (a single chain, too few draws) has an undefined
-        # r_hat: ArviZ warns; diagnose() reports it in words.
+        # A parameter that never moves has an undefined r_hat and ess: NumPy warns dividing
+        # by zero; the diagnoses report the NaN in words.
         warnings.simplefilter("ignore", RuntimeWarning)
+        full = chains >= 2 and draws >= DIAGNOSTIC_MIN_DRAWS
         # A DataFrame: ArviZ annotates summary's result as DataFrame | Dataset (fmt="xarray").
-        summary = cast(pd.DataFrame, az.summary(idata, kind="all", hdi_prob=level, round_to="none"))
+        summary = cast(
+            pd.DataFrame,
+            az.summary(
+                idata,
+                kind="all" if full else "stats",
+                hdi_prob=level,
+                round_to="none",
+                stat_funcs=None if full else _one_chain_diagnostics(chains, draws),
+                extend=True,
+            ),
+        )
+    if not full:
+        summary["r_hat"] = np.nan
     hdi_cols = [c for c in summary.columns if c.startswith("hdi_")]
-    return summary.rename(columns=dict(zip(hdi_cols, ["hdi_lower", "hdi_upper"], strict=True)))
+    summary = summary.rename(columns=dict(zip(hdi_cols, ["hdi_lower", "hdi_upper"], strict=True)))
+    return summary[
+        ["mean", "sd", "hdi_lower", "hdi_upper", "mcse_mean", "ess_bulk", "ess_tail", "r_hat"]
+    ]
+
+
+def _one_chain_diagnostics(chains: int, draws: int) -> dict[str, Any]:
+    """``stat_funcs`` for ``az.summary``: mcse_mean, ess_bulk and ess_tail without r_hat.
+
+    ``az.summary`` hands each function one parameter's draws, flattened: with one chain,
+    that chain. With several chains (only when they are too short) or too few draws, NaN,
+    as ArviZ would answer, without asking it.
+    """
+    computable = chains == 1 and draws >= DIAGNOSTIC_MIN_DRAWS
+
+    def figure(function: Any, method: str) -> Any:
+        def one_chain(values: np.ndarray) -> float:
+            if not computable:
+                return np.nan
+            # (chain, draw); az.mcse answers an array of one value.
+            return float(np.asarray(function(values[np.newaxis], method=method)).item())
+
+        return one_chain
+
+    return {
+        "mcse_mean": figure(az.mcse, "mean"),
+        "ess_bulk": figure(az.ess, "bulk"),
+        "ess_tail": figure(az.ess, "tail"),
+    }
 
 
 def run_nuts(
