@@ -8,10 +8,11 @@ share a parameter, and ArviZ data.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
+from ppl_mle.api.pickling import reduce_result
 from ppl_mle.fit.grouped import GroupedFit
 from ppl_mle.inference.grouped import grouped_inference_data, grouped_table
 from ppl_mle.inference.likelihood_ratio import HypothesisTestResult, lr_test
@@ -28,8 +29,16 @@ class GroupedResult(GroupedFit):
 
     The attributes are those of :class:`~ppl_mle.fit.grouped.GroupedFit`: ``estimates``,
     ``standard_errors``, ``group_status`` (one :class:`~ppl_mle.FitStatus` per group),
-    ``status``, ``loglik``, ``message``…
+    ``status``, ``loglik``, ``message``… It pickles without compiled functions (see
+    :mod:`ppl_mle.api.pickling`).
     """
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        """Pickle the numbers and the model, without compiled functions.
+
+        See :mod:`ppl_mle.api.pickling`.
+        """
+        return reduce_result(self)
 
     def to_dataframe(self, level: float = 0.95, *, profile: bool = True) -> pd.DataFrame:
         """One row per group: n, estimates, SEs, Wald and profile intervals, verdict.

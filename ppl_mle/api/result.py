@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, cast
 
 import pandas as pd
 
+from ppl_mle.api.pickling import rebuilt_objective, reduce_result
 from ppl_mle.core.errors import ModelError
 from ppl_mle.fit.analytic import AnalyticCheck, check_analytic
 from ppl_mle.fit.record import FitRecord
@@ -48,8 +49,25 @@ class MLEResult(FitRecord):
     Frozen all the way down: its mappings are read-only dictionaries and its arrays are
     read-only copies, so ``result.estimates["mu"] += 1`` raises instead of changing it. The
     attributes are those of :class:`~ppl_mle.fit.record.FitRecord`; the methods compute
-    uncertainty, intervals, tables and pictures from them.
+    uncertainty, intervals, tables and pictures from them. It pickles (for
+    ``multiprocessing``, joblib, Dask) without compiled functions: see
+    :mod:`ppl_mle.api.pickling`.
     """
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        """Pickle the numbers and the models; the objective is rebuilt on first use.
+
+        See :mod:`ppl_mle.api.pickling`.
+        """
+        return reduce_result(self)
+
+    if not TYPE_CHECKING:  # for mypy, attributes stay those declared
+
+        def __getattr__(self, name: str) -> Any:
+            # Reached only for a missing attribute: the objective of an unpickled result.
+            if name == "objective":
+                return rebuilt_objective(self)
+            raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
 
     def check_analytic(self, **tolerances: float) -> AnalyticCheck:
         """Compare with the closed form; see :func:`ppl_mle.check_analytic`."""

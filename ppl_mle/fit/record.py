@@ -296,5 +296,12 @@ def parameter_labels(name: str, shape: tuple[int, ...], model: Any) -> list[str]
 
 
 def at_vertex(result: FitRecord) -> bool:
-    """Whether a categorical fit put all mass on one category (no interior parameter)."""
+    """Whether no interior parameter is left: the estimate is a vertex of the parameter space.
+
+    Every estimate on a bound of its support (a probability of 1 when every trial
+    succeeded: the fit's objective has no free coordinate), or a categorical fit that put
+    all mass on one category.
+    """
+    if result.objective.size == 0:
+        return True
     return result.family is not None and result.family.at_vertex()

@@ -113,7 +113,8 @@ def derived_quantities(
         j = np.asarray(jac_g, dtype=np.float64).reshape(value.size, -1)[:, free]
         with np.errstate(all="ignore"):
             var = np.einsum("ij,jk,ik->i", j, cov, j)
-        ses.append(np.sqrt(np.where(var < 0.0, np.nan, var)))
+        # No delta method about an infinite value (odds p/(1 − p) at p̂ = 1).
+        ses.append(np.sqrt(np.where((var < 0.0) | ~np.isfinite(value.ravel()), np.nan, var)))
     estimate = np.concatenate(estimates)
     se = np.concatenate(ses)
     return pd.DataFrame(

@@ -23,6 +23,7 @@ from pytensor.graph.replace import vectorize_graph
 
 from ppl_mle.core.errors import ModelError
 from ppl_mle.fit.compiled import StructureCache, abstract_data, compile_function
+from ppl_mle.fit.held import HeldObjective
 from ppl_mle.fit.objective import Objective, get_free_outputs
 from ppl_mle.fit.record import FitRecord, at_vertex
 from ppl_mle.inference.uncertainty import Uncertainty, natural_labels, uncertainty
@@ -55,7 +56,8 @@ def laplace_draws(
     -------
     dict of str to numpy.ndarray
         One array of ``size`` draws per scalar natural parameter; NaN when the information
-        matrix is singular or nothing is left in the interior (a single category).
+        matrix is singular or nothing is left in the interior (a single category, every
+        estimate on a bound of its support).
     """
     labels = list(result.to_dataframe().index)
     unc = precomputed if precomputed is not None else uncertainty(result)
@@ -84,8 +86,14 @@ def laplace_draws(
 def _natural_rows(objective: Objective, z_hat: np.ndarray, z: np.ndarray) -> np.ndarray:
     """The natural values at each row of ``z``, flat in the objective's order, user units.
 
-    ``z_hat`` (the estimate) gives the shape of each free variable's natural value.
+    ``z_hat`` (the estimate) gives the shape of each free variable's natural value. Rows
+    of a :class:`~ppl_mle.fit.held.HeldObjective` are completed with its held coordinates
+    (estimates on a bound of their support stay there) and mapped by the whole model's.
     """
+    if isinstance(objective, HeldObjective):
+        full = np.tile(objective.fixed, (z.shape[0], 1))
+        full[:, objective.free] = z
+        return _natural_rows(objective.base, objective.full(z_hat), full)
     shapes = {name: np.shape(v) for name, v in objective.natural(z_hat).items()}
     with PYTENSOR_LOCK:
         fn, data = _batched_natural(objective)

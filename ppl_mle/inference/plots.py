@@ -16,7 +16,7 @@ from scipy import stats
 from ppl_mle.core.errors import ModelError
 from ppl_mle.data.validation import check_level
 from ppl_mle.inference.profile import chi2_cutoff, profile_loglik
-from ppl_mle.inference.summary import summarize
+from ppl_mle.inference.summary import parameter_supports, summarize
 from ppl_mle.model._pytensor import quiet_vendor_warnings
 
 if TYPE_CHECKING:
@@ -53,6 +53,7 @@ def plot_profiles(
     table = summarize(result, level, profile=True)
     labels = [lab for lab in table.index if np.isfinite(table.loc[lab, "profile_upper"])]
     labels = labels[:MAX_ROWS]
+    supports = parameter_supports(result)
     q = chi2_cutoff(level)
     cols = min(3, max(1, len(labels)))
     rows = -(-len(labels) // cols)
@@ -62,9 +63,10 @@ def plot_profiles(
         row = table.loc[label]
         lo, hi, est = row["profile_lower"], row["profile_upper"], row["estimate"]
         pad = 0.35 * (hi - lo)
-        grid_lo = max(lo - pad, _support_floor(lo, est))
-        grid = np.linspace(grid_lo, hi + pad, 61)
-        grid = grid[np.isfinite(grid)]
+        # Inside the parameter's support only: the profile is not defined beyond it.
+        floor, ceiling = supports.get(label, (-np.inf, np.inf))
+        grid = np.linspace(max(lo - pad, floor), min(hi + pad, ceiling), 61)
+        grid = grid[np.isfinite(grid) & (grid > floor) & (grid < ceiling)]
         with quiet_vendor_warnings():
             prof = profile_loglik(result, label, grid)
         ax.plot(grid, prof - result.loglik, color="tab:blue", lw=2, label="profile ℓ − ℓ̂")
@@ -99,11 +101,6 @@ def plot_profiles(
     if path is not None:
         fig.savefig(path, dpi=100, format="png")
     return fig
-
-
-def _support_floor(lo: float, est: float) -> float:
-    """Keep a grid for a non-negative parameter (sigma, theta) above 0."""
-    return 0.0 if lo >= 0 else -np.inf
 
 
 def plot_loglik_contour(

@@ -20,7 +20,13 @@ from ppl_mle.inference.profile import profile_interval
 from ppl_mle.inference.uncertainty import Identification, uncertainty, wald_intervals
 from ppl_mle.model.support import natural_bounds
 
-__all__ = ["PROFILE_MAX_PARAMS", "SUMMARY_COLUMNS", "format_summary", "summarize"]
+__all__ = [
+    "PROFILE_MAX_PARAMS",
+    "SUMMARY_COLUMNS",
+    "format_summary",
+    "parameter_supports",
+    "summarize",
+]
 
 SUMMARY_COLUMNS = (
     "estimate",
@@ -75,7 +81,7 @@ def summarize(
     p = 2.0 * stats.norm.sf(np.abs(z))
     wald_lo, wald_hi = wald_intervals(unc, level)
     vertex = at_vertex(result)
-    supports = _supports(result)
+    supports = parameter_supports(result)
     rows = []
     for i, label in enumerate(unc.labels):
         notes = []
@@ -140,8 +146,8 @@ def summarize(
     return table
 
 
-def _supports(result: FitRecord) -> dict[str, tuple[float, float]]:
-    """The support of every estimate, by label, where it is bounded."""
+def parameter_supports(result: FitRecord) -> dict[str, tuple[float, float]]:
+    """The support ``(lower, upper)`` of every scalar estimate, by label, where it is bounded."""
     out = {}
     for name, value in result.estimates.items():
         shape = np.shape(value)

@@ -95,6 +95,12 @@ class CompiledModel(pm.Model):  # type: ignore[misc]  # pymc ships no py.typed: 
                 return lambda point: [values(point)[name] for name in names]
         return super().compile_fn(outs, inputs=inputs, **kwargs)
 
+    def __getstate__(self) -> dict[str, Any]:
+        """The model's state without its compiled functions, compiled again on demand."""
+        state = dict(vars(self))
+        state.update(_compiled={}, _shared=None, _shared_values=None)
+        return state
+
     def _shared_functions(self) -> tuple[tuple[str, ...], _PointFunction, _PointFunction] | None:
         if self._shared is None or self._shared[0] != self._structure_key():
             return None
