@@ -20,7 +20,7 @@ import threading
 from dataclasses import dataclass, fields
 from typing import Any
 
-import cloudpickle  # type: ignore[import-untyped]  # PyMC's dependency; no type hints
+import cloudpickle
 import numpy as np
 
 from ppl_mle.core.errors import ModelError
