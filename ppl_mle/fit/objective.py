@@ -42,6 +42,7 @@ from ppl_mle.fit.compiled import (
     declaration_key_of,
 )
 from ppl_mle.model._pytensor import PYTENSOR_LOCK, quiet_vendor_warnings, serialised
+from ppl_mle.model.float64 import in_float64
 
 __all__ = ["Objective", "objective_for"]
 
@@ -122,6 +123,9 @@ class Objective:
         constrained = pytensor.graph_replace(
             [model.unobserved_value_vars[i] for i in free.indices], replace, strict=False
         )
+        # Every log-density and value in float64, whatever the model's constants: PyTensor
+        # keeps `3.0` as float32 and would take its log in float32 (2e-8 per observation).
+        logp, loglik, *constrained = in_float64([logp, loglik, *constrained])
         self.free_names: tuple[str, ...] = free.names
         self._closed_hessian = hessian
         self.affine = AffineMap()

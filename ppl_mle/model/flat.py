@@ -12,19 +12,27 @@ log                    positive half-line             ``HalfFlat``
 logodds                (0, 1)                         ``Uniform(0, 1)``
 interval               (a, b)                         ``Uniform(a, b)``
 simplex                the simplex                    ``Dirichlet(1, …, 1)``
+ordered                the ordered vectors            ``Flat``
+cholesky-cov-packed    Cholesky factors, diagonal>0   ``Flat``
+a chain of these       the image of the chain         ``Flat``
 =====================  =============================  ==========================
 
 With flat priors, ``find_MAP`` (which maximises ``logp`` without the Jacobian of the
-transforms) finds the MLE. Flattening makes no sense for a discrete free variable, or for
-a free variable whose prior depends on other free variables (a hierarchical model: with
-the hierarchy kept the likelihood is unbounded as the group scale goes to 0; with it
-flattened the group-level parameters leave the likelihood altogether). Both are refused
-with an error naming the variable. The original model is not modified.
+transforms) finds the MLE: the transform maps the real space one to one onto the support,
+where the flat density is constant (a ``Flat`` kept with an ordered transform has the
+density 0 on the ordered vectors, the only values it takes). Flattening makes no sense
+for a discrete free variable, or for a free variable whose prior depends on other free
+variables (a hierarchical model: with the hierarchy kept the likelihood is unbounded as
+the group scale goes to 0; with it flattened the group-level parameters leave the
+likelihood altogether). Both are refused with an error naming the variable. The original
+model is not modified. The copy computes in float64 throughout
+(:func:`~ppl_mle.model.float64.in_float64`), whatever the types of the model's constants.
 
 The copy starts where the user's model starts: its initial point (the priors' support
 points, or the ``initval`` given to a variable) becomes the flat copy's, so a flat prior
 does not move the start to 0 (outside the support of an untransformed ``Uniform(0, 1)``) or
-to 1.
+to 1. A start on the boundary of an ordered or Cholesky support (the tied ``[0, 0]`` of a
+``Normal`` prior with an ordered transform) is replaced by the image of the origin.
 """
 
 from __future__ import annotations
@@ -36,24 +44,36 @@ from typing import Any, cast
 import numpy as np
 import pymc as pm
 import pytensor.tensor as pt
+from pymc.distributions.transforms import CholeskyCovPacked, Ordered
 from pymc.initial_point import make_initial_point_fn
 from pymc.logprob.transforms import (
+    ChainedTransform,
     IntervalTransform,
     LogOddsTransform,
     LogTransform,
     SimplexTransform,
 )
 from pymc.model.fgraph import ModelFreeRV, fgraph_from_model, model_from_fgraph
+from pytensor.graph.fg import FunctionGraph
 
 from ppl_mle.core.errors import ModelError
 from ppl_mle.model._compat import ancestors
 from ppl_mle.model._pytensor import PYTENSOR_LOCK, quiet_vendor_warnings
 from ppl_mle.model.compiled import CompiledModel, compiled_copy
 from ppl_mle.model.declarations import family_of
+from ppl_mle.model.float64 import in_float64
 
 __all__ = ["flat_priors", "has_flat_priors", "initial_values_set_aside"]
 
 _FLAT_OPS = ("flat", "half_flat")
+
+#: Transforms that map the real space one to one onto the whole of a multivariate support:
+#: the ordered vectors (ascending or descending, positive or not), and the packed Cholesky
+#: factors with a positive diagonal (an ``LKJCholeskyCov``, any covariance matrix).
+_ONTO_SUPPORT = (Ordered, CholeskyCovPacked)
+
+#: The transforms a chain may be made of (each one to one, so the chain is too).
+_LINKS = (LogTransform, LogOddsTransform, IntervalTransform, SimplexTransform, *_ONTO_SUPPORT)
 
 
 def flat_priors(model: pm.Model) -> CompiledModel:
@@ -103,12 +123,93 @@ def flat_priors(model: pm.Model) -> CompiledModel:
                     f"{rv.name!r} holds data, its declaration is missing `observed=`."
                 )
             fgraph.replace(rv, _flat_like(rv, node.op.transform), import_missing=True)
+        fgraph = _in_float64(fgraph)
         # A CompiledModel: find_MAP on the copy runs on the fit's compiled functions.
         flat = compiled_copy(model_from_fgraph(fgraph, mutate_fgraph=True))
     for rv in flat.free_RVs:
+        transform = flat.rvs_to_transforms.get(rv)
+        if _onto_support(transform):
+            transform = flat.rvs_to_transforms[rv] = _numpy_safe(transform)
         if rv.name in start:
-            flat.set_initval(rv, start[rv.name])
+            value = start[rv.name]
+            if _onto_support(transform):
+                value = _inside(transform, rv, value)
+            flat.set_initval(rv, value)
     return flat
+
+
+def _onto_support(transform: object) -> bool:
+    """Whether ``transform`` needs the plain ``Flat`` density: one of :data:`_ONTO_SUPPORT`.
+
+    A chain of :data:`_LINKS` (``transform=ordered`` on a positive prior: log, then
+    ordered) maps one to one into the support of its first link, which is the prior's own
+    transform, onto the positive ordered vectors there.
+    """
+    if isinstance(transform, ChainedTransform):
+        return all(isinstance(link, _LINKS) for link in transform.transform_list)
+    return isinstance(transform, _ONTO_SUPPORT)
+
+
+def _transform_name(transform: object) -> str:
+    """The class name of ``transform``, with its links for a chain."""
+    if isinstance(transform, ChainedTransform):
+        links = ", ".join(_transform_name(link) for link in transform.transform_list)
+        return f"ChainedTransform({links})"
+    return type(transform).__name__
+
+
+def _numpy_safe(transform: Any) -> Any:
+    """``transform``, its Cholesky links mapping a NumPy start back (:class:`_PackedCholesky`)."""
+    if isinstance(transform, CholeskyCovPacked):
+        return _PackedCholesky(transform)
+    if isinstance(transform, ChainedTransform):
+        return ChainedTransform([_numpy_safe(link) for link in transform.transform_list])
+    return transform
+
+
+def _inside(transform: Any, rv: Any, value: np.ndarray) -> Any:
+    """``value``, or the image of the origin where ``transform`` maps it to no finite point.
+
+    A prior's own start may lie on the boundary of the support a transform gives it: the
+    tied means ``[0, 0]`` of a ``Normal`` with an ordered transform. The flat copy starts
+    where the transform maps 0 then (``[0, 1]``), a point inside the support.
+    """
+    x = pt.as_tensor_variable(np.asarray(value, dtype=rv.dtype))
+    z = transform.forward(x, *rv.owner.inputs)
+    origin = transform.backward(pt.zeros_like(z), *rv.owner.inputs)
+    return pt.switch(pt.all(pt.lt(pt.abs(z), np.inf)), x, origin)
+
+
+class _PackedCholesky(CholeskyCovPacked):  # type: ignore[misc]  # pymc ships no py.typed
+    """PyMC's ``CholeskyCovPacked``, mapping a NumPy array back as well as a tensor.
+
+    find_MAP maps its start (NumPy arrays of the transformed values) back through the
+    transform, and PyMC's ``backward`` indexes its argument by a tensor of indices, which a
+    NumPy array refuses.
+    """
+
+    def __init__(self, transform: CholeskyCovPacked) -> None:
+        self.diag_idxs = transform.diag_idxs
+
+    def backward(self, value: Any, *inputs: Any) -> Any:
+        """The packed Cholesky factor of the unconstrained ``value`` (exp on the diagonal)."""
+        return super().backward(pt.as_tensor_variable(value), *inputs)
+
+
+def _in_float64(fgraph: FunctionGraph) -> FunctionGraph:
+    """The model graph ``fgraph`` with every floating-point value in float64.
+
+    Before PyMC derives the log-density, which folds constants: ``pt.sqrt(2)`` of the int8
+    constant 2 would become a float32 constant √2, off in its 8th digit
+    (:func:`~ppl_mle.model.float64.in_float64`).
+    """
+    outputs = in_float64(fgraph.outputs)
+    if all(a is b for a, b in zip(outputs, fgraph.outputs, strict=True)):
+        return fgraph
+    wide = FunctionGraph(outputs=outputs, clone=False)
+    wide._coords = fgraph._coords  # type: ignore[attr-defined]  # PyMC's model meta-data
+    wide._dim_lengths = fgraph._dim_lengths  # type: ignore[attr-defined]
+    return wide
 
 
 def _initial_point(model: pm.Model) -> dict[str, np.ndarray]:
@@ -155,15 +256,22 @@ def _flat_like(rv: pt.TensorVariable[Any, Any], transform: object) -> pt.TensorV
         if lower is None or upper is None:
             raise ModelError(
                 f"the support of {rv.name!r} is a half-bounded interval: no flat prior is "
-                "defined for it here (only the real line, (0, inf), (a, b), the simplex)."
+                "defined for it here (only the real line, (0, inf), (a, b), the simplex, "
+                "ordered vectors and Cholesky factors)."
             )
         new = pm.Uniform.dist(lower, upper, shape=shape)
     elif isinstance(transform, SimplexTransform):
         new = pm.Dirichlet.dist(a=pt.ones(shape[-1]), shape=shape)
+    elif _onto_support(transform):
+        # The transform, kept, maps the real space one to one onto its support: a density
+        # 0 there is flat on the support, and find_MAP maximises the likelihood.
+        new = pm.Flat.dist(shape=shape)
     else:
         raise ModelError(
-            f"{rv.name!r} has support transform {type(transform).__name__}: no flat prior "
-            "is defined for it here."
+            f"{rv.name!r} has support transform {_transform_name(transform)}: no flat prior "
+            "is defined for it here (only for the transforms log, logodds, interval, "
+            "simplex, ordered and cholesky-cov-packed, and chains of them). Fit it as a MAP "
+            "with its prior (estimate='map'), or declare it with one of these transforms."
         )
     new.name = rv.name
     return cast(
