@@ -152,3 +152,19 @@ def test_in_float64_computes_what_was_short_in_float64():
     assert outputs[0].dtype == "float32"
     already = [x * pt.constant(2.5, dtype="float64"), pt.log(x)]
     assert all(a is b for a, b in zip(in_float64(already), already, strict=True))
+
+
+def test_deterministics_are_evaluated_in_float64():
+    y = np.random.default_rng(3).normal(5.0, 2.0, size=500)
+    with pm.Model() as model:
+        # Flat priors: the model is fitted as it is, not through a flat copy.
+        mu = pm.Flat("mu")
+        sigma = pm.HalfFlat("sigma")
+        pm.Deterministic("d", pm.math.log(3.0) * mu + pm.math.log(0.7))
+        pm.Normal("y", mu, sigma, observed=y)
+    result = _fit(model)
+    mu_hat = float(result.estimates["mu"])
+    assert mu_hat == pytest.approx(math.fsum(y) / y.size, rel=1e-14)
+    exact = math.log(3.0) * mu_hat + math.log(0.7)
+    # float32 logs of 3.0 and 0.7 would be off by ~1e-8 relative
+    assert float(result.derived().loc["d", "estimate"]) == pytest.approx(exact, rel=1e-14)

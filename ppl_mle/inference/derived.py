@@ -32,6 +32,7 @@ from ppl_mle.fit.held import HeldObjective
 from ppl_mle.fit.record import FitRecord, parameter_labels
 from ppl_mle.inference.uncertainty import Uncertainty, uncertainty, z_quantile
 from ppl_mle.model._pytensor import PYTENSOR_LOCK, quiet_vendor_warnings
+from ppl_mle.model.float64 import in_float64
 
 __all__ = ["derived_quantities"]
 
@@ -148,7 +149,8 @@ def _evaluate(
             )
         replace[v] = flat[s.start : s.stop].reshape(s.shape).astype(v.dtype)
     on_values = model.replace_rvs_by_values(deterministics)
-    graphs = pytensor.graph_replace(on_values, replace, strict=False)
+    # In float64 throughout, as the objective (a constant like 3.0 is float32 in PyTensor).
+    graphs = in_float64(pytensor.graph_replace(on_values, replace, strict=False))
     outputs: list[Any] = []
     for g in graphs:
         g = pt.cast(g, "float64")
