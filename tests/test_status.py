@@ -77,7 +77,7 @@ def separated() -> ppl_mle.MLEResult:
 
 def test_members_and_which_count_as_converged():
     converged = {s for s in FitStatus if s.converged}
-    assert converged == {FitStatus.VERIFIED, FitStatus.BOUNDARY}
+    assert converged == {FitStatus.VERIFIED, FitStatus.BOUNDARY, FitStatus.DATA_BOUND}
     assert {s for s in FitStatus if s.no_mle} == {FitStatus.SEPARATED, FitStatus.UNBOUNDED}
     assert all(isinstance(s.value, str) for s in FitStatus)
     assert ppl_mle.FitStatus is FitStatus and "FitStatus" in ppl_mle.__all__

@@ -47,12 +47,15 @@ class Boundary:
     note : str
         For estimates on a bound of their support in any other model
         (:mod:`ppl_mle.fit.support_bound`): which, and the KKT conditions verified there.
+    data_note : str
+        For estimates on a bound set by the data (:mod:`ppl_mle.fit.data_bound`): which.
     """
 
     mask: dict[str, np.ndarray]
     simplex: CategoricalFamily | None = None
     interior: CategoricalFamily | None = None
     note: str = ""
+    data_note: str = ""
 
     @property
     def at_vertex(self) -> bool:

@@ -68,10 +68,11 @@ def fit_message(
 
 def _verdict_message(found: Maximum, run: OptimizerRun, method: str, family: Family | None) -> str:
     check, parts = found.check, []
+    on_bounds = found.boundary.note or found.boundary.data_note
     if found.status.converged and found.objective.size == 0:
         parts.append("Every estimate is on a bound of its support: none is left in the interior.")
     elif found.status.converged:
-        interior = " of the interior estimates" if found.boundary.note else ""
+        interior = " of the interior estimates" if on_bounds else ""
         parts.append(
             f"Verified maximum{interior}: Hessian negative definite, gradient norm "
             f"{check.grad_norm:.2g}, Newton step left {check.step_se:.2g} standard errors."
@@ -90,17 +91,23 @@ def _verdict_message(found: Maximum, run: OptimizerRun, method: str, family: Fam
         )
     else:
         parts.append(f"Cannot vouch for this estimate: {check.problem}.")
-    claim = "succeeded" if run.success else "did not succeed"
     steps = found.polish_steps
     where = (
         f" at {found.shift_se:.2g} standard errors from the returned estimate"
         if np.isfinite(found.shift_se)
         else ""
     )
-    parts.append(
-        f"find_MAP ({method}) {claim} ({run.message.strip()}){where}"
-        + (f"; {steps} Newton step(s) with the exact Hessian polished it." if steps else ".")
-    )
+    polished = f"; {steps} Newton step(s) with the exact Hessian polished it." if steps else "."
+    look = found.second_look
+    if look is None:
+        parts.append(f"find_MAP ({method}) {_claim(run)}{where}{polished}")
+    else:
+        parts.append(
+            f"find_MAP ({method}) {_claim(run)} at a point that could not be vouched for "
+            f"({look.first_problem}). The second look, find_MAP from {method}'s end point "
+            f"with a Newton-type method ({look.run.method}, the exact Hessian), "
+            f"{_claim(look.run)}{where}{polished}"
+        )
     simplex = found.boundary.simplex
     if simplex is not None and found.boundary.mask:
         cats = [simplex.categories[i] for i in np.flatnonzero(found.boundary.mask["theta"])]
@@ -108,9 +115,17 @@ def _verdict_message(found: Maximum, run: OptimizerRun, method: str, family: Fam
             f"Categories {cats!r} were never observed: their MLE is exactly 0, on the "
             "boundary of the simplex."
         )
+    if found.boundary.data_note:
+        parts.append(found.boundary.data_note)
     if found.boundary.note:
         parts.append(found.boundary.note)
     return " ".join(parts)
+
+
+def _claim(run: OptimizerRun) -> str:
+    """``"succeeded (its message)"`` or ``"did not succeed (its message)"``."""
+    claim = "succeeded" if run.success else "did not succeed"
+    return f"{claim} ({run.message.strip()})"
 
 
 def _vertex_message(found: Maximum, run: OptimizerRun, method: str) -> str:

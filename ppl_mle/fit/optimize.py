@@ -56,6 +56,8 @@ class OptimizerRun:
     nit, nfev : int or None
         Iterations and evaluations, None when find_MAP stopped at ``maxeval`` and returned
         no optimizer result.
+    method : str
+        The method find_MAP ran.
     """
 
     z: np.ndarray
@@ -64,6 +66,7 @@ class OptimizerRun:
     message: str
     nit: int | None
     nfev: int | None
+    method: str
 
 
 def check_method(method: str) -> str:
@@ -147,6 +150,7 @@ def run_find_map(
             message=f"find_MAP stopped after maxeval={maxeval} evaluations",
             nit=None,
             nfev=None,
+            method=method,
         )
     return OptimizerRun(
         z=z,
@@ -155,6 +159,7 @@ def run_find_map(
         message=str(opt.message),
         nit=int(opt.nit) if "nit" in opt else None,
         nfev=int(opt.nfev) if "nfev" in opt else None,
+        method=method,
     )
 
 
@@ -187,7 +192,10 @@ def _method_options(
     if method in ("BFGS", "CG"):
         return {"gtol": 1e-10, "maxiter": big}
     if method == "trust-exact":
-        return {"gtol": 1e-10, "maxiter": big}
+        # The trust region's radius is in the units of z: scipy's cap of 1000 would make a
+        # coefficient of 3.5e6 (an intercept beside a year, in a regression) take thousands
+        # of iterations where doubling the radius takes twenty.
+        return {"gtol": 1e-10, "maxiter": big, "max_trust_radius": _NO_RADIUS_CAP}
     if method == "Newton":
         return {"tol": NEWTON_DECREMENT_TOL, "maxiter": min(maxeval, NEWTON_MAXITER)}
     if method == "Newton-CG":
@@ -195,6 +203,10 @@ def _method_options(
     if method == "TNC":
         return {"ftol": 1e-15, "gtol": 1e-12, "maxfun": big}
     return {"ftol": 1e-15, "maxiter": big}  # SLSQP
+
+
+#: trust-exact's largest trust radius: no cap (the largest finite float64 number).
+_NO_RADIUS_CAP = float(np.finfo(np.float64).max)
 
 
 def _scales(h: np.ndarray) -> np.ndarray:

@@ -27,6 +27,7 @@ from ppl_mle.fit.compiled import (
     compile_settings,
     declaration_key_of,
 )
+from ppl_mle.fit.data_bound import inside_data_bounds
 from ppl_mle.fit.objective import Objective
 from ppl_mle.model._pytensor import quiet_vendor_warnings
 
@@ -81,6 +82,21 @@ def start_vector(
             )(None)
     z0 = objective.from_user_point(point)
     f0, _ = objective.value_and_grad(z0)
+    if np.all(np.isfinite(z0)) and not math.isfinite(f0) and objective.affine.identity:
+        # A likelihood whose support depends on a parameter (x ~ Uniform(0, θ)) is 0 at a
+        # start of θ below max(x): such a start the user did not give is moved inside.
+        given = {_base_name(k) for k in start or {}}
+        moved = inside_data_bounds(model, objective.natural(z0), given)
+        if moved:
+            with quiet_vendor_warnings(), np.errstate(all="ignore"):
+                point = make_initial_point_fn(
+                    model=model,
+                    overrides={**objective.natural(z0), **moved},
+                    jitter_rvs=set(),
+                    return_transformed=True,
+                )(None)
+            z0 = objective.from_user_point(point)
+            f0, _ = objective.value_and_grad(z0)
     if not (np.all(np.isfinite(z0)) and math.isfinite(f0)):
         bad = [name for name, v in point.items() if not np.all(np.isfinite(v))]
         where = f" (non-finite start for {bad})" if bad else ""

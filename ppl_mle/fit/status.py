@@ -25,6 +25,11 @@ class FitStatus(enum.Enum):
         Verified, with some estimates exactly on the boundary of the parameter space (a
         category never observed has probability 0; every observation in one category puts
         the MLE on a vertex of the simplex).
+    DATA_BOUND
+        Verified, with some estimates on a bound set by the data: the support of the
+        likelihood depends on them (θ of ``x ~ Uniform(0, θ)`` is at least every
+        observation, and its MLE is max(x)); the likelihood is 0 beyond the bound and falls
+        into the interior from it.
     NOT_CONVERGED
         The Hessian is negative definite but the maximum is still more than the tolerance
         away (find_MAP stopped early and the polish did not finish it, or was off).
@@ -48,6 +53,7 @@ class FitStatus(enum.Enum):
 
     VERIFIED = "verified"
     BOUNDARY = "boundary"
+    DATA_BOUND = "data_bound"
     NOT_CONVERGED = "not_converged"
     NOT_A_MAXIMUM = "not_a_maximum"
     NOT_IDENTIFIED = "not_identified"
@@ -58,8 +64,8 @@ class FitStatus(enum.Enum):
 
     @property
     def converged(self) -> bool:
-        """Whether the estimate is a verified maximum (``VERIFIED`` or ``BOUNDARY``)."""
-        return self in (FitStatus.VERIFIED, FitStatus.BOUNDARY)
+        """Whether the estimate is a verified maximum (``VERIFIED`` or on a bound)."""
+        return self in (FitStatus.VERIFIED, FitStatus.BOUNDARY, FitStatus.DATA_BOUND)
 
     @property
     def no_mle(self) -> bool:

@@ -21,7 +21,7 @@ import numpy as np
 from scipy import linalg
 
 from ppl_mle.core.families import Family
-from ppl_mle.core.newton import backtrack, newton_iterate
+from ppl_mle.core.newton import NewtonStatus, backtrack, newton_iterate
 from ppl_mle.core.tolerances import POLISH_FLOOR_SE, QUADRATIC_SE, VALUE_RTOL, VERIFY_TOL_SE
 from ppl_mle.fit.objective import Objective
 from ppl_mle.fit.status import FitStatus
@@ -173,6 +173,9 @@ def information_verdict(names: list[str], h: np.ndarray) -> tuple[FitStatus | No
 
 #: How far (in standard errors along the flattest direction) the unboundedness probe looks.
 _PROBE_SE = 30.0
+#: ... at least: far enough that a quadratic maximum falls this many times the rounding
+#: noise of the objective's value.
+_PROBE_NOISES = 1e3
 
 
 def unbounded_direction(objective: Objective, z: np.ndarray, h: np.ndarray) -> str | None:
@@ -190,7 +193,9 @@ def unbounded_direction(objective: Objective, z: np.ndarray, h: np.ndarray) -> s
     (to within its rounding noise), not merely close: under an interval transform 30
     standard errors on reach the bound of the support, where the likelihood may be only a
     little lower than at an interior maximum (one observation at 10, a mean bounded in
-    (9, 12): 0.5 lower at 9).
+    (9, 12): 0.5 lower at 9). Where 450 is itself within that noise (an objective of
+    -1e20: a known sigma far below the spread of the data), the probe looks further, to
+    where a quadratic maximum falls by ``_PROBE_NOISES`` times the noise.
 
     Parameters
     ----------
@@ -202,9 +207,13 @@ def unbounded_direction(objective: Objective, z: np.ndarray, h: np.ndarray) -> s
     """
     eigval, eigvec = np.linalg.eigh(-0.5 * (h + h.T))
     direction = eigvec[:, 0]
-    step = _PROBE_SE / math.sqrt(eigval[0])
     top, _ = objective.value_and_grad(z)
     noise = VALUE_RTOL * max(1.0, abs(top))
+    # Far enough that a regular maximum falls well clear of the rounding noise of the
+    # objective's value: 30 standard errors (a fall of 450), or further where the value
+    # is so large (a known sigma far below the spread of the data) that 450 is noise.
+    se_out = max(_PROBE_SE, math.sqrt(2.0 * _PROBE_NOISES * noise))
+    step = se_out / math.sqrt(eigval[0])
     base = objective.loglik(z)
     for sign in (1.0, -1.0):
         probe = z + sign * step * direction
@@ -220,7 +229,7 @@ def unbounded_direction(objective: Objective, z: np.ndarray, h: np.ndarray) -> s
             ]
             return (
                 f"the log-likelihood keeps rising along {' '.join(terms)} (from {base:.6g} to "
-                f"{value:.6g} {_PROBE_SE:g} standard errors on): the MLE does not exist, "
+                f"{value:.6g} {se_out:.3g} standard errors on): the MLE does not exist, "
                 "the estimates diverge"
             )
     return None
@@ -304,6 +313,12 @@ def newton_polish(
     Hessian is not negative definite, or after ``max_steps``; the visited point with the
     smallest remaining step is returned.
 
+    ``POLISH_FLOOR_SE`` standard errors are the last digit of an estimate only where its
+    standard error is not much larger than the estimate itself. Past it, whole steps
+    continue while one moves some estimate (in the user's units) by more than an ulp and
+    the steps still halve: a mean of 2.33 beside a known sigma of 1e300 is 1e-300 standard
+    errors from a start at the median, and 1e15 ulps.
+
     Returns
     -------
     z : numpy.ndarray
@@ -315,10 +330,20 @@ def newton_polish(
     """
     polish = _Polish(objective, np.array(z, dtype=np.float64))
     run = newton_iterate(polish, tol=POLISH_FLOOR_SE, stall_below=QUADRATIC_SE, max_steps=max_steps)
+    steps = run.steps
+    if run.status is NewtonStatus.CONVERGED and steps < max_steps:
+        # At the maximum to POLISH_FLOOR_SE standard errors, which is to the last digit
+        # only where a standard error is not much larger than the estimate itself (in the
+        # user's units). A known sigma of 1e300 beside data near 1: the mean is 1e-300
+        # standard errors from the start, and 1e15 units in its last place. Whole steps
+        # until the step moves no estimate by more than an ulp, or stops halving (noise).
+        polish.in_ulps = True
+        more = newton_iterate(polish, tol=1.0, stall_below=math.inf, max_steps=max_steps - steps)
+        steps += more.steps
     check = polish.best_check
     if polish.best_is_chord:
         check = verify_maximum(objective, polish.best_z)  # the verdict on a fresh Hessian
-    return polish.best_z, run.steps, check
+    return polish.best_z, steps, check
 
 
 class _Polish:
@@ -336,13 +361,22 @@ class _Polish:
         self.hessian = self.check.hessian
         self.is_chord = False
         self.best_is_chord = False
+        # Steps measured in units in the last place of the estimates (user's units), not in
+        # standard errors: the polish's last phase.
+        self.in_ulps = False
 
     def propose(self) -> float | None:
         step = self.check.step
         if step is None:
             return None  # the Hessian is not negative definite, or nothing is finite
-        if np.array_equal(self.z + step, self.z):
+        user = self.objective.affine.user_z
+        here, there = user(self.z), user(self.z + step)
+        if np.array_equal(there, here):
             return 0.0  # at the maximum to the last representable digit
+        if self.in_ulps:
+            with np.errstate(all="ignore"):
+                ulps = np.abs(there - here) / np.spacing(np.abs(here))
+            return float(np.max(ulps))
         return self.check.step_se
 
     def advance(self, size: float) -> float | None:
@@ -350,7 +384,7 @@ class _Polish:
         if step is None:  # propose() formed it: never
             return None
         chord = False
-        if size < QUADRATIC_SE:
+        if check.step_se < QUADRATIC_SE:
             chord = self.chord and self.hessian is not None
             t, trial = (
                 1.0,

@@ -209,7 +209,8 @@ def uncertainty(result: FitRecord, *, warn: bool = True) -> Uncertainty:
         )
 
     if on_boundary.sum() > 0 and at_vertex(result):
-        # Every observation in one category: no interior parameter is left.
+        # No interior parameter is left (every observation in one category, every
+        # estimate on a bound of its support): nothing to invert.
         return without_standard_errors(np.full((d, d), np.nan), "", Identification.IDENTIFIED)
 
     h = result.hessian if result.hessian is not None else objective.evaluate(z)[2]

@@ -136,23 +136,32 @@ class NormalFamily:
     def standardized(self) -> tuple[NormalFamily, AffineMap]:
         """The same model on working data (x − a)/b, and the map back to the user's units.
 
-        ``a`` is the sample mean and ``b`` the power of two nearest the MLE of sigma (the
-        known sigma when there is no spread), so the working data have mean ~0 and spread
-        ~1 whatever the magnitude and offset of the data: the fit is then affine-invariant
-        in floating point too. Dividing by a power of two is exact, and the data are
-        computed as x/b − a/b so that nothing overflows on the way.
+        ``a`` is the sample mean and ``b`` the power of two nearest the standard deviation
+        of the model: the known sigma, or else the MLE of sigma. The working model then has
+        mean ~0 and sigma ~1, so the curvature of its log-likelihood is ~n whatever the
+        magnitude and offset of the data and of a known sigma (n/σ² itself under- or
+        overflows for σ = 1e±300): the fit is affine-invariant in floating point too.
+        Dividing by a power of two is exact, and the data are computed as
+        (x/s − a/s)·(s/b), with s a power of two near their magnitude and the last factor
+        applied to the exponent, so that nothing overflows on the way.
         """
         st = self.stats
-        spread = st.sd_mle if st.ss > 0 else (self.sigma or abs(st.mean) or 1.0)
+        spread = self.sigma or (st.sd_mle if st.ss > 0 else abs(st.mean) or 1.0)
         b = power_of_two(spread)
         a = st.mean
         sigma = None if self.sigma is None else self.sigma / b
         affine = AffineMap.normal(a, b, st.n, sigma_free=self.sigma is None)
         if self.given_stats is not None or self.data is None:
-            working = NormalStats(st.n, 0.0, st.rescaled(b).ss)
+            with np.errstate(all="ignore"):
+                working = NormalStats(st.n, 0.0, st.rescaled(b).ss)
             return NormalFamily(None, sigma, working), affine
+        top = st.top
+        if top is None:
+            top = max(abs(float(np.max(self.data))), abs(float(np.min(self.data))))
+        s = power_of_two(top) if top > 0 else 1.0
+        shift = math.frexp(s)[1] - math.frexp(b)[1]
         with np.errstate(all="ignore"):
-            y = self.data / b - a / b
+            y = np.ldexp(self.data / s - a / s, shift)
         return NormalFamily(y, sigma), affine
 
     @property
