@@ -418,3 +418,23 @@ def test_a_shared_sigma_without_any_spread_is_unbounded() -> None:
     assert "shared sigma = 0" in result.to_dataframe()["note"].iloc[0]
     with pytest.raises(ppl_mle.ModelError, match="unbounded"):
         result.lr_test("mu")
+
+
+def test_groups_with_a_category_never_seen_keep_the_ses_of_their_other_categories():
+    # Each group's SEs equal those of the same group fitted alone (its exact Hessian), NaN
+    # only where theta sits on the boundary: a category never seen, or a group showing one.
+    labels = list("aabbbcaabbcc") + list("aabbaab") + list("cccc")
+    groups = ["g1"] * 12 + ["g2"] * 7 + ["g3"] * 4
+    with pytest.warns(ppl_mle.BoundaryWarning):
+        grouped = ppl_mle.fit_mle(ppl_mle.categorical(labels, groups=groups))
+    ses = grouped.standard_errors["theta"]
+    for g, name in enumerate(["g1", "g2", "g3"]):
+        mine = [lab for lab, grp in zip(labels, groups, strict=True) if grp == name]
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ppl_mle.BoundaryWarning)
+            alone = ppl_mle.fit_mle(ppl_mle.categorical(mine, categories=list("abc")))
+        expected = alone.standard_errors().to_numpy()
+        np.testing.assert_allclose(ses[g], expected, rtol=1e-9)
+        np.testing.assert_array_equal(np.isnan(ses[g]), np.isnan(expected))
+    assert np.isnan(ses[1, 2]) and not np.isnan(ses[1, 0])
+    assert np.all(np.isnan(ses[2]))  # one category seen: no interior theta

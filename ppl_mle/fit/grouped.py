@@ -213,6 +213,8 @@ def fit_groups(
         kkt = family.kkt_holds(estimates["theta"])
         status[degenerate & kkt] = FitStatus.BOUNDARY
         status[degenerate & ~kkt] = FitStatus.NOT_CONVERGED
+        boundary_ses = family.boundary_standard_errors(estimates["theta"])
+        ses["theta"][degenerate & kkt] = boundary_ses[degenerate & kkt]
     overall = _overall(status)
     loglik_groups = family.loglik_groups(estimates)
     if isinstance(family, GroupedNormalFamily):

@@ -376,6 +376,20 @@ class GroupedCategoricalFamily:
         """θ̂_gk = c_gk / n_g."""
         return {"theta": self.counts / self.n[:, None]}
 
+    def boundary_standard_errors(self, theta: np.ndarray) -> np.ndarray:
+        """SEs of θ̂ in the groups on the boundary: sqrt(θ(1 − θ)/n) where 0 < θ < 1.
+
+        A category never seen holds θ = 0 on the boundary (NaN); the others are interior,
+        and the observed information of the multinomial on the categories seen gives them
+        the SE of any multinomial proportion. A group that shows one category only has
+        no interior θ left (all NaN).
+        """
+        theta = np.asarray(theta, dtype=np.float64)
+        n = self.n[:, None].astype(np.float64)
+        interior = (theta > 0) & (theta < 1)
+        with np.errstate(invalid="ignore"):
+            return np.where(interior, np.sqrt(theta * (1.0 - theta) / n), np.nan)
+
     def loglik_groups(self, params: dict[str, np.ndarray]) -> np.ndarray:
         """Σ_k c_gk log θ_gk per group (0·log 0 = 0)."""
         theta = np.asarray(params["theta"], dtype=np.float64)
