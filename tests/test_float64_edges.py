@@ -212,3 +212,12 @@ def softmax_scaled_data():
     y = np.array([rng.choice(3, p=row) for row in p])
     fit = sm.MNLogit(y, sm.add_constant(X)).fit(disp=0, method="newton", tol=1e-12)
     return X, y, np.asarray(fit.params)
+
+
+def test_summary_of_an_estimate_many_standard_errors_from_zero():
+    # mu = 1e300 with SE 1e-48 / sqrt(3): z overflows to inf, and p is 0, without a warning.
+    result = ppl_mle.fit_mle(ppl_mle.normal([1e300, 1e300, 1e300], sigma=1e-48))
+    row = result.summary().loc["mu"]
+    assert row["estimate"] == 1e300
+    assert row["se"] == pytest.approx(1e-48 / math.sqrt(3), rel=1e-15)
+    assert row["z"] == math.inf and row["p_value"] == 0.0

@@ -76,7 +76,7 @@ def summarize(
     do_profile = result.n_params <= PROFILE_MAX_PARAMS if profile is None else bool(profile)
     unc = uncertainty(result)
     se = unc.se
-    with np.errstate(divide="ignore", invalid="ignore"):
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):  # z = ±inf: p = 0
         z = unc.estimate / se
     p = 2.0 * stats.norm.sf(np.abs(z))
     wald_lo, wald_hi = wald_intervals(unc, level)
