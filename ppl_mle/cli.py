@@ -60,11 +60,29 @@ _TABLE_SUFFIXES = (".csv", ".parquet")
 _VERBOSE_HELP = "also print the fit's evidence in full: its message and the closed-form table"
 
 
+_NO_CACHE_HELP = "keep no compiled objective on disk (as PPL_MLE_CACHE_DIR=off)"
+
+
 def _version() -> str:
     """The installed distribution's version."""
     from importlib.metadata import version
 
     return version("ppl_mle")
+
+
+class _Version(argparse.Action):
+    """``--version``: the version, and where compiled objectives are kept on disk."""
+
+    def __init__(self, option_strings: Sequence[str], dest: str, **kwargs: Any) -> None:
+        super().__init__(option_strings, dest, nargs=0, default=argparse.SUPPRESS, **kwargs)
+
+    def __call__(self, parser: argparse.ArgumentParser, *args: Any, **kwargs: Any) -> NoReturn:
+        from ppl_mle.fit.disk_cache import cache_dir
+
+        folder = cache_dir()
+        store = "off (PPL_MLE_CACHE_DIR=off)" if folder is None else str(folder)
+        print(f"{parser.prog} {_version()}\ncompiled objectives on disk: {store}")
+        parser.exit()
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -78,7 +96,7 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--debug", action="store_true", help="show the traceback of an unexpected error"
     )
-    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
+    parser.add_argument("--version", action=_Version, help="show the version and exit")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
     sub.add_parser("demo", help="fit the built-in examples and check them against closed forms")
     fit = sub.add_parser("fit", help="fit a model to a column of a file")
@@ -145,6 +163,7 @@ def _parser() -> argparse.ArgumentParser:
             if command == "fit":
                 p.add_argument("--output", help=_OUTPUT_HELP)
                 p.add_argument("--verbose", action="store_true", help=_VERBOSE_HELP)
+                p.add_argument("--no-cache", action="store_true", help=_NO_CACHE_HELP)
                 if p is soft:
                     p.add_argument("--profile", action="store_true", help="profile intervals too")
             else:
@@ -353,13 +372,14 @@ def _grouped_model(args: argparse.Namespace, by: str) -> Any:
 
 
 @contextlib.contextmanager
-def _light_compilation(model: Any) -> Iterator[None]:
+def _light_compilation(model: Any, *, cache: bool) -> Iterator[None]:
     """One small fit in a fresh process: no C, and the rewritten graphs of earlier runs.
 
     With few data values the fit compiles with PyTensor's Python linker
     (:func:`ppl_mle.fit.compiled.python_linker_for_small_data`) and reuses the objectives
     that earlier processes compiled for models declared alike
-    (:mod:`ppl_mle.fit.disk_cache`, in ``$PPL_MLE_CACHE_DIR`` or ``~/.cache/ppl_mle``).
+    (:mod:`ppl_mle.fit.disk_cache`, in ``$PPL_MLE_CACHE_DIR`` or ``~/.cache/ppl_mle``)
+    unless ``cache`` is False (``--no-cache``).
     """
     from ppl_mle.fit.compiled import python_linker_for_small_data
     from ppl_mle.fit.disk_cache import objectives_on_disk
@@ -368,7 +388,7 @@ def _light_compilation(model: Any) -> Iterator[None]:
         if not light:
             yield
             return
-        with objectives_on_disk():
+        with objectives_on_disk() if cache else contextlib.nullcontext():
             yield
 
 
@@ -379,7 +399,7 @@ def _fit_groups(args: argparse.Namespace, model: Any, level: float, output: str 
 
     with (
         warnings.catch_warnings(record=True) as caught,
-        _light_compilation(model),
+        _light_compilation(model, cache=not args.no_cache),
     ):
         warnings.simplefilter("always", PplMleWarning)
         result = fit_mle(model, method=args.method)
@@ -640,7 +660,7 @@ def _fit(args: argparse.Namespace) -> int:
     # One small fit in a fresh process: compiling C would cost more than it saves.
     with (
         warnings.catch_warnings(record=True) as caught,
-        _light_compilation(model),
+        _light_compilation(model, cache=not args.no_cache),
     ):
         warnings.simplefilter("always", PplMleWarning)
         result = fit_mle(model, method=args.method, estimate=estimate)

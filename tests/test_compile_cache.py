@@ -13,21 +13,26 @@ import pymc as pm
 import pytest
 
 import ppl_mle
-from ppl_mle.fit.objective import objective_for
+from ppl_mle.fit.cache import compilations
 
 
-def compiled_of(model):
-    fitted = objective_for(ppl_mle.fit_mle(model).model)
-    return fitted._compiled
+def compiles(model) -> int:
+    """How many functions a fit of ``model`` compiles."""
+    before = compilations()
+    ppl_mle.fit_mle(model)
+    return compilations() - before
 
 
 def test_normal_models_with_other_data_share_one_compilation_and_keep_their_data():
     rng = np.random.default_rng(0)
     first, second = rng.normal(3.0, 2.0, 50), rng.normal(-7.0, 0.5, 400)
     one, two = ppl_mle.normal(first), ppl_mle.normal(second)
-    fit_one, fit_two = ppl_mle.fit_mle(one), ppl_mle.fit_mle(two)
-    working_one, working_two = one.working()[0], two.working()[0]
-    assert objective_for(working_one)._compiled is objective_for(working_two)._compiled
+    fit_one = ppl_mle.fit_mle(one)
+    fit_one.standard_errors()
+    before = compilations()
+    fit_two = ppl_mle.fit_mle(two)
+    fit_two.standard_errors()
+    assert compilations() == before
     # Each fit, and each one's standard errors computed after the other was fitted, are
     # those of its own data.
     for fit, data in ((fit_one, first), (fit_two, second)):
@@ -49,8 +54,9 @@ def test_a_different_constant_is_a_different_graph():
     data = np.random.default_rng(1).normal(size=30)
     narrow, wide = _known_scale_model(data, 1.0), _known_scale_model(data, 2.0)
     same = _known_scale_model(data[:10] + 5.0, 1.0)
-    assert compiled_of(narrow) is compiled_of(same)
-    assert compiled_of(narrow) is not compiled_of(wide)
+    compiles(narrow)
+    assert compiles(same) == 0
+    assert compiles(wide) > 0
     for model, scale in ((narrow, 1.0), (wide, 2.0)):
         result = ppl_mle.fit_mle(model)
         assert result.standard_errors()["mu"] == pytest.approx(
@@ -68,13 +74,15 @@ def test_another_distribution_or_constant_data_is_never_shared():
         mu = pm.Flat("mu")
         pm.StudentT("y", nu=1e9, mu=mu, sigma=1.0, observed=x)
     normal = _known_scale_model(data, 1.0)
-    assert compiled_of(student) is not compiled_of(normal)
+    compiles(normal)
+    assert compiles(student) > 0
     # Data given as arrays are constants of the graph: other values, another graph.
     with pm.Model() as fixed_a:
         pm.Normal("y", pm.Flat("mu"), 1.0, observed=data)
     with pm.Model() as fixed_b:
         pm.Normal("y", pm.Flat("mu"), 1.0, observed=data + 1.0)
-    assert compiled_of(fixed_a) is not compiled_of(fixed_b)
+    compiles(fixed_a)
+    assert compiles(fixed_b) > 0
     assert float(ppl_mle.fit_mle(fixed_b).estimates["mu"]) == pytest.approx(
         data.mean() + 1.0, rel=1e-12
     )
@@ -84,22 +92,22 @@ def test_categorical_models_share_only_with_the_same_number_of_categories():
     three_a = ppl_mle.categorical(["a", "b", "c", "a"], categories=["a", "b", "c"])
     three_b = ppl_mle.categorical(["x", "y", "z", "z", "z"], categories=["x", "y", "z"])
     four = ppl_mle.categorical(["a", "b", "c", "d", "d"], categories=["a", "b", "c", "d"])
-    assert compiled_of(three_a) is compiled_of(three_b)
-    assert compiled_of(three_a) is not compiled_of(four)
+    compiles(three_a)
+    assert compiles(three_b) == 0
+    assert compiles(four) > 0
     np.testing.assert_allclose(
         ppl_mle.fit_mle(three_b).estimates["theta"], [0.2, 0.2, 0.6], rtol=1e-13
     )
 
 
 def test_a_result_keeps_its_data_after_other_models_are_fitted():
-    # Models declared alike share one working model, which holds the data of the one
-    # fitted last: every later question to an earlier result is about its own data.
+    # Models declared alike share their compiled functions, and nothing else: every later
+    # question to an earlier result is about its own data.
     rng = np.random.default_rng(11)
     first, second = rng.normal(40.0, 3.0, 25), rng.normal(-1e6, 1e-3, 300)
     one = ppl_mle.normal(first)
     fit_one = ppl_mle.fit_mle(one)
     fit_two = ppl_mle.fit_mle(ppl_mle.normal(second))
-    assert one.working()[0] is ppl_mle.normal(second).working()[0]
     n, sd = first.size, first.std()
     table = fit_one.summary()
     assert table.loc["mu", "se"] == pytest.approx(sd / math.sqrt(n), rel=1e-9)
@@ -169,18 +177,20 @@ def test_a_start_whose_bounds_are_other_variables_maps_through_their_values():
     assert point["inner_interval__"] == pytest.approx(math.log(7.5 / 2.5), rel=1e-15)
 
 
-def test_working_models_dropped_from_the_pool_are_declared_again(monkeypatch):
-    from ppl_mle.model import declarations
-
-    monkeypatch.setattr(declarations, "_WORKING_KEPT", 1)
+def test_a_refit_on_replaced_data_compiles_nothing():
     rng = np.random.default_rng(12)
     free, known = rng.normal(2.0, 1.0, 30), rng.normal(-5.0, 3.0, 20)
-    for _ in range(2):  # each fit drops the other declaration's working model
-        fit_free = ppl_mle.fit_mle(ppl_mle.normal(free))
-        fit_known = ppl_mle.fit_mle(ppl_mle.normal(known, sigma=3.0))
-        assert len(declarations._WORKING) == 1
-        assert float(fit_free.estimates["sigma"]) == pytest.approx(free.std(), rel=1e-14)
-        assert float(fit_known.estimates["mu"]) == pytest.approx(known.mean(), rel=1e-14)
+    model, with_sigma = ppl_mle.normal(free), ppl_mle.normal(known, sigma=3.0)
+    ppl_mle.fit_mle(model).standard_errors()
+    ppl_mle.fit_mle(with_sigma).standard_errors()
+    before = compilations()
+    for shift in (1.0, -1e6):
+        model.replace_data(free + shift)
+        with_sigma.replace_data(known + shift)
+        fit_free, fit_known = ppl_mle.fit_mle(model), ppl_mle.fit_mle(with_sigma)
+        assert float(fit_free.estimates["sigma"]) == pytest.approx(free.std(), rel=1e-9)
+        assert float(fit_known.estimates["mu"]) == pytest.approx(known.mean() + shift, rel=1e-12)
         assert fit_free.standard_errors()["mu"] == pytest.approx(
             free.std() / math.sqrt(free.size), rel=1e-9
         )
+    assert compilations() == before

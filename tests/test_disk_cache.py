@@ -6,11 +6,12 @@ objective written to disk is read back only for the exact key it was written und
 declaration, the PyTensor settings, the versions and ppl_mle's source), never for another.
 """
 
+import json
 import os
 import pickle
 import subprocess
 import sys
-import weakref
+import types
 from pathlib import Path
 
 import numpy as np
@@ -20,15 +21,13 @@ from pytensor.link.basic import PerformLinker
 
 import ppl_mle
 from ppl_mle.fit import disk_cache
-from ppl_mle.fit import objective as objective_module
 from ppl_mle.fit.compiled import SMALL_DATA, python_linker_for_small_data
-from ppl_mle.model import declarations
 
 DATA = np.array([1.0, 2.0, 3.0, 4.0, 5.5, 6.0, 7.0, 8.0, 9.0, 10.0])
 
 
 def _linker(result):
-    return result.objective._compiled.fn.maker.linker
+    return result.objective._compiled.fn.function.maker.linker
 
 
 def test_a_small_fit_in_python_equals_the_c_fit_and_its_closed_form():
@@ -73,96 +72,121 @@ def test_what_the_python_linker_compiled_is_never_served_to_the_c_linker():
     assert float(result.estimates["mu"]) == pytest.approx(DATA.mean() - 0.5, rel=1e-15)
 
 
-def _new_process(monkeypatch):
-    """As in a process that has compiled nothing yet: the in-process caches emptied."""
-    monkeypatch.setattr(objective_module, "_DECLARED", {})
-    monkeypatch.setattr(objective_module, "_COMPILED", weakref.WeakKeyDictionary())
-    monkeypatch.setattr(declarations, "_WORKING", {})
-    monkeypatch.setattr(objective_module, "_STRUCTURES", objective_module.StructureCache())
-
-
-@pytest.fixture
-def empty_process(monkeypatch):
-    _new_process(monkeypatch)
-
-
-def _fit_on_disk(folder, data, sigma=None):
-    model = ppl_mle.normal(data, sigma)
-    with python_linker_for_small_data(model), disk_cache.objectives_on_disk(folder):
-        result = ppl_mle.fit_mle(model)
-        result.summary()
-    return result
-
-
-def _no_compilation(monkeypatch):
-    def refuse(*args, **kwargs):
-        raise AssertionError("compiled although the objective was on disk")
-
-    monkeypatch.setattr(objective_module, "_compile", refuse)
-
-
-def test_an_objective_written_by_one_process_serves_the_next(tmp_path, monkeypatch, empty_process):
-    first = _fit_on_disk(tmp_path, DATA)
-    files = list(tmp_path.glob("*.pkl"))
-    assert len(files) == 1
-    # A new process: nothing compiled in it, everything read from the file.
-    _new_process(monkeypatch)
-    _no_compilation(monkeypatch)
-    other = np.random.default_rng(5).normal(-2.0, 0.25, size=40)
-    second = _fit_on_disk(tmp_path, other)
-    assert second.converged
-    assert float(second.estimates["mu"]) == pytest.approx(other.mean(), rel=1e-14)
-    assert float(second.estimates["sigma"]) == pytest.approx(other.std(), rel=1e-13)
-    assert float(first.estimates["mu"]) == pytest.approx(DATA.mean(), rel=1e-15)
-    assert list(tmp_path.glob("*.pkl")) == files  # nothing new to write
-
-
-def test_another_declaration_never_reads_the_file(tmp_path, monkeypatch, empty_process):
-    _fit_on_disk(tmp_path, DATA)
-    _new_process(monkeypatch)
-    known = _fit_on_disk(tmp_path, DATA, sigma=2.0)  # a known sigma: another graph
-    assert known.converged
-    assert float(known.standard_errors()["mu"]) == pytest.approx(2.0 / np.sqrt(DATA.size))
-    assert len(list(tmp_path.glob("*.pkl"))) == 2
-
-
-def test_other_versions_or_source_never_read_the_file(tmp_path, monkeypatch, empty_process):
-    _fit_on_disk(tmp_path, DATA)
-    _new_process(monkeypatch)
+_PROCESS = """
+import json, sys
+from pathlib import Path
+import numpy as np
+import ppl_mle
+from ppl_mle.fit import disk_cache
+from ppl_mle.fit.cache import compilations
+from ppl_mle.fit.compiled import python_linker_for_small_data
+folder, values, sigma, foreign = sys.argv[1:]
+if foreign == "yes":  # as another version of the stack, or of ppl_mle's source
     changed = (*disk_cache.environment_key()[:-1], "another source")
-    monkeypatch.setattr(disk_cache, "environment_key", lambda: changed)
-    compiled = []
-    original = objective_module._compile
-    monkeypatch.setattr(
-        objective_module, "_compile", lambda *a, **k: compiled.append(1) or original(*a, **k)
+    disk_cache.environment_key = lambda: changed
+model = ppl_mle.normal(np.array(json.loads(values)), json.loads(sigma))
+where = None if folder == "-" else Path(folder)  # "-": the store the environment names
+with python_linker_for_small_data(model), disk_cache.objectives_on_disk(where):
+    result = ppl_mle.fit_mle(model)
+    se = result.standard_errors()
+print(json.dumps({
+    "compiled": compilations(),
+    "mu": float(result.estimates["mu"]),
+    "sigma": float(np.asarray(result.estimates.get("sigma", np.nan))),
+    "se_mu": float(se["mu"]),
+}))
+"""
+
+
+def _process(folder, data, sigma=None, *, foreign=False, env=None):
+    """Fit ``ppl_mle.normal(data, sigma)`` with the store in ``folder``, in a new process."""
+    args = [str(folder), json.dumps(list(map(float, data))), json.dumps(sigma)]
+    done = subprocess.run(
+        [sys.executable, "-c", _PROCESS, *args, "yes" if foreign else "no"],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env={**os.environ, **(env or {})},
     )
-    result = _fit_on_disk(tmp_path, DATA)
-    assert compiled and result.converged
-    assert len(list(tmp_path.glob("*.pkl"))) == 2
+    assert done.returncode == 0, done.stderr[-3000:]
+    return json.loads(done.stdout.splitlines()[-1])
 
 
-def test_a_damaged_or_foreign_file_is_compiled_anew(tmp_path, monkeypatch, empty_process):
-    _fit_on_disk(tmp_path, DATA)
-    (path,) = tmp_path.glob("*.pkl")
-    store = disk_cache.DiskStore(tmp_path)
-    (key,) = [k for k in objective_module.declared_entries() if store.keeps(k)]
-    assert store.load(key) is not None
+def _files(folder):
+    return sorted(Path(folder).glob("*.pkl"))
+
+
+def test_an_objective_written_by_one_process_serves_the_next(tmp_path):
+    first = _process(tmp_path, DATA)
+    files = _files(tmp_path)
+    assert first["compiled"] > 0 and len(files) == 1
+    assert first["mu"] == pytest.approx(DATA.mean(), rel=1e-15)
+    other = np.random.default_rng(5).normal(-2.0, 0.25, size=40)
+    second = _process(tmp_path, other)
+    # The objective and its derivatives read from the file: what is compiled is the start
+    # point's map to the unconstrained space alone.
+    assert second["compiled"] == 1 < first["compiled"]
+    assert second["mu"] == pytest.approx(other.mean(), rel=1e-14)
+    assert second["sigma"] == pytest.approx(other.std(), rel=1e-13)
+    assert second["se_mu"] == pytest.approx(other.std() / np.sqrt(other.size), rel=1e-9)
+    assert _files(tmp_path) == files  # nothing new to write
+
+
+def test_another_declaration_never_reads_the_file(tmp_path):
+    _process(tmp_path, DATA)
+    known = _process(tmp_path, DATA, sigma=2.0)  # a known sigma: another graph
+    assert known["compiled"] > 1
+    assert known["se_mu"] == pytest.approx(2.0 / np.sqrt(DATA.size), rel=1e-12)
+    assert len(_files(tmp_path)) == 2
+
+
+def test_other_versions_never_read_the_file_and_their_files_are_removed(tmp_path):
+    _process(tmp_path, DATA)
+    (old,) = _files(tmp_path)
+    result = _process(tmp_path, DATA, foreign=True)
+    assert result["compiled"] > 1
+    assert result["sigma"] == pytest.approx(DATA.std(), rel=1e-14)
+    (new,) = _files(tmp_path)  # written for the new version; the old one removed
+    assert new != old
+
+
+def test_a_damaged_or_foreign_file_is_compiled_anew(tmp_path):
+    _process(tmp_path, DATA)
+    (path,) = _files(tmp_path)
     path.write_bytes(path.read_bytes()[:1000])  # truncated
-    assert store.load(key) is None
+    truncated = _process(tmp_path, DATA)
+    assert truncated["compiled"] > 1
+    assert truncated["sigma"] == pytest.approx(DATA.std(), rel=1e-14)
     path.write_bytes(pickle.dumps((("another key",), None)))  # written for another key
-    assert store.load(key) is None
-    _new_process(monkeypatch)
-    result = _fit_on_disk(tmp_path, DATA)
-    assert result.converged
-    assert float(result.estimates["sigma"]) == pytest.approx(DATA.std(), rel=1e-14)
-    assert store.load(key) is not None  # rewritten
+    assert _process(tmp_path, DATA)["compiled"] > 1
+    assert _process(tmp_path, DATA)["compiled"] == 1  # rewritten
 
 
-def test_a_c_linked_objective_is_not_kept(tmp_path, empty_process):
+def test_a_c_linked_objective_is_not_kept(tmp_path):
     big = np.random.default_rng(2).normal(size=SMALL_DATA + 1)
-    with disk_cache.objectives_on_disk(tmp_path):
-        ppl_mle.fit_mle(ppl_mle.normal(big))
-    assert not list(tmp_path.glob("*.pkl"))
+    result = _process(tmp_path, big)
+    assert result["mu"] == pytest.approx(big.mean(), rel=1e-13)
+    assert not _files(tmp_path)
+
+
+def test_the_store_switched_off_keeps_nothing(tmp_path):
+    env = {"PPL_MLE_CACHE_DIR": "off", "XDG_CACHE_HOME": str(tmp_path / "home")}
+    for _ in range(2):
+        assert _process("-", DATA, env=env)["compiled"] > 1
+    assert not (tmp_path / "home" / "ppl_mle").exists()  # (other packages' caches aside)
+
+
+def test_the_store_is_pruned_to_its_bound_oldest_first(tmp_path):
+    store = disk_cache.DiskStore(tmp_path)
+    key = ("a declaration", ("Mode", "py", "fast_run", "float64"))
+    assert store.keeps(key)
+    tmp_path.mkdir(exist_ok=True)
+    oldest = tmp_path / f"{disk_cache._environment_digest()}-old.pkl"
+    oldest.write_bytes(b"0" * (disk_cache.MAX_BYTES + 1))
+    os.utime(oldest, (1.0, 1.0))
+    store.save(key, ({"_compiled": types.SimpleNamespace(lazy={})}, ("data",)))
+    (kept,) = _files(tmp_path)
+    assert kept != oldest and store.load(key) is not None
 
 
 def test_the_command_line_writes_once_and_answers_alike(tmp_path):
@@ -172,17 +196,20 @@ def test_the_command_line_writes_once_and_answers_alike(tmp_path):
     exe = Path(sys.executable).with_name("ppl-mle")
     runs = [
         subprocess.run(
-            [str(exe), "fit", "normal", str(data), "--json"],
+            [str(exe), "fit", "normal", str(data), "--json", *extra],
             capture_output=True,
             text=True,
             env=env,
             timeout=300,
             check=True,
         )
-        for _ in range(2)
+        for extra in ([], [], ["--no-cache"])
     ]
-    assert runs[0].stdout == runs[1].stdout
-    assert len(list((tmp_path / "cache").glob("*.pkl"))) == 1
+    assert runs[0].stdout == runs[1].stdout == runs[2].stdout
+    (written,) = (tmp_path / "cache").glob("*.pkl")
+    written.unlink()
+    subprocess.run([str(exe), "fit", "normal", str(data), "--no-cache"], env=env, check=True)
+    assert not list((tmp_path / "cache").glob("*.pkl"))
 
 
 def test_data_written_into_the_graph_count_as_data():

@@ -1,5 +1,6 @@
-"""Generalised linear models declared by hand in PyMC, with more coefficients than the
-Hessian is unrolled for (8): the MLE and its standard errors against statsmodels.
+"""Generalised linear models declared by hand in PyMC, with more coefficients than a
+polish evaluates its Hessian afresh at every step for (8): the MLE and its standard errors
+against statsmodels.
 
 A user's GLM is fitted through its Hessian-vector product (one compiled graph, a column at a
 time); building a vectorised block of products did not finish compiling from 9

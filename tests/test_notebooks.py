@@ -24,8 +24,6 @@ _spec.loader.exec_module(runner)
 
 NOTEBOOKS = runner.NOTEBOOKS
 STORED_KEYS = json.loads(runner.KEY_NUMBERS.read_text())
-#: A notebook that takes minutes has gone wrong (each takes 10-35 s on 2 cores, warm cache).
-MAX_SECONDS = 240
 
 
 def test_there_are_six_notebooks():
@@ -83,8 +81,7 @@ def _assert_same_numbers(found, expected, what):
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
 def test_notebook(path):
     stored = nbformat.read(path, as_version=4)
-    fresh, seconds = runner.execute(path, timeout=900)  # raises on any error in a cell
-    assert seconds < MAX_SECONDS, f"{path.name} took {seconds:.0f} s"
+    fresh, _ = runner.execute(path, timeout=900)  # raises on any error in a cell
 
     assert _images(fresh), "the fresh run drew no picture"
     assert _images(stored), "the committed notebook stores no picture"

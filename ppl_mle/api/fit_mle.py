@@ -69,7 +69,7 @@ from ppl_mle.fit.precision import coarse_data_note
 from ppl_mle.fit.saddle import escape_saddle
 from ppl_mle.fit.start import start_vector
 from ppl_mle.fit.status import FitStatus
-from ppl_mle.model._pytensor import no_creation_traces, serialised
+from ppl_mle.model._pytensor import no_creation_traces
 from ppl_mle.model.copies import derived_model
 from ppl_mle.model.declarations import MLEModel, family_of
 from ppl_mle.model.flat import flat_priors, has_flat_priors
@@ -132,7 +132,6 @@ def fit_mle(
 ) -> MLEResult: ...
 
 
-@serialised
 def fit_mle(
     model: pm.Model | None = None,
     method: str | None = None,

@@ -2,15 +2,14 @@
 
 :class:`MLEResult` is a :class:`~ppl_mle.fit.record.FitRecord` (the estimates and the evidence
 that they are a maximum) whose methods reach the inference layer: standard errors, profile
-intervals, the summary table, pictures and ArviZ data. Computed values are memoised beside
-the result (in a weak mapping of this module), never written into it.
+intervals, the summary table, pictures and ArviZ data. Computed values are kept on the
+result itself, in a private dictionary that is none of its fields (so it neither compares
+nor pickles), set once; the fields stay frozen.
 """
 
 from __future__ import annotations
 
 import math
-import threading
-import weakref
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, cast
 
@@ -19,6 +18,7 @@ import pandas as pd
 from ppl_mle.api.pickling import rebuilt_objective, reduce_result
 from ppl_mle.core.errors import ModelError
 from ppl_mle.fit.analytic import AnalyticCheck, check_analytic
+from ppl_mle.fit.cache import computed
 from ppl_mle.fit.record import FitRecord
 from ppl_mle.inference.derived import derived_quantities
 from ppl_mle.inference.inference_data import mle_inference_data
@@ -31,15 +31,6 @@ if TYPE_CHECKING:
     import arviz as az
 
 __all__ = ["MLEResult"]
-
-#: Values computed from a result, kept while the result lives.
-_MEMO: weakref.WeakKeyDictionary[MLEResult, dict[Any, Any]] = weakref.WeakKeyDictionary()
-_MEMO_LOCK = threading.Lock()
-
-
-def _memo(result: MLEResult) -> dict[Any, Any]:
-    with _MEMO_LOCK:
-        return _MEMO.setdefault(result, {})
 
 
 @dataclass(frozen=True, eq=False)
@@ -76,7 +67,7 @@ class MLEResult(FitRecord):
     # -- computed from the record by the inference layer ------------------------------------
     def uncertainty(self) -> Uncertainty:
         """Observed information, covariance and standard errors (computed once)."""
-        cache = _memo(self)
+        cache = computed(self)
         if "uncertainty" not in cache:
             cache["uncertainty"] = uncertainty(self)
         return cast(Uncertainty, cache["uncertainty"])
@@ -101,7 +92,7 @@ class MLEResult(FitRecord):
         ``se``, ``wald_lower``, ``wald_upper``; one row per scalar element (computed once
         per level).
         """
-        cache = _memo(self)
+        cache = computed(self)
         key = ("derived", float(level) if isinstance(level, int | float) else level)
         if key not in cache:
             # The standard errors are computed only for a model with deterministics.
@@ -136,7 +127,7 @@ class MLEResult(FitRecord):
 
     def summary(self, level: float = 0.95, *, profile: bool | None = None) -> pd.DataFrame:
         """Estimates, SEs, z, p, Wald and profile intervals; see :func:`ppl_mle.summarize`."""
-        cache = _memo(self)
+        cache = computed(self)
         key = ("summary", float(level) if isinstance(level, int | float) else level, profile)
         if key not in cache:
             cache[key] = summarize(self, level, profile=profile)

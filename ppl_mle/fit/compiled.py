@@ -30,8 +30,9 @@ import pytensor
 from pytensor.compile.sharedvalue import SharedVariable
 from pytensor.graph.basic import Constant, equal_computations
 
+from ppl_mle.fit.cache import SerialFunction, count_compilation
 from ppl_mle.model._compat import graph_inputs, io_toposort, pymc_compile
-from ppl_mle.model._pytensor import quiet_vendor_warnings
+from ppl_mle.model._pytensor import PYTENSOR_LOCK, quiet_vendor_warnings
 
 __all__ = [
     "AbstractGraph",
@@ -84,10 +85,14 @@ def compile_function(model: pm.Model, inputs: Sequence[Any], outputs: Any) -> An
     """Compile in the model's context (PyMC's compile honours its ``check_bounds`` flag).
 
     ``outputs`` is a list (the function returns a list) or one variable (one array).
+    Compiled holding :data:`~ppl_mle.model._pytensor.PYTENSOR_LOCK`, counted
+    (:func:`ppl_mle.fit.cache.compilations`), and callable from any thread.
     """
     mode = _python_mode() if pytensor.config.linker == "py" else None
-    with quiet_vendor_warnings(), model:
-        return pymc_compile(list(inputs), outputs, on_unused_input="ignore", mode=mode)
+    with PYTENSOR_LOCK, quiet_vendor_warnings(), model:
+        count_compilation()
+        compiled = pymc_compile(list(inputs), outputs, on_unused_input="ignore", mode=mode)
+    return SerialFunction(compiled)
 
 
 def _python_mode() -> Any:

@@ -6,6 +6,8 @@ from typing import Any
 
 import numpy as np
 import pymc as pm
+from pytensor.compile.sharedvalue import SharedVariable
+from pytensor.graph.basic import Constant
 
 from ppl_mle.core.families import Family
 from ppl_mle.fit.objective import Objective
@@ -42,4 +44,17 @@ def count_observations(model: pm.Model, family: Family | None) -> int:
     """Number of observations: the family's, or the size of every observed variable."""
     if family is not None:
         return int(family.n_obs)
-    return int(sum(np.size(model.rvs_to_values[rv].eval()) for rv in model.observed_RVs))
+    return sum(_size(model.rvs_to_values[rv]) for rv in model.observed_RVs)
+
+
+def _size(value: Any) -> int:
+    """The number of values of an observed variable: read from its data where they are.
+
+    Observations given as an array are a constant of the graph, ``pm.Data`` a shared
+    variable; only a value computed in the graph is evaluated (a compilation).
+    """
+    if isinstance(value, Constant):
+        return int(np.size(value.data))
+    if isinstance(value, SharedVariable):
+        return int(np.size(value.get_value(borrow=True)))
+    return int(np.size(value.eval()))

@@ -128,7 +128,10 @@ def run_find_map(
             extra["hessp"] = lambda x, v: -objective.hvp(x, v)
     # PyMC before 5.2x prints an empty line to stdout after every find_MAP: not into a
     # user's output (or a --json stream) when there is no progress bar to end.
-    quiet_stdout = contextlib.nullcontext() if progressbar else contextlib.redirect_stdout(None)
+    # (sys.stdout is the process's: redirected only where that PyMC runs.)
+    old_pymc = "__new__" in vars(pm.Model)
+    quiet = old_pymc and not progressbar
+    quiet_stdout = contextlib.redirect_stdout(None) if quiet else contextlib.nullcontext()
     with quiet_vendor_warnings(), quiet_pymc_log(), np.errstate(all="ignore"), quiet_stdout:
         point, opt = pm.find_MAP(
             start=objective.to_point(z0),

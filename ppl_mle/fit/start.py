@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 import weakref
-from collections.abc import Hashable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
@@ -20,6 +20,7 @@ from pymc.initial_point import make_initial_point_fn
 from ppl_mle.core.errors import ModelError
 from ppl_mle.core.families import Family
 from ppl_mle.data.validation import check_start_shapes
+from ppl_mle.fit.cache import LRU
 from ppl_mle.fit.compiled import (
     StructureCache,
     abstract_data,
@@ -29,7 +30,7 @@ from ppl_mle.fit.compiled import (
 )
 from ppl_mle.fit.data_bound import inside_data_bounds
 from ppl_mle.fit.objective import Objective
-from ppl_mle.model._pytensor import quiet_vendor_warnings
+from ppl_mle.model._pytensor import PYTENSOR_LOCK, quiet_vendor_warnings
 
 __all__ = ["start_vector"]
 
@@ -76,7 +77,7 @@ def start_vector(
             overrides[key] = value
     point = _given_point(model, overrides)
     if point is None:
-        with quiet_vendor_warnings(), np.errstate(all="ignore"):
+        with PYTENSOR_LOCK, quiet_vendor_warnings(), np.errstate(all="ignore"):
             point = make_initial_point_fn(
                 model=model, overrides=overrides, jitter_rvs=set(), return_transformed=True
             )(None)
@@ -88,7 +89,7 @@ def start_vector(
         given = {_base_name(k) for k in start or {}}
         moved = inside_data_bounds(model, objective.natural(z0), given)
         if moved:
-            with quiet_vendor_warnings(), np.errstate(all="ignore"):
+            with PYTENSOR_LOCK, quiet_vendor_warnings(), np.errstate(all="ignore"):
                 point = make_initial_point_fn(
                     model=model,
                     overrides={**objective.natural(z0), **moved},
@@ -129,8 +130,10 @@ def _given_point(model: pm.Model, values: Mapping[str, Any]) -> dict[str, np.nda
     if not all(rv.name in values for rv in rvs) or any(n in values for n in unconstrained):
         return None
     natural = [np.asarray(values[rv.name], dtype=rv.dtype) for rv in rvs]
-    with quiet_vendor_warnings(), np.errstate(all="ignore"):
-        mapped = _forward_function(model)(*natural)
+    with PYTENSOR_LOCK:  # built and compiled once, whichever thread asks first
+        forward = _forward_function(model)
+    with np.errstate(all="ignore"):
+        mapped = forward(*natural)
     return {name: np.asarray(out) for name, out in zip(names, mapped, strict=True)}
 
 
@@ -157,7 +160,7 @@ def _forward_function(model: pm.Model) -> Any:
     if found is None:
         compiled, data = _compile_forward(model)
         if declared is not None and all(model.named_vars.get(d.name) is d for d in data):
-            _FORWARD_DECLARED[declared] = (compiled, tuple(d.name for d in data))
+            _FORWARD_DECLARED.setdefault(declared, (compiled, tuple(d.name for d in data)))
     else:
         compiled, names = found
         data = tuple(model[name] for name in names)
@@ -190,7 +193,8 @@ def _compile_forward(model: pm.Model) -> tuple[Any, tuple[Any, ...]]:
 
 #: The compiled transforms of declared models, by declaration key: the function and the
 #: names of the data containers it reads.
-_FORWARD_DECLARED: dict[Hashable, tuple[Any, tuple[str, ...]]] = {}
+#: The 128 most recently used keys are kept (a known sigma is part of a key).
+_FORWARD_DECLARED: LRU[tuple[Any, tuple[str, ...]]] = LRU(128)
 
 
 #: The compiled transforms of :func:`_forward_function`, by graph structure.
@@ -214,7 +218,7 @@ def _non_finite_terms(model: pm.Model, point: Mapping[str, Any]) -> str:
         …"``), or ``""`` when PyMC cannot evaluate the terms one by one.
     """
     try:
-        with quiet_vendor_warnings(), np.errstate(all="ignore"):
+        with PYTENSOR_LOCK, quiet_vendor_warnings(), np.errstate(all="ignore"):
             logps = model.point_logps(point, round_vals=12)
     except Exception:  # the message is a courtesy: never hide the error it explains
         return ""

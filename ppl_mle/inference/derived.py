@@ -31,7 +31,6 @@ from ppl_mle.fit.compiled import compile_function
 from ppl_mle.fit.held import HeldObjective
 from ppl_mle.fit.record import FitRecord, parameter_labels
 from ppl_mle.inference.uncertainty import Uncertainty, uncertainty, z_quantile
-from ppl_mle.model._pytensor import PYTENSOR_LOCK, quiet_vendor_warnings
 from ppl_mle.model.float64 import in_float64
 
 __all__ = ["derived_quantities"]
@@ -157,6 +156,6 @@ def _evaluate(
         outputs.append(g)
         outputs.append(jacobian(g.ravel(), flat, disconnected_inputs="ignore"))
     fn = compile_function(model, [flat], outputs)
-    with quiet_vendor_warnings(), np.errstate(all="ignore"), PYTENSOR_LOCK:
+    with np.errstate(all="ignore"):
         evaluated = [np.asarray(out) for out in fn(np.asarray(z, dtype=np.float64))]
     return evaluated[0::2], evaluated[1::2]

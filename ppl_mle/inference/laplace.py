@@ -8,26 +8,28 @@ the optimizer's quasi-Newton one. Estimates on the boundary stay exactly there.
 
 The transforms are applied to all the draws at once: the model's graph from ``z`` to its
 natural values, vectorised over a leading axis of draws (``vectorize_graph``) and compiled
-once per graph structure (:mod:`ppl_mle.fit.compiled`), so that a new model of the same
-shape reuses it. The draws never pass over the data, which the transforms do not read.
+once per graph structure, kept with the objective's (:meth:`Objective.kept`), so that a
+new model of the same shape reuses it. The draws never pass over the data, which the
+transforms do not read.
 """
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 import numpy as np
-import pytensor
+import pymc as pm
 import pytensor.tensor as pt
 from pytensor.graph.replace import vectorize_graph
 
 from ppl_mle.core.errors import ModelError
-from ppl_mle.fit.compiled import StructureCache, abstract_data, compile_function
+from ppl_mle.fit.compiled import compile_function
 from ppl_mle.fit.held import HeldObjective
-from ppl_mle.fit.objective import Objective, get_free_outputs
+from ppl_mle.fit.objective import Objective
 from ppl_mle.fit.record import FitRecord, at_vertex
 from ppl_mle.inference.uncertainty import Uncertainty, natural_labels, uncertainty
-from ppl_mle.model._pytensor import PYTENSOR_LOCK, no_creation_traces, quiet_vendor_warnings
+from ppl_mle.model._pytensor import no_creation_traces, quiet_vendor_warnings
 
 __all__ = ["laplace_draws"]
 
@@ -95,10 +97,9 @@ def _natural_rows(objective: Objective, z_hat: np.ndarray, z: np.ndarray) -> np.
         full[:, objective.free] = z
         return _natural_rows(objective.base, objective.full(z_hat), full)
     shapes = {name: np.shape(v) for name, v in objective.natural(z_hat).items()}
-    with PYTENSOR_LOCK:
-        fn, data = _batched_natural(objective)
-        with quiet_vendor_warnings(), np.errstate(all="ignore"):
-            flat = np.asarray(fn(z, *[d.get_value(borrow=True) for d in data]), dtype=np.float64)
+    fn = objective.kept("natural_rows", functools.partial(_batched_natural, objective.model))
+    with np.errstate(all="ignore"):
+        flat = np.asarray(fn(z, *objective.data_values()), dtype=np.float64)
     working, start = {}, 0
     for name, shape in shapes.items():
         stop = start + int(np.prod(shape, dtype=np.int64))
@@ -108,34 +109,13 @@ def _natural_rows(objective: Objective, z_hat: np.ndarray, z: np.ndarray) -> np.
     return np.concatenate([v.reshape(z.shape[0], -1) for v in natural.values()], axis=1)
 
 
-#: The compiled transforms from rows of ``z`` to flat natural values, by graph structure.
-_BATCHED = StructureCache()
+def _batched_natural(model: pm.Model, compiled: Any) -> Any:
+    """A function of (draws × ``z``, data…) → draws × natural values.
 
-
-def _batched_natural(objective: Objective) -> tuple[Any, tuple[Any, ...]]:
-    """A function of (draws × ``z``, data…) → draws × natural values, and the model's data.
-
-    The graph is the one :class:`~ppl_mle.fit.objective.Objective` compiles for its natural
-    values (the model's transforms of the value variables, in ``free_names`` order),
-    vectorised over the rows of a matrix.
+    The objective's natural values (``compiled.natural_flat``), vectorised over the rows
+    of a matrix.
     """
-    model = objective.model
     with quiet_vendor_warnings(), no_creation_traces():
-        z = pt.vector("z", dtype="float64")
-        replace = {
-            v: z[s.start : s.stop].reshape(s.shape).astype(v.dtype)
-            for v, s in zip(model.continuous_value_vars, objective.slots, strict=True)
-        }
-        free = get_free_outputs(model)
-        constrained = pytensor.graph_replace(
-            [model.unobserved_value_vars[i] for i in free.indices], replace, strict=False
-        )
-        flat = pt.concatenate([pt.cast(c, "float64").ravel() for c in constrained])
         rows = pt.matrix("rows", dtype="float64")
-        batched = vectorize_graph(flat, replace={z: rows})
-        graph = abstract_data([rows], [batched])
-    fn = _BATCHED.find(model, graph)
-    if fn is None:
-        fn = compile_function(model, graph.inputs, graph.outputs[0])
-        _BATCHED.keep(model, graph, fn)
-    return fn, graph.data
+        batched = vectorize_graph(compiled.natural_flat, replace={compiled.z: rows})
+    return compile_function(model, [rows, *compiled.standins], batched)

@@ -25,7 +25,6 @@ from __future__ import annotations
 import math
 import threading
 import warnings
-import weakref
 from dataclasses import dataclass
 from typing import Any
 
@@ -43,6 +42,7 @@ from ppl_mle.core.families import CategoricalFamily
 from ppl_mle.core.newton import newton_iterate
 from ppl_mle.core.tolerances import NOISE_FLOOR_SE, ROOT_RTOL, VERIFY_TOL_SE
 from ppl_mle.data.validation import check_level
+from ppl_mle.fit.cache import computed
 from ppl_mle.fit.held import HeldObjective
 from ppl_mle.fit.objective import Objective, objective_for
 from ppl_mle.fit.record import FitRecord, at_vertex, parameter_labels
@@ -59,9 +59,6 @@ _KKT_MAX_STEPS = 60
 #: linearisation means anything: give up on this start.
 _KKT_DIVERGED_SE = 1e3
 
-#: The profilers of each fit, by parameter label, kept while the fit lives (beside it, never
-#: written into it). A profiler holds no reference to its fit, so the fit can be collected.
-_PROFILERS: weakref.WeakKeyDictionary[FitRecord, dict[str, _Profiler]] = weakref.WeakKeyDictionary()
 _PROFILERS_LOCK = threading.Lock()
 
 
@@ -173,14 +170,15 @@ def _checked_labels(result: FitRecord, parameter: str) -> list[str]:
 
 def _profiler(result: FitRecord, parameter: str) -> _Profiler:
     _checked_labels(result, parameter)
-    with _PROFILERS_LOCK:
-        cache = _PROFILERS.setdefault(result, {})
-        profiler = cache.get(parameter)
-    if profiler is None:
+    # Kept on the fit (:func:`ppl_mle.fit.cache.computed`), by parameter label.
+    cache = computed(result)
+    key = ("profiler", parameter)
+    if key not in cache:
         profiler = _Profiler(result, parameter)  # built outside the lock: it evaluates ℓ
         with _PROFILERS_LOCK:
-            profiler = cache.setdefault(parameter, profiler)
-    return profiler
+            cache.setdefault(key, profiler)
+    kept: _Profiler = cache[key]
+    return kept
 
 
 @dataclass

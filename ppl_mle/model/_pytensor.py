@@ -26,18 +26,17 @@ __all__ = [
     "serialised",
 ]
 
-#: Held while ppl_mle declares models, compiles or evaluates PyTensor functions, and fits.
-#: Models declared from several threads at once crossed their variables (fits converged on
-#: another thread's data, caught only by the closed-form check, up to 4 threads in 4), and
-#: first compilations into an empty cache raised PyTensor AssertionErrors. Serialised, four
-#: threads agree with their closed forms every time (tests/test_hostile_inputs.py).
+#: Held while ppl_mle declares a model or builds and compiles a graph, and only then:
+#: first compilations from several threads into an empty cache raised PyTensor
+#: AssertionErrors. Compiled functions are called without it (each holds a lock of its own
+#: for a call: :class:`ppl_mle.fit.cache.SerialFunction`), so fits run side by side.
 PYTENSOR_LOCK = threading.RLock()
 
 F = TypeVar("F", bound=Callable[..., Any])
 
 
 def serialised(function: F) -> F:
-    """Run ``function`` holding :data:`PYTENSOR_LOCK` (one PyTensor user at a time)."""
+    """Run ``function`` holding :data:`PYTENSOR_LOCK` (for declarations of models)."""
 
     @functools.wraps(function)
     def locked(*args: Any, **kwargs: Any) -> Any:
@@ -80,20 +79,38 @@ def no_creation_traces() -> Iterator[None]:
         yield
 
 
+class _ThreadLevel(logging.Filter):
+    """Drop the "pymc" logger's records below the level the current thread asked for.
+
+    A filter installed once: a logger's level is the whole process's, and threads setting
+    and restoring it around their fits would leave it as another thread found it.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.local = threading.local()
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.levelno >= getattr(self.local, "level", logging.NOTSET)
+
+
+_PYMC_LEVEL = _ThreadLevel()
+logging.getLogger("pymc").addFilter(_PYMC_LEVEL)
+
+
 @contextlib.contextmanager
 def quiet_pymc_log(level: int = logging.ERROR) -> Iterator[None]:
-    """Raise the "pymc" logger's level inside the block.
+    """Drop the "pymc" logger's records below ``level`` in this thread, inside the block.
 
     find_MAP logs an empty line when ``maxeval`` stops it (we report that ourselves) and
     ``pm.sample`` logs its set-up at INFO, which only belongs beside a progress bar.
     """
-    logger = logging.getLogger("pymc")
-    previous = logger.level
-    logger.setLevel(level)
+    previous = getattr(_PYMC_LEVEL.local, "level", logging.NOTSET)
+    _PYMC_LEVEL.local.level = level
     try:
         yield
     finally:
-        logger.setLevel(previous)
+        _PYMC_LEVEL.local.level = previous
 
 
 class _NoBlasNotice(logging.Filter):

@@ -37,6 +37,10 @@ class CompiledModel(pm.Model):  # type: ignore[misc]  # pymc ships no py.typed: 
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
+        self._forget_compiled()
+
+    def _forget_compiled(self) -> None:
+        """Nothing compiled or shared yet."""
         self._compiled: dict[tuple[Any, ...], _PointFunction] = {}
         self._shared: (
             tuple[tuple[Any, ...], tuple[str, ...], _PointFunction, _PointFunction] | None
@@ -161,24 +165,24 @@ class CompiledModel(pm.Model):  # type: ignore[misc]  # pymc ships no py.typed: 
 
 
 def compiled_copy(model: pm.Model) -> CompiledModel:
-    """Make a model that ppl_mle built itself (a flat copy) a :class:`CompiledModel`.
+    """A :class:`CompiledModel` holding the variables of a model ppl_mle built itself.
 
-    PyMC builds a model from a graph as a plain ``pymc.Model``; the class adds methods
-    and two attributes only, so the model becomes one in place. Never call it on a user's
-    model.
+    PyMC builds a model from a graph (a flat copy) as a plain ``pymc.Model``; the new
+    model takes over its variables, data and coordinates. Never call it on a user's
+    model: the two would share them.
 
     Parameters
     ----------
     model : pymc.Model
-        A model made by ppl_mle, referenced by no one else yet.
+        A model made by ppl_mle, referenced by no one else.
     """
     if isinstance(model, CompiledModel):
         return model
-    model.__class__ = CompiledModel
-    compiled: CompiledModel = model
-    compiled._compiled = {}
-    compiled._shared = None
-    compiled._shared_values = None
+    compiled = CompiledModel(model=None)
+    # Everything but the methods PyMC binds to the model object itself (its printing).
+    bound = {k for k, v in vars(compiled).items() if getattr(v, "__self__", None) is compiled}
+    compiled.__dict__.update({k: v for k, v in vars(model).items() if k not in bound})
+    compiled._forget_compiled()
     return compiled
 
 

@@ -20,6 +20,8 @@ import numpy as np
 import pymc as pm
 from pytensor.compile.sharedvalue import SharedVariable
 
+from ppl_mle.model._pytensor import PYTENSOR_LOCK
+
 __all__ = ["derived_model", "sync_data"]
 
 _DERIVED: weakref.WeakKeyDictionary[pm.Model, dict[str, tuple[Hashable, pm.Model]]] = (
@@ -52,7 +54,8 @@ def derived_model(model: pm.Model, kind: str, build: Callable[[pm.Model], pm.Mod
         derived = cached[1]
         sync_data(model, derived)
         return derived
-    derived = build(model)
+    with PYTENSOR_LOCK:  # a graph rewritten, one thread at a time
+        derived = build(model)
     with _LOCK:
         _DERIVED.setdefault(model, {})[kind] = (key, derived)
     return derived

@@ -9,7 +9,6 @@ model.
 
 from __future__ import annotations
 
-import collections
 import dataclasses
 import functools
 import math
@@ -103,19 +102,10 @@ class MLEModel(StandaloneModel):
             if standard is None:
                 return None
             working_family, affine = standard
-            # A family whose data cannot be replaced (softmax regression: features and
-            # labels go together) gets a working model of its own.
-            own = None if _replaceable(working_family) else _declare_working(working_family)
-            self._working = (key, working_family, affine, own)
-        _, working_family, affine, own = self._working
-        return (_working_model(working_family) if own is None else own), affine
-
-    def replace_family(self, family: Family) -> None:
-        """Hold the data of another family of the same kind (already validated)."""
-        for name, values in _containers(family).items():
-            super().set_data(name, values)
-        self.family = family
-        self.data_version += 1
+            # A working model of its own: no model shares data containers with another.
+            self._working = (key, _declare_working(working_family), affine)
+        _, model, affine = self._working
+        return model, affine
 
     def loglik_hessian(self) -> Callable[[np.ndarray], np.ndarray] | None:
         """The family's closed-form Hessian of the log-density, as a function of ``z``.
@@ -172,48 +162,10 @@ class MLEModel(StandaloneModel):
         self.data_version += 1
 
 
-#: One working model per declaration key, shared by every model declared so: it holds the
-#: working data of the model last fitted (:func:`_working_model`). The most recently used
-#: ones are kept (a known sigma is part of the key: a simulation over many would add one
-#: model each); a model whose working model was dropped is given a new one.
-_WORKING: collections.OrderedDict[Hashable, MLEModel] = collections.OrderedDict()
-_WORKING_KEPT = 32
-
-
-@serialised
-def _working_model(family: Family) -> MLEModel:
-    """The working model declared like ``family``'s, holding ``family``'s data now.
-
-    Declaring a PyMC model costs more than fitting a small one, so the models a fit
-    optimises in working units are declared once per declaration key and reused: the one
-    for this key is given this family's data (a ``set_data``) unless it holds them
-    already. It holds them until the next model declared alike is fitted, so what keeps
-    using them past a fit (a result's objective) holds their values itself
-    (:meth:`ppl_mle.fit.objective.Objective.holding_data`).
-    """
-    key = (type(family).__name__, _declaration_key(family))
-    model = _WORKING.get(key)
-    if model is None:
-        model = _declare_working(family)
-        _WORKING[key] = model
-        while len(_WORKING) > _WORKING_KEPT:
-            _WORKING.popitem(last=False)
-    else:
-        _WORKING.move_to_end(key)
-        if model.family is not family:
-            model.replace_family(family)
-    return model
-
-
 def _declare_working(family: Family) -> MLEModel:
     model = model_for(family)
     model.is_working = True
     return model
-
-
-def _replaceable(family: Family) -> bool:
-    """Whether a model of ``family`` can take the data of another (``replace_family``)."""
-    return _containers.dispatch(type(family)) is not _containers.dispatch(object)
 
 
 def family_of(model: pm.Model) -> Family | None:
@@ -881,16 +833,3 @@ def _categorical_new_data(family: CategoricalFamily, name: str, values: Any) -> 
 @_with_new_data.register(SoftmaxFamily)
 def _softmax_new_data(family: SoftmaxFamily, name: str, values: Any) -> tuple[Family, Any]:
     raise ModelError(_SOFTMAX_DATA)
-
-
-@functools.singledispatch
-def _containers(family: Family) -> dict[str, Any]:
-    """The containers (name → values) holding the data of ``family``, for replace_family."""
-    raise ModelError(f"cannot replace the family of this model by {family!r}.")
-
-
-@_containers.register(NormalFamily)
-def _normal_containers(family: NormalFamily) -> dict[str, Any]:
-    if family.given_stats is not None:
-        return {"stats": family.stats.vector()}
-    return {"data": family.data}

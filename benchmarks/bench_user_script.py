@@ -1,0 +1,170 @@
+"""A user's own model-declaration script: fit_mle against pm.find_MAP, each in a fresh process.
+
+The most common use of ppl_mle: a script declares one PyMC model and asks for its MLE. Each
+row times whole fresh processes started from here (interpreter start, ``import pymc``, the
+model's declaration and the fit), ``ppl_mle.fit_mle(model)`` against
+``pm.find_MAP(model=model)`` on the same model, for three models:
+
+- **linear regression** — 5 coefficients + intercept + sigma, n = 200 (Normal and
+  HalfNormal priors);
+- **categorical** — ``pm.Categorical`` with a Dirichlet prior on p, k = 4, n = 500;
+- **Poisson GLM** — log link, 3 coefficients + intercept, n = 300.
+
+Two conditions: **warm** (a compile directory of the benchmark's own, warmed by one run of
+each script first) and **cold** (``PYTENSOR_FLAGS=compiledir=...``, a new empty directory
+per run: every C module compiled anew). Medians of ``--runs`` runs (3), the scripts
+alternating, and the ratio fit_mle / find_MAP. If ``pymc_extras`` is importable — by this
+interpreter, or by the one named in ``$PPL_MLE_BENCH_EXTRAS_PYTHON`` (a separate
+environment: pymc-extras is no dependency of ppl_mle) — its ``find_MAP`` is timed too,
+with the ratio fit_mle / pymc_extras.
+
+Run: .venv/bin/python benchmarks/bench_user_script.py [--runs 3] [--models lin,cat,pois]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+MODELS = {
+    "lin": (
+        "linear regression (d = 7, n = 200)",
+        """
+X = rng.normal(size=(200, 5))
+y = 1.0 + X @ np.array([0.5, -1.0, 2.0, 0.0, 0.3]) + rng.normal(scale=0.7, size=200)
+with pm.Model() as model:
+    a = pm.Normal("a", 0, 10)
+    b = pm.Normal("b", 0, 10, shape=5)
+    s = pm.HalfNormal("s", 5)
+    pm.Normal("y", a + pm.math.dot(X, b), s, observed=y)
+""",
+    ),
+    "cat": (
+        "categorical, Dirichlet p (k = 4, n = 500)",
+        """
+y = rng.choice(4, size=500, p=[0.1, 0.2, 0.3, 0.4])
+with pm.Model() as model:
+    p = pm.Dirichlet("p", np.ones(4))
+    pm.Categorical("y", p=p, observed=y)
+""",
+    ),
+    "pois": (
+        "Poisson GLM, log link (d = 4, n = 300)",
+        """
+X = rng.normal(size=(300, 3))
+y = rng.poisson(np.exp(0.5 + X @ np.array([0.3, -0.2, 0.1])))
+with pm.Model() as model:
+    a = pm.Normal("a", 0, 10)
+    b = pm.Normal("b", 0, 10, shape=3)
+    pm.Poisson("y", pm.math.exp(a + pm.math.dot(X, b)), observed=y)
+""",
+    ),
+}
+
+FITS = {
+    "fit_mle": "import ppl_mle\nresult = ppl_mle.fit_mle(model)\nassert result.converged\n",
+    "find_MAP": "result = pm.find_MAP(model=model, progressbar=False)\n",
+    "pymc_extras": (
+        "import pymc_extras as pmx\nresult = pmx.find_MAP(model=model, progressbar=False)\n"
+    ),
+}
+
+
+def script(model: str, fit: str) -> str:
+    """The user's script: imports, the model's declaration, one fit."""
+    return (
+        "import numpy as np\nimport pymc as pm\n"
+        "rng = np.random.default_rng(1)\n" + MODELS[model][1] + FITS[fit]
+    )
+
+
+def extras_python() -> str | None:
+    """An interpreter that imports pymc_extras, or None."""
+    given = os.environ.get("PPL_MLE_BENCH_EXTRAS_PYTHON")
+    for python in (given, sys.executable):
+        if python and _imports(python, "pymc_extras"):
+            return python
+    return None
+
+
+def _imports(python: str, module: str) -> bool:
+    check = subprocess.run([python, "-c", f"import {module}"], capture_output=True, check=False)
+    return check.returncode == 0
+
+
+def run_once(python: str, path: Path, compiledir: Path, cache: Path) -> float:
+    """Wall time of one fresh process running ``path``."""
+    env = dict(os.environ)
+    flags = env.get("PYTENSOR_FLAGS", "")
+    env["PYTENSOR_FLAGS"] = ",".join(f for f in (flags, f"compiledir={compiledir}") if f)
+    env["PPL_MLE_CACHE_DIR"] = str(cache)
+    t0 = time.perf_counter()
+    done = subprocess.run([python, str(path)], env=env, capture_output=True, text=True, check=False)
+    elapsed = time.perf_counter() - t0
+    if done.returncode != 0:
+        raise RuntimeError(f"{path.name} failed:\n{done.stderr[-2000:]}")
+    return elapsed
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--models", default=",".join(MODELS))
+    args = parser.parse_args()
+    tools = {"fit_mle": sys.executable, "find_MAP": sys.executable}
+    extras = extras_python()
+    if extras is not None:
+        tools["pymc_extras"] = extras
+    print(
+        f"machine: {os.cpu_count()} CPUs (nproc {len(os.sched_getaffinity(0))}), "
+        f"{platform.platform()}, Python {platform.python_version()}"
+    )
+    print(f"interpreters: {tools}")
+    print(f"wall time of a fresh process (import pymc included), median of {args.runs}")
+    header = f"{'model':42} {'cache':5} " + " ".join(f"{t:>12}" for t in tools)
+    header += "   fit_mle/find_MAP" + ("   fit_mle/extras" if extras else "")
+    print(header, flush=True)
+    with tempfile.TemporaryDirectory(prefix="bench_user_script_") as tmp:
+        root = Path(tmp)
+        for model in args.models.split(","):
+            paths = {}
+            for tool in tools:
+                paths[tool] = root / f"{model}_{tool}.py"
+                paths[tool].write_text(script(model, tool))
+            for cache in ("warm", "cold"):
+                times: dict[str, list[float]] = {tool: [] for tool in tools}
+                warm_dir = root / f"warm_{model}"
+                if cache == "warm":
+                    for tool, python in tools.items():  # fill the compile directory
+                        run_once(python, paths[tool], warm_dir / tool, root / "ppl_cache")
+                for i in range(args.runs):
+                    for tool, python in tools.items():
+                        if cache == "warm":
+                            compiledir = warm_dir / tool
+                            ppl_cache = root / "ppl_cache"
+                        else:
+                            compiledir = root / f"cold_{model}_{tool}_{i}"
+                            ppl_cache = root / f"cold_cache_{model}_{tool}_{i}"
+                        times[tool].append(run_once(python, paths[tool], compiledir, ppl_cache))
+                        if cache == "cold":
+                            shutil.rmtree(compiledir, ignore_errors=True)
+                medians = {tool: statistics.median(t) for tool, t in times.items()}
+                line = f"{MODELS[model][0]:42} {cache:5} "
+                line += " ".join(f"{medians[t]:10.2f} s" for t in tools)
+                line += f"   {medians['fit_mle'] / medians['find_MAP']:16.2f}"
+                if extras:
+                    line += f"   {medians['fit_mle'] / medians['pymc_extras']:14.2f}"
+                spread = "; ".join(f"{t} {min(v):.1f}-{max(v):.1f}" for t, v in times.items())
+                print(f"{line}   (ranges: {spread})", flush=True)
+
+
+if __name__ == "__main__":
+    main()
