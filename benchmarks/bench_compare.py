@@ -13,7 +13,7 @@ of
   defaults), no progress bar, no convergence checks — the bare sampler on the same model;
 - ``ppl_mle.compare_bayes`` with the same draws, tune, chains and cores (the MLE fit, NUTS,
   ArviZ's diagnostics, the Laplace draws, the table; profile intervals off, its default);
-- their ratio (the issue's target, at equal cores: at most 2; the ``default`` row is what a
+- their ratio (the target, at equal cores: at most 2; the ``default`` row is what a
   user calling each without ``cores`` waits).
 
 Each time is the median of REPEATS runs, after one warm-up call of each on the heights.

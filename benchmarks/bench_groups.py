@@ -14,7 +14,7 @@ Rows (each timed in this process against a baseline run on the same data, ratio 
 
 Run: .venv/bin/python benchmarks/bench_groups.py [--rows 1e8] [--groups 1e6]
      [--shard-rows 2e8] [--shard-groups 1e5] [--shards 20]
-The defaults are the issue's sizes (1e8 rows / 1e6 groups in memory, 2e8 rows / 1e5 groups
+The defaults are the target sizes (1e8 rows / 1e6 groups in memory, 2e8 rows / 1e5 groups
 in 20 shards): several minutes and ~15 GiB. ``--quick`` runs 1e7 / 1e5 and 2e7 / 1e4.
 """
 

@@ -1,6 +1,6 @@
 """Hostile inputs: never fit numbers the user did not mean, never a traceback, never a hang.
 
-One class of input per section (issue 13). Every error is checked by its message; the CLI
+One class of input per section. Every error is checked by its message; the CLI
 by its exit status (2 for bad input) and its one ``error:`` line, never the internal-error
 line (exit 3) that catches bugs. Fits, where the answer is a fit, use tiny data and are
 checked against the closed form (the mean; counts / n).
