@@ -14,6 +14,7 @@ References: pandas (groupby, crosstab, value_counts) on the columns read as text
 import contextlib
 import io
 import json
+import sys
 from collections import Counter
 
 import numpy as np
@@ -289,3 +290,12 @@ def test_a_list_and_an_object_array_give_the_same_categories(values):
     assert sorted(_keys(from_list.categories), key=repr) == sorted(want, key=repr)
     np.testing.assert_array_equal(from_list.counts, [want[k] for k in _keys(from_list.categories)])
     np.testing.assert_array_equal(from_list.counts, from_array.counts)
+
+
+def test_blank_labels_in_files_are_those_python_strips():
+    # A label of blanks is missing in a file as in memory: the file reader trims exactly
+    # the characters str.isspace() names.
+    from ppl_mle.data.grouped.sources import WHITESPACE
+
+    every = "".join(c for c in map(chr, range(sys.maxunicode + 1)) if c.isspace())
+    assert every == WHITESPACE

@@ -9,7 +9,6 @@ partition by partition; each piece goes into a growing table
 from __future__ import annotations
 
 import functools
-import sys
 from collections.abc import Callable, Hashable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -197,7 +196,7 @@ def _arrow_codes(labels: Any) -> tuple[np.ndarray, np.ndarray, int]:
     uniques = dictionary.to_numpy(zero_copy_only=False)
     if pa.types.is_string(dictionary.type) or pa.types.is_large_string(dictionary.type):
         # Blank text, found among the G labels in C: the characters str.strip() removes.
-        trimmed = pc.utf8_trim(dictionary, characters=_whitespace())
+        trimmed = pc.utf8_trim(dictionary, characters=WHITESPACE)
         bad = np.flatnonzero(pc.equal(pc.utf8_length(trimmed), 0).to_numpy(zero_copy_only=False))
     else:
         bad = np.flatnonzero(missing_labels(uniques))  # NaN
@@ -206,10 +205,12 @@ def _arrow_codes(labels: Any) -> tuple[np.ndarray, np.ndarray, int]:
     return codes, uniques, 0
 
 
-@functools.cache
-def _whitespace() -> str:
-    """Every character that Python's ``str.strip()`` removes (``str.isspace``)."""
-    return "".join(c for c in map(chr, range(sys.maxunicode + 1)) if c.isspace())
+#: Every character that Python's ``str.strip()`` removes (``str.isspace``), so that a
+#: label of blanks is missing in a file as in memory.
+WHITESPACE = (
+    "\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005"
+    "\u2006\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000"
+)
 
 
 def _file_normal(
