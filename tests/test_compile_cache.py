@@ -91,12 +91,19 @@ def test_another_distribution_or_constant_data_is_never_shared():
 def test_categorical_models_share_only_with_the_same_number_of_categories():
     three_a = ppl_mle.categorical(["a", "b", "c", "a"], categories=["a", "b", "c"])
     three_b = ppl_mle.categorical(["x", "y", "z", "z", "z"], categories=["x", "y", "z"])
-    four = ppl_mle.categorical(["a", "b", "c", "d", "d"], categories=["a", "b", "c", "d"])
+    # Thirteen categories: a structure no other test of the process compiles first.
+    names = [f"c{i:02d}" for i in range(13)]
+    labels = [*names, *names[:4]]
+    thirteen = ppl_mle.categorical(labels, categories=names)
     compiles(three_a)
     assert compiles(three_b) == 0
-    assert compiles(four) > 0
+    assert compiles(thirteen) > 0
     np.testing.assert_allclose(
         ppl_mle.fit_mle(three_b).estimates["theta"], [0.2, 0.2, 0.6], rtol=1e-13
+    )
+    counts = np.array([labels.count(name) for name in names])
+    np.testing.assert_allclose(
+        ppl_mle.fit_mle(thirteen).estimates["theta"], counts / len(labels), rtol=1e-12
     )
 
 
