@@ -128,3 +128,8 @@ logging.getLogger("pytensor.tensor.blas").addFilter(_NoBlasNotice())
 with quiet_vendor_warnings():
     import arviz  # noqa: F401  (imported here so its import-time warning is silenced once)
     import pymc  # noqa: F401
+
+# A logger's filters see only the records logged on it; those of "pymc.sampling.mcmc" and
+# the other child loggers reach the handler PyMC gives "pymc", which filters them too.
+for _handler in logging.getLogger("pymc").handlers:
+    _handler.addFilter(_PYMC_LEVEL)
