@@ -181,7 +181,7 @@ def test_the_store_is_pruned_to_its_bound_oldest_first(tmp_path):
     key = ("a declaration", ("Mode", "py", "fast_run", "float64"))
     assert store.keeps(key)
     tmp_path.mkdir(exist_ok=True)
-    oldest = tmp_path / f"{disk_cache._environment_digest()}-old.pkl"
+    oldest = tmp_path / f"{store.prefix}-old.pkl"
     oldest.write_bytes(b"0" * (disk_cache.MAX_BYTES + 1))
     os.utime(oldest, (1.0, 1.0))
     store.save(key, ({"_compiled": types.SimpleNamespace(lazy={})}, ("data",)))

@@ -17,10 +17,20 @@ from __future__ import annotations
 
 import collections
 import threading
+import weakref
 from collections.abc import Hashable
 from typing import Any, Generic, TypeVar
 
-__all__ = ["LRU", "SerialFunction", "compilations", "computed", "count_compilation"]
+__all__ = [
+    "DECLARED",
+    "LRU",
+    "SerialFunction",
+    "compilations",
+    "computed",
+    "count_compilation",
+    "keep_model_entry",
+    "model_entry",
+]
 
 V = TypeVar("V")
 
@@ -119,3 +129,29 @@ class SerialFunction:
         """Restore the function with a new lock."""
         self.function = state["function"]
         self._lock = threading.Lock()
+
+
+#: What was compiled for the models ppl_mle declares, by ``(kind, declaration key)``: an
+#: objective (:mod:`ppl_mle.fit.objective`) or starting-point transforms
+#: (:mod:`ppl_mle.fit.start`), with the names of the data containers they read. A new model
+#: with a key met before (another normal model: other data, other n) builds no graph. The
+#: 256 most recently used keys are kept (a known sigma is part of a key).
+DECLARED: LRU[Any] = LRU(256)
+
+#: What was built for each model, by kind ("objective", "start", "data bounds"), kept while
+#: the model lives: beside the user's model, never written into it. An entry never refers
+#: to its model, which it would keep alive for ever.
+_PER_MODEL: weakref.WeakKeyDictionary[Any, dict[str, Any]] = weakref.WeakKeyDictionary()
+_PER_MODEL_LOCK = threading.Lock()
+
+
+def model_entry(model: Any, kind: str) -> Any | None:
+    """What was kept for ``model`` under ``kind``, or None."""
+    with _PER_MODEL_LOCK:
+        return _PER_MODEL.get(model, {}).get(kind)
+
+
+def keep_model_entry(model: Any, kind: str, entry: Any) -> None:
+    """Keep ``entry`` for ``model`` under ``kind`` while the model lives."""
+    with _PER_MODEL_LOCK:
+        _PER_MODEL.setdefault(model, {})[kind] = entry

@@ -37,6 +37,7 @@ from ppl_mle.model._pytensor import PYTENSOR_LOCK, quiet_vendor_warnings
 __all__ = [
     "AbstractGraph",
     "SMALL_DATA",
+    "STRUCTURES",
     "StructureCache",
     "abstract_data",
     "compile_function",
@@ -238,6 +239,12 @@ class StructureCache:
     def __len__(self) -> int:
         """The number of structures kept."""
         return sum(len(v) for v in self._entries.values())
+
+
+#: Compiled functions by graph structure, whatever the data: the objectives
+#: (:mod:`ppl_mle.fit.objective`) and the starting-point transforms (:mod:`ppl_mle.fit.start`),
+#: their kind part of each key. 256 structures are kept; more are compiled, not kept.
+STRUCTURES = StructureCache()
 
 
 def _signature(model: pm.Model, graph: AbstractGraph, extra: Hashable) -> Hashable:

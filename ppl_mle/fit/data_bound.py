@@ -23,9 +23,6 @@ inverted: the fit keeps its own verdict.
 from __future__ import annotations
 
 import dataclasses
-import threading
-import weakref
-from collections.abc import Hashable
 from dataclasses import dataclass
 from typing import Any
 
@@ -43,6 +40,7 @@ from pytensor.tensor.shape import Reshape, SpecifyShape
 from pytensor.tensor.subtensor import AdvancedSubtensor, AdvancedSubtensor1, Subtensor
 from pytensor.tensor.variable import TensorConstant
 
+from ppl_mle.fit.cache import keep_model_entry, model_entry
 from ppl_mle.fit.objective import Objective, objective_for
 from ppl_mle.fit.record import parameter_labels
 from ppl_mle.fit.status import FitStatus
@@ -400,11 +398,6 @@ def _moved(bounded: pm.Model, inner: Objective, natural: dict[str, np.ndarray]) 
     return np.where(np.isfinite(u), u, 0.0)
 
 
-#: By model: the key of the data's bounds it was built for, and the model with them.
-_BUILT: weakref.WeakKeyDictionary[pm.Model, tuple[Hashable, pm.Model]] = weakref.WeakKeyDictionary()
-_LOCK = threading.Lock()
-
-
 def _bounded_by_data(model: pm.Model, bounds: dict[str, DataBound]) -> pm.Model:
     """``model`` with the data's bounds in the supports of the variables they constrain.
 
@@ -417,8 +410,7 @@ def _bounded_by_data(model: pm.Model, bounds: dict[str, DataBound]) -> pm.Model:
         structure_key(model),
         tuple((n, b.lower.tobytes(), b.upper.tobytes()) for n, b in sorted(bounds.items())),
     )
-    with _LOCK:
-        cached = _BUILT.get(model)
+    cached = model_entry(model, "data bounds")
     if cached is not None and cached[0] == key:
         sync_data(model, cached[1])
         return cached[1]
@@ -429,8 +421,7 @@ def _bounded_by_data(model: pm.Model, bounds: dict[str, DataBound]) -> pm.Model:
             transforms[rv] = _DataInterval(bound.lower, bound.upper)
     with quiet_vendor_warnings(), initial_values_set_aside(model):
         built = change_value_transforms(model, transforms)
-    with _LOCK:
-        _BUILT[model] = (key, built)
+    keep_model_entry(model, "data bounds", (key, built))
     return built
 
 

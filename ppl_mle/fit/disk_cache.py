@@ -33,7 +33,6 @@ warm and 6.5 s with it empty (median of 3 each, on 2 busy cores): the store earn
 from __future__ import annotations
 
 import contextlib
-import functools
 import hashlib
 import os
 import pickle
@@ -70,9 +69,8 @@ def cache_dir() -> Path | None:
     return Path(base) / "ppl_mle"
 
 
-@functools.cache
 def environment_key() -> tuple[str, ...]:
-    """The versions and the source hash every on-disk key includes."""
+    """The versions and the source hash every on-disk key includes (read by each store)."""
     source = hashlib.sha256()
     package = Path(__file__).resolve().parents[1]
     for path in sorted(package.rglob("*.py")):
@@ -100,11 +98,14 @@ class DiskStore:
     def __init__(self, folder: Path) -> None:
         self.folder = Path(folder)
         self._lazy_loaded: dict[Hashable, frozenset[str]] = {}
+        self.environment = environment_key()
+        #: The prefix of this version's file names.
+        self.prefix = hashlib.sha256(repr(self.environment).encode()).hexdigest()[:16]
 
     def _path(self, key: Hashable) -> tuple[Path, tuple[Any, ...]]:
-        full = (key, environment_key())
+        full = (key, self.environment)
         digest = hashlib.sha256(repr(full).encode()).hexdigest()
-        return self.folder / f"{_environment_digest()}-{digest}.pkl", full
+        return self.folder / f"{self.prefix}-{digest}.pkl", full
 
     @staticmethod
     def keeps(key: Hashable) -> bool:
@@ -153,7 +154,7 @@ class DiskStore:
 
     def _prune(self) -> None:
         """Remove the files of other versions, then the oldest beyond :data:`MAX_BYTES`."""
-        current = f"{_environment_digest()}-"
+        current = f"{self.prefix}-"
         kept = []
         for path in self.folder.glob("*.pkl"):
             with contextlib.suppress(OSError):
@@ -168,11 +169,6 @@ class DiskStore:
             with contextlib.suppress(OSError):
                 path.unlink()
                 total -= size
-
-
-def _environment_digest() -> str:
-    """A short digest of :func:`environment_key`: the prefix of this version's file names."""
-    return hashlib.sha256(repr(environment_key()).encode()).hexdigest()[:16]
 
 
 def _lazy_names(entry: Any) -> frozenset[str]:

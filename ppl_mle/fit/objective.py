@@ -19,8 +19,6 @@ from __future__ import annotations
 import contextlib
 import copy
 import functools
-import threading
-import weakref
 from collections.abc import Callable, Hashable, Iterator
 from dataclasses import dataclass
 from typing import Any, Literal, Protocol, cast
@@ -33,10 +31,10 @@ from pytensor.gradient import jacobian
 
 from ppl_mle.core.affine import AffineMap
 from ppl_mle.core.errors import ModelError
-from ppl_mle.fit.cache import LRU
+from ppl_mle.fit.cache import DECLARED, keep_model_entry, model_entry
 from ppl_mle.fit.compiled import (
+    STRUCTURES,
     AbstractGraph,
-    StructureCache,
     abstract_data,
     compile_function,
     compile_settings,
@@ -140,11 +138,11 @@ class Objective:
         # alike) reuses the functions, called with its own data containers.
         graph = abstract_data([z], [logp, loglik, *constrained])
         self._data = graph.data
-        extra = (hessian is not None,)
-        compiled = _STRUCTURES.find(model, graph, extra)
+        extra = ("objective", hessian is not None)
+        compiled = STRUCTURES.find(model, graph, extra)
         if compiled is None:
             compiled = _compile(model, graph)
-            _STRUCTURES.keep(model, graph, compiled, extra)
+            STRUCTURES.keep(model, graph, compiled, extra)
         self._compiled: _Compiled = compiled
 
     def _data_values(self) -> list[Any]:
@@ -536,10 +534,6 @@ class _Compiled:
     lazy: dict[str, Any]
 
 
-#: Compiled objectives by graph structure (:mod:`ppl_mle.fit.compiled`).
-_STRUCTURES = StructureCache()
-
-
 def _compile(model: pm.Model, graph: AbstractGraph) -> _Compiled:
     """Compile value, gradient, log-likelihood and natural values of a graph: one function.
 
@@ -586,8 +580,7 @@ def objective_for(model: pm.Model) -> Objective:
     # The family's closed-form Hessian follows the model's current data (replace_data).
     closed_form = getattr(model, "loglik_hessian", None)
     hessian = closed_form() if closed_form is not None else None
-    with _COMPILED_LOCK:
-        cached = _COMPILED.get(model)
+    cached = model_entry(model, "objective")
     if cached is not None and cached[0] == key:
         return _attach(cached[1], model, hessian)
     objective = _declared_like(model, hessian)
@@ -595,18 +588,9 @@ def objective_for(model: pm.Model) -> Objective:
         with PYTENSOR_LOCK:  # graph building and compilation, one thread at a time
             objective = Objective(model, hessian=hessian)
         _remember_declaration(model, objective)
-    with _COMPILED_LOCK:
-        _COMPILED[model] = (key, _detach(objective))
+    # The objective's state without the model (which it would keep alive for ever).
+    keep_model_entry(model, "objective", (key, _detach(objective)))
     return objective
-
-
-#: For models ppl_mle declares (:meth:`ppl_mle.MLEModel.declaration_key`): the objective's
-#: state without data, and the names of the data containers in the order its compiled
-#: functions take them. A new model with the same key (another normal model: other data,
-#: other n) gets its objective without even building its log-density graph.
-#: The 128 most recently used keys are kept (a known sigma is part of a key: a simulation
-#: over many would otherwise keep one entry each).
-_DECLARED: LRU[tuple[dict[str, Any], tuple[str, ...]]] = LRU(128)
 
 
 class DeclaredStore(Protocol):
@@ -632,8 +616,10 @@ def declared_store(store: DeclaredStore) -> Iterator[None]:
 
 def declared_entries() -> dict[Hashable, tuple[dict[str, Any], tuple[str, ...]]]:
     """The declared models' objectives known to this process, by key (a snapshot)."""
-    with _COMPILED_LOCK:
-        return _DECLARED.snapshot()
+    entries = DECLARED.snapshot().items()
+    return {
+        key[1]: entry for key, entry in entries if isinstance(key, tuple) and key[0] == "objective"
+    }
 
 
 def _declared_like(model: pm.Model, hessian: Any) -> Objective | None:
@@ -641,13 +627,13 @@ def _declared_like(model: pm.Model, hessian: Any) -> Objective | None:
     key = declaration_key_of(model)
     if key is None:
         return None
-    with _COMPILED_LOCK:
-        found = _DECLARED.get(key)
+    # The objective's state without data, and the names of the data containers in the
+    # order its compiled functions take them.
+    found = DECLARED.get(("objective", key))
     if found is None and _STORE:
         found = _STORE[-1].load(key)
         if found is not None:
-            with _COMPILED_LOCK:
-                found = _DECLARED.setdefault(key, found)
+            found = DECLARED.setdefault(("objective", key), found)
     if found is None:
         return None
     state, names = found
@@ -663,18 +649,7 @@ def _remember_declaration(model: pm.Model, objective: Objective) -> None:
     if key is None or any(model.named_vars.get(d.name) is not d for d in objective._data):
         return  # a container the model does not hold by name: not shareable by name
     state = {k: v for k, v in _detach(objective).items() if k not in ("_data", "_recent")}
-    with _COMPILED_LOCK:
-        _DECLARED.setdefault(key, (state, names))
-
-
-#: The compiled objective of each model, by the model's structure (free, observed and
-#: Potential variables) when compiled, kept while the model lives: beside the user's model,
-#: never written into it. An entry is the objective's state without the model (a value
-#: referring to its key would keep the model alive for ever).
-_COMPILED: weakref.WeakKeyDictionary[pm.Model, tuple[tuple[Any, ...], dict[str, Any]]] = (
-    weakref.WeakKeyDictionary()
-)
-_COMPILED_LOCK = threading.Lock()
+    DECLARED.setdefault(("objective", key), (state, names))
 
 
 def _detach(objective: Objective) -> dict[str, Any]:

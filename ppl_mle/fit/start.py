@@ -8,7 +8,6 @@ initial point.
 from __future__ import annotations
 
 import math
-import weakref
 from collections.abc import Mapping
 from typing import Any
 
@@ -20,9 +19,9 @@ from pymc.initial_point import make_initial_point_fn
 from ppl_mle.core.errors import ModelError
 from ppl_mle.core.families import Family
 from ppl_mle.data.validation import check_start_shapes
-from ppl_mle.fit.cache import LRU
+from ppl_mle.fit.cache import DECLARED, keep_model_entry, model_entry
 from ppl_mle.fit.compiled import (
-    StructureCache,
+    STRUCTURES,
     abstract_data,
     compile_function,
     compile_settings,
@@ -137,12 +136,6 @@ def _given_point(model: pm.Model, values: Mapping[str, Any]) -> dict[str, np.nda
     return {name: np.asarray(out) for name, out in zip(names, mapped, strict=True)}
 
 
-#: By model: its structure when compiled, and the function of :func:`_forward_function`.
-_FORWARD: weakref.WeakKeyDictionary[pm.Model, tuple[tuple[Any, ...], Any]] = (
-    weakref.WeakKeyDictionary()
-)
-
-
 def _forward_function(model: pm.Model) -> Any:
     """Natural values of the free variables → their unconstrained values, compiled once.
 
@@ -152,15 +145,16 @@ def _forward_function(model: pm.Model) -> Any:
     key (a new normal model builds no graph for it).
     """
     structure = (tuple(model.free_RVs), tuple(model.value_vars), compile_settings())
-    cached = _FORWARD.get(model)
+    cached = model_entry(model, "start")
     if cached is not None and cached[0] == structure:
         return cached[1]
     declared = declaration_key_of(model)
-    found = _FORWARD_DECLARED.get(declared) if declared is not None else None
+    found = DECLARED.get(("start", declared)) if declared is not None else None
     if found is None:
         compiled, data = _compile_forward(model)
         if declared is not None and all(model.named_vars.get(d.name) is d for d in data):
-            _FORWARD_DECLARED.setdefault(declared, (compiled, tuple(d.name for d in data)))
+            entry = (compiled, tuple(d.name for d in data))
+            DECLARED.setdefault(("start", declared), entry)
     else:
         compiled, names = found
         data = tuple(model[name] for name in names)
@@ -168,7 +162,7 @@ def _forward_function(model: pm.Model) -> Any:
     def function(*natural: Any) -> Any:
         return compiled(*natural, *(d.get_value(borrow=True) for d in data))
 
-    _FORWARD[model] = (structure, function)
+    keep_model_entry(model, "start", (structure, function))
     return function
 
 
@@ -184,21 +178,11 @@ def _compile_forward(model: pm.Model) -> tuple[Any, tuple[Any, ...]]:
     )
     # Shared by every model whose transforms are alike, read with each one's data.
     graph = abstract_data(inputs, outputs)
-    compiled = _FORWARD_STRUCTURES.find(model, graph)
+    compiled = STRUCTURES.find(model, graph, ("start",))
     if compiled is None:
         compiled = compile_function(model, graph.inputs, list(graph.outputs))
-        _FORWARD_STRUCTURES.keep(model, graph, compiled)
+        STRUCTURES.keep(model, graph, compiled, ("start",))
     return compiled, graph.data
-
-
-#: The compiled transforms of declared models, by declaration key: the function and the
-#: names of the data containers it reads.
-#: The 128 most recently used keys are kept (a known sigma is part of a key).
-_FORWARD_DECLARED: LRU[tuple[Any, tuple[str, ...]]] = LRU(128)
-
-
-#: The compiled transforms of :func:`_forward_function`, by graph structure.
-_FORWARD_STRUCTURES = StructureCache()
 
 
 def _non_finite_terms(model: pm.Model, point: Mapping[str, Any]) -> str:
