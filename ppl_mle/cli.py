@@ -585,15 +585,13 @@ def _own_sampling_gates(args: argparse.Namespace) -> Iterator[None]:
             "and r_hat cannot be estimated reliably, so the comparison will not be trusted.",
             file=sys.stderr,
         )
-    loggers = [logging.getLogger(n) for n in ("pymc.sampling.mcmc", "arviz.stats.stats_utils")]
-    levels = [logger.level for logger in loggers]
-    for logger in loggers:
-        logger.setLevel(logging.ERROR)
+    logger = logging.getLogger("pymc.sampling.mcmc")
+    level = logger.level
+    logger.setLevel(logging.ERROR)
     try:
         yield
     finally:
-        for logger, level in zip(loggers, levels, strict=True):
-            logger.setLevel(level)
+        logger.setLevel(level)
 
 
 def _compare(args: argparse.Namespace) -> int:
