@@ -91,9 +91,27 @@ def _dask(frame):
     return dd.from_pandas(frame, npartitions=3)
 
 
+def _every_door(declare, column, frame, files, fitted, cli):
+    """``fitted`` of the model ``declare`` builds from each door, and ``cli`` of each file."""
+    csv, parquet, shards = files
+    values, g = frame[column], frame["g"]
+    source = declare.from_source
+    return {
+        "array": fitted(declare(np.array(values.tolist()), groups=np.array(g.tolist()))),
+        "list": fitted(declare(values.tolist(), groups=g.tolist())),
+        "series": fitted(declare(values, groups=g)),
+        "dataframe": fitted(source(frame, column=column, by="g")),
+        "csv": fitted(source(str(csv), column=column, by="g")),
+        "parquet": fitted(source(str(parquet), column=column, by="g")),
+        "shards": fitted(source(str(shards), column=column, by="g", batch_rows=3)),
+        "dask": fitted(source(_dask(frame), column=column, by="g")),
+        "cli csv": cli(csv),
+        "cli parquet": cli(parquet),
+    }
+
+
 def _normal_doors(frame, csv, parquet, shards):
     """Each door's (groups, mu, sigma)."""
-    g, x = frame["g"], frame["x"]
 
     def fitted(model):
         result = ppl_mle.fit_mle(model)
@@ -108,24 +126,11 @@ def _normal_doors(frame, csv, parquet, shards):
             np.array([r["sigma"] for r in rows]),
         )
 
-    source = ppl_mle.normal.from_source
-    return {
-        "array": fitted(ppl_mle.normal(x.to_numpy(), groups=np.array(g.tolist()))),
-        "list": fitted(ppl_mle.normal(x.tolist(), groups=g.tolist())),
-        "series": fitted(ppl_mle.normal(x, groups=g)),
-        "dataframe": fitted(source(frame, column="x", by="g")),
-        "csv": fitted(source(str(csv), column="x", by="g")),
-        "parquet": fitted(source(str(parquet), column="x", by="g")),
-        "shards": fitted(source(str(shards), column="x", by="g", batch_rows=3)),
-        "dask": fitted(source(_dask(frame), column="x", by="g")),
-        "cli csv": cli(csv),
-        "cli parquet": cli(parquet),
-    }
+    return _every_door(ppl_mle.normal, "x", frame, (csv, parquet, shards), fitted, cli)
 
 
 def _categorical_doors(frame, csv, parquet, shards):
     """Each door's (groups, categories, theta)."""
-    g, y = frame["g"], frame["y"]
 
     def fitted(model):
         result = ppl_mle.fit_mle(model)
@@ -141,19 +146,7 @@ def _categorical_doors(frame, csv, parquet, shards):
         theta = np.array([[r[f"theta[{c}]"] for c in cats] for r in rows])
         return tuple(r["group"] for r in rows), cats, theta
 
-    source = ppl_mle.categorical.from_source
-    return {
-        "array": fitted(ppl_mle.categorical(np.array(y.tolist()), groups=np.array(g.tolist()))),
-        "list": fitted(ppl_mle.categorical(y.tolist(), groups=g.tolist())),
-        "series": fitted(ppl_mle.categorical(y, groups=g)),
-        "dataframe": fitted(source(frame, column="y", by="g")),
-        "csv": fitted(source(str(csv), column="y", by="g")),
-        "parquet": fitted(source(str(parquet), column="y", by="g")),
-        "shards": fitted(source(str(shards), column="y", by="g", batch_rows=3)),
-        "dask": fitted(source(_dask(frame), column="y", by="g")),
-        "cli csv": cli(csv),
-        "cli parquet": cli(parquet),
-    }
+    return _every_door(ppl_mle.categorical, "y", frame, (csv, parquet, shards), fitted, cli)
 
 
 @DOORS
