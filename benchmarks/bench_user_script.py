@@ -10,13 +10,15 @@ model's declaration and the fit), ``ppl_mle.fit_mle(model)`` against
 - **categorical** — ``pm.Categorical`` with a Dirichlet prior on p, k = 4, n = 500;
 - **Poisson GLM** — log link, 3 coefficients + intercept, n = 300.
 
-Two conditions: **warm** (a compile directory of the benchmark's own, warmed by one run of
-each script first) and **cold** (``PYTENSOR_FLAGS=compiledir=...``, a new empty directory
-per run: every C module compiled anew). Medians of ``--runs`` runs (3), the scripts
-alternating, and the ratio fit_mle / find_MAP. If ``pymc_extras`` is importable — by this
-interpreter, or by the one named in ``$PPL_MLE_BENCH_EXTRAS_PYTHON`` (a separate
-environment: pymc-extras is no dependency of ppl_mle) — its ``find_MAP`` is timed too,
-with the ratio fit_mle / pymc_extras.
+Three conditions: **warm** (a compile directory of the benchmark's own, warmed by one run
+of each script first: the fewest modules PyTensor can have to index), **cold**
+(``PYTENSOR_FLAGS=compiledir=...``, a new empty directory per run: every C module compiled
+anew) and **home** (PyTensor's default compile directory as this machine has it, after one
+run of each script: what a user's own script meets; its number of modules is printed).
+Medians of ``--runs`` runs (3), the scripts alternating, and the ratio fit_mle / find_MAP.
+If ``pymc_extras`` is importable — by this interpreter, or by the one named in
+``$PPL_MLE_BENCH_EXTRAS_PYTHON`` (a separate environment: pymc-extras is no dependency of
+ppl_mle) — its ``find_MAP`` is timed too, with the ratio fit_mle / pymc_extras.
 
 Run: .venv/bin/python benchmarks/bench_user_script.py [--runs 3] [--models lin,cat,pois]
 """
@@ -100,11 +102,12 @@ def _imports(python: str, module: str) -> bool:
     return check.returncode == 0
 
 
-def run_once(python: str, path: Path, compiledir: Path, cache: Path) -> float:
-    """Wall time of one fresh process running ``path``."""
+def run_once(python: str, path: Path, compiledir: Path | None, cache: Path) -> float:
+    """Wall time of one fresh process running ``path`` (PyTensor's own compiledir if None)."""
     env = dict(os.environ)
-    flags = env.get("PYTENSOR_FLAGS", "")
-    env["PYTENSOR_FLAGS"] = ",".join(f for f in (flags, f"compiledir={compiledir}") if f)
+    if compiledir is not None:
+        flags = env.get("PYTENSOR_FLAGS", "")
+        env["PYTENSOR_FLAGS"] = ",".join(f for f in (flags, f"compiledir={compiledir}") if f)
     env["PPL_MLE_CACHE_DIR"] = str(cache)
     t0 = time.perf_counter()
     done = subprocess.run([python, str(path)], env=env, capture_output=True, text=True, check=False)
@@ -112,6 +115,18 @@ def run_once(python: str, path: Path, compiledir: Path, cache: Path) -> float:
     if done.returncode != 0:
         raise RuntimeError(f"{path.name} failed:\n{done.stderr[-2000:]}")
     return elapsed
+
+
+def home_modules() -> int:
+    """The number of compiled modules in PyTensor's default compile directory."""
+    found = subprocess.run(
+        [sys.executable, "-c", "import pytensor; print(pytensor.config.compiledir)"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    folder = Path(found.stdout.strip().splitlines()[-1])
+    return sum(1 for p in folder.glob("tmp*") if p.is_dir())
 
 
 def main() -> None:
@@ -129,6 +144,7 @@ def main() -> None:
     )
     print(f"interpreters: {tools}")
     print(f"wall time of a fresh process (import pymc included), median of {args.runs}")
+    print(f"home: PyTensor's default compile directory, {home_modules()} modules before the runs")
     header = f"{'model':42} {'cache':5} " + " ".join(f"{t:>12}" for t in tools)
     header += "   fit_mle/find_MAP" + ("   fit_mle/extras" if extras else "")
     print(header, flush=True)
@@ -139,22 +155,24 @@ def main() -> None:
             for tool in tools:
                 paths[tool] = root / f"{model}_{tool}.py"
                 paths[tool].write_text(script(model, tool))
-            for cache in ("warm", "cold"):
+            for cache in ("warm", "cold", "home"):
                 times: dict[str, list[float]] = {tool: [] for tool in tools}
                 warm_dir = root / f"warm_{model}"
-                if cache == "warm":
-                    for tool, python in tools.items():  # fill the compile directory
-                        run_once(python, paths[tool], warm_dir / tool, root / "ppl_cache")
+                for tool, python in tools.items():  # fill the compile directory
+                    if cache != "cold":
+                        where = warm_dir / tool if cache == "warm" else None
+                        run_once(python, paths[tool], where, root / "ppl_cache")
                 for i in range(args.runs):
                     for tool, python in tools.items():
+                        compiledir: Path | None = None
+                        ppl_cache = root / "ppl_cache"
                         if cache == "warm":
                             compiledir = warm_dir / tool
-                            ppl_cache = root / "ppl_cache"
-                        else:
+                        elif cache == "cold":
                             compiledir = root / f"cold_{model}_{tool}_{i}"
                             ppl_cache = root / f"cold_cache_{model}_{tool}_{i}"
                         times[tool].append(run_once(python, paths[tool], compiledir, ppl_cache))
-                        if cache == "cold":
+                        if compiledir is not None and cache == "cold":
                             shutil.rmtree(compiledir, ignore_errors=True)
                 medians = {tool: statistics.median(t) for tool, t in times.items()}
                 line = f"{MODELS[model][0]:42} {cache:5} "

@@ -11,6 +11,7 @@ import os
 import pickle
 import subprocess
 import sys
+import tempfile
 import types
 from pathlib import Path
 
@@ -84,7 +85,7 @@ folder, values, sigma, foreign = sys.argv[1:]
 if foreign == "yes":  # as another version of the stack, or of ppl_mle's source
     changed = (*disk_cache.environment_key()[:-1], "another source")
     disk_cache.environment_key = lambda: changed
-model = ppl_mle.normal(np.array(json.loads(values)), json.loads(sigma))
+model = ppl_mle.normal(np.load(values), json.loads(sigma))
 where = None if folder == "-" else Path(folder)  # "-": the store the environment names
 with python_linker_for_small_data(model), disk_cache.objectives_on_disk(where):
     result = ppl_mle.fit_mle(model)
@@ -100,7 +101,13 @@ print(json.dumps({
 
 def _process(folder, data, sigma=None, *, foreign=False, env=None):
     """Fit ``ppl_mle.normal(data, sigma)`` with the store in ``folder``, in a new process."""
-    args = [str(folder), json.dumps(list(map(float, data))), json.dumps(sigma)]
+    with tempfile.TemporaryDirectory() as tmp:
+        values = Path(tmp) / "data.npy"
+        np.save(values, np.asarray(data, dtype=float))
+        return _run_process([str(folder), str(values), json.dumps(sigma)], foreign, env)
+
+
+def _run_process(args, foreign, env):
     done = subprocess.run(
         [sys.executable, "-c", _PROCESS, *args, "yes" if foreign else "no"],
         capture_output=True,

@@ -19,6 +19,7 @@ value. A graph that differs anywhere is compiled anew.
 from __future__ import annotations
 
 import contextlib
+import functools
 import threading
 from collections.abc import Hashable, Iterator, Sequence
 from dataclasses import dataclass
@@ -27,8 +28,15 @@ from typing import Any
 import numpy as np
 import pymc as pm
 import pytensor
+import pytensor.scalar as ps
+import pytensor.scalar.math as psm
+import pytensor.tensor as pt
+from pytensor.compile.mode import optdb
 from pytensor.compile.sharedvalue import SharedVariable
-from pytensor.graph.basic import Constant, equal_computations
+from pytensor.graph.basic import Apply, Constant, equal_computations
+from pytensor.graph.op import Op
+from pytensor.graph.rewriting.basic import in2out, node_rewriter
+from pytensor.tensor.elemwise import Elemwise
 
 from ppl_mle.fit.cache import SerialFunction, count_compilation
 from ppl_mle.model._compat import graph_inputs, io_toposort, pymc_compile
@@ -36,6 +44,7 @@ from ppl_mle.model._pytensor import PYTENSOR_LOCK, quiet_vendor_warnings
 
 __all__ = [
     "AbstractGraph",
+    "PER_ELEMENT_MAX",
     "SMALL_DATA",
     "STRUCTURES",
     "StructureCache",
@@ -45,6 +54,7 @@ __all__ = [
     "data_size",
     "declaration_key_of",
     "python_linker_for_small_data",
+    "uses_python_linker",
 ]
 
 
@@ -86,36 +96,186 @@ def compile_function(model: pm.Model, inputs: Sequence[Any], outputs: Any) -> An
     """Compile in the model's context (PyMC's compile honours its ``check_bounds`` flag).
 
     ``outputs`` is a list (the function returns a list) or one variable (one array).
-    Compiled holding :data:`~ppl_mle.model._pytensor.PYTENSOR_LOCK`, counted
-    (:func:`ppl_mle.fit.cache.compilations`), and callable from any thread.
+    With PyTensor's Python linker where :func:`uses_python_linker` says so, else with
+    the mode in force. Compiled holding :data:`~ppl_mle.model._pytensor.PYTENSOR_LOCK`,
+    counted (:func:`ppl_mle.fit.cache.compilations`), and callable from any thread.
     """
-    mode = _python_mode() if pytensor.config.linker == "py" else None
+    python = uses_python_linker(model)
     with PYTENSOR_LOCK, quiet_vendor_warnings(), model:
         count_compilation()
-        compiled = pymc_compile(list(inputs), outputs, on_unused_input="ignore", mode=mode)
+        compiled = pymc_compile(
+            list(inputs), outputs, on_unused_input="ignore", mode=_python_mode() if python else None
+        )
+        if python and _per_element(compiled) and data_size(model) > PER_ELEMENT_MAX:
+            # An operation with no numpy ufunc is left: C, rather than ~1 µs a value.
+            count_compilation()
+            c_mode = pytensor.compile.mode.get_mode("FAST_RUN").clone(linker="cvm")
+            compiled = pymc_compile(list(inputs), outputs, on_unused_input="ignore", mode=c_mode)
     return SerialFunction(compiled)
 
 
+#: Up to this many data values an elementwise operation with no numpy ufunc is
+#: evaluated per element by the Python linker (:func:`compile_function`).
+PER_ELEMENT_MAX = 1_000
+
+
+def _per_element(function: Any) -> bool:
+    """Whether the Python linker would run a node of a compiled function per element."""
+    for node in function.maker.fgraph.apply_nodes:
+        op = node.op
+        if isinstance(op, Elemwise):
+            spec = getattr(op, "nfunc_spec", None)
+            if spec is None or spec[1] != len(node.inputs):
+                return True
+    return False
+
+
 def _python_mode() -> Any:
-    """The default mode without elementwise fusion, for the Python linker.
+    """The default rewrites, evaluated by PyTensor's Python linker, one numpy call a node.
 
-    Fused elementwise operations (``Composite``) have no vectorised Python implementation:
-    the Python linker calls them once per element, some 0.1 ms per value of the data
-    for a normal log-density with its derivatives. Unfused, each operation is one numpy
-    call.
+    The Python linker runs an elementwise node as one numpy ufunc only where its scalar
+    operation has one of the node's arity; otherwise it calls the scalar operation once
+    per element (~1 µs a value). So fusion is left out, and :func:`_vectorised` rewrites
+    what remains of that kind into operations that have one.
     """
-    return pytensor.compile.mode.get_default_mode().excluding("fusion")
+    mode = pytensor.compile.mode.Mode(linker="py", optimizer=pytensor.config.optimizer)
+    return mode.excluding("fusion").including(_VECTORISED)
 
 
-def compile_settings() -> Hashable:
-    """The PyTensor settings a compiled function depends on besides its graph.
+_VECTORISED = "ppl_mle_vectorised"
 
-    The mode, linker, optimizer and float type in force: part of every key under which a
-    compiled function is kept, so a function compiled under other settings (say, the
-    Python linker of :func:`python_linker_for_small_data`) is never served under these.
+
+@node_rewriter([Elemwise])  # type: ignore[untyped-decorator]
+def _vectorised(fgraph: Any, node: Any) -> list[Any] | None:
+    """An elementwise node the Python linker would run per element, as numpy ufuncs.
+
+    Sums and products of more than two terms (which the canonical rewrites build) become
+    chains of binary ones; a ``Composite`` (an elementwise graph in one node, which
+    rewrites of powers build even without fusion) becomes its graph of elementwise
+    nodes; ``softplus`` becomes PyTensor's own four-branch formula on whole arrays; a
+    cast becomes numpy's ``astype`` (:class:`_AsType`) and ``clip`` a maximum and a
+    minimum.
+    """
+    op = node.op.scalar_op
+    if not isinstance(op, (ps.Add, ps.Mul, ps.Composite, psm.Softplus, ps.Cast, ps.Clip)):
+        return None
+    if isinstance(op, (ps.Add, ps.Mul)) and len(node.inputs) <= 2:
+        return None
+    if isinstance(op, psm.Softplus) and node.inputs[0].dtype not in ("float32", "float64"):
+        return None
+    outs = _elementwise(op, list(node.inputs))
+    same = all(new.type == old.type for new, old in zip(outs, node.outputs, strict=True))
+    return outs if same else None
+
+
+def _elementwise(op: Any, inputs: list[Any]) -> list[Any]:
+    """The outputs of the scalar operation ``op`` applied elementwise to ``inputs``."""
+    if isinstance(op, ps.Composite):
+        values: dict[Any, Any] = dict(zip(op.fgraph.inputs, inputs, strict=True))
+        for inner in op.fgraph.toposort():
+            args = [
+                pt.constant(v.data, dtype=v.type.dtype) if isinstance(v, Constant) else values[v]
+                for v in inner.inputs
+            ]
+            values.update(zip(inner.outputs, _elementwise(inner.op, args), strict=True))
+        return [
+            pt.constant(v.data, dtype=v.type.dtype) if isinstance(v, Constant) else values[v]
+            for v in op.fgraph.outputs
+        ]
+    if isinstance(op, (ps.Add, ps.Mul)) and len(inputs) > 2:
+        return [functools.reduce(pt.add if isinstance(op, ps.Add) else pt.mul, inputs)]
+    if isinstance(op, ps.Cast):
+        return [_AsType(op.o_type.dtype)(inputs[0])]
+    if isinstance(op, ps.Clip):
+        x, low, high = inputs
+        return [pt.minimum(pt.maximum(x, low), high)]
+    if isinstance(op, psm.Softplus):
+        (x,) = inputs
+        return [
+            pt.switch(
+                x < -37.0,
+                pt.exp(x),
+                pt.switch(x < 18.0, pt.log1p(pt.exp(x)), pt.switch(x < 33.3, x + pt.exp(-x), x)),
+            )
+        ]
+    out = Elemwise(op)(*inputs)
+    return list(out) if isinstance(out, (list, tuple)) else [out]
+
+
+class _AsType(Op):
+    """``x.astype(dtype)`` in one numpy call: a cast the Python linker runs per element."""
+
+    __props__ = ("dtype",)
+
+    def __init__(self, dtype: str) -> None:
+        self.dtype = dtype
+
+    def make_node(self, *inputs: Any) -> Apply[Any]:
+        x = pt.as_tensor_variable(inputs[0])
+        return Apply(self, [x], [x.type.clone(dtype=self.dtype)()])
+
+    def perform(self, node: Any, inputs: Sequence[Any], outputs: Any) -> None:
+        outputs[0][0] = np.asarray(inputs[0]).astype(self.dtype)
+
+    def infer_shape(self, fgraph: Any, node: Any, shapes: Sequence[Any]) -> Sequence[Any]:
+        return shapes
+
+
+if _VECTORISED not in optdb:
+    # Inert unless a mode asks for it by name (only :func:`_python_mode` does): after
+    # the canonical rewrites, before the in-place ones.
+    optdb.register(_VECTORISED, in2out(_vectorised), position=49.2)
+
+
+def uses_python_linker(model: pm.Model) -> bool:
+    """Whether the model's functions are compiled for PyTensor's Python linker.
+
+    With the C linker a fresh process spends seconds before its first evaluation:
+    PyTensor reads the key of every module in its on-disk cache (about 2 s with a few
+    hundred there) and compiles the C of every new operation (seconds more on a new
+    machine). The Python linker runs the same rewritten graph with numpy (one call per
+    node: ~0.3 ms per evaluation of a linear regression's objective, C: 0.03 ms), with no
+    C at all. So it serves
+
+    - a model of the user's own with at most :data:`SMALL_DATA` data values
+      (:func:`data_size`), under PyTensor's default mode and linker: fitted once or a few
+      times in a process, where compilation is the cost;
+    - any model while the linker in force is ``"py"``
+      (:func:`python_linker_for_small_data`).
+
+    Models ppl_mle declares (:func:`ppl_mle.normal`…) compile C otherwise: what is
+    compiled for one serves every model declared alike (thousands of fits in a
+    simulation). A user who sets PyTensor's mode or linker (``PYTENSOR_FLAGS``) keeps it.
     """
     config = pytensor.config
-    return (str(config.mode), str(config.linker), str(config.optimizer), str(config.floatX))
+    if config.linker == "py":
+        return True
+    if not _default_settings() or getattr(model, "declaration_key", lambda: None)() is not None:
+        return False
+    return data_size(model) <= SMALL_DATA
+
+
+def _default_settings() -> bool:
+    config = pytensor.config
+    return str(config.mode) in ("Mode", "FAST_RUN") and config.linker == "auto"
+
+
+def compile_settings(model: pm.Model) -> Hashable:
+    """The PyTensor settings a model's compiled functions depend on besides its graph.
+
+    The mode, linker, optimizer and float type in force, and whether the model compiles
+    for the Python linker (:func:`uses_python_linker`): part of every key under which a
+    compiled function is kept, so a function compiled for one linker is never served
+    for the other.
+    """
+    config = pytensor.config
+    return (
+        str(config.mode),
+        str(config.linker),
+        str(config.optimizer),
+        str(config.floatX),
+        uses_python_linker(model),
+    )
 
 
 def declaration_key_of(model: pm.Model) -> Hashable | None:
@@ -127,11 +287,13 @@ def declaration_key_of(model: pm.Model) -> Hashable | None:
     """
     declared = getattr(model, "declaration_key", None)
     key = declared() if declared is not None else None
-    return None if key is None else (key, compile_settings())
+    return None if key is None else (key, compile_settings(model))
 
 
-#: Up to this many data values, :func:`python_linker_for_small_data` evaluates in Python.
-SMALL_DATA = 1_000
+#: A model of the user's own with at most this many data values compiles for the Python
+#: linker (:func:`uses_python_linker`); so does a declared one on the command line
+#: (:func:`python_linker_for_small_data`).
+SMALL_DATA = 10_000
 
 
 def data_size(model: pm.Model) -> int:
@@ -158,30 +320,21 @@ def data_size(model: pm.Model) -> int:
 
 @contextlib.contextmanager
 def python_linker_for_small_data(model: pm.Model) -> Iterator[bool]:
-    """Compile with PyTensor's Python linker while the model's data are small.
+    """Compile every model for PyTensor's Python linker while ``model``'s data are small.
 
-    A process that fits one small model (the command line) spends seconds before its first
-    evaluation with the C linker: PyTensor reads the key of every module in its on-disk
-    cache (seconds once the cache holds hundreds) and loads the modules' shared libraries.
-    The Python linker (``linker="py"``) runs the same rewritten graph with numpy, without
-    fusion (:func:`_python_mode`): no C at all, at ~1 ms per evaluation of the normal
-    objective on 10 values and ~25 ms on 1,000 (C: 0.05–0.07 ms), so it pays only for a
-    few hundred values (measured break-even of a whole command-line fit: ~1,500).
-    Beyond :data:`SMALL_DATA` values, or if the user chose a mode or linker other than
-    PyTensor's default, nothing changes. Functions compiled here are kept under their own
-    key (:func:`compile_settings`).
+    For a process that fits one small declared model (the command line): declared models
+    otherwise compile C (:func:`uses_python_linker`). Beyond :data:`SMALL_DATA` values,
+    or if the user chose a mode or linker other than PyTensor's default, nothing changes.
 
     Yields
     ------
     bool
         Whether the Python linker is in force.
     """
-    config = pytensor.config
-    defaults = str(config.mode) in ("Mode", "FAST_RUN") and config.linker == "auto"
-    if not defaults or data_size(model) > SMALL_DATA:
+    if not _default_settings() or data_size(model) > SMALL_DATA:
         yield False
         return
-    with config.change_flags(linker="py"):
+    with pytensor.config.change_flags(linker="py"):
         yield True
 
 
@@ -255,6 +408,6 @@ def _signature(model: pm.Model, graph: AbstractGraph, extra: Hashable) -> Hashab
         tuple(str(i.type) for i in graph.inputs),
         tuple(str(o.type) for o in graph.outputs),
         tuple(str(node.op) for node in nodes),
-        compile_settings(),
+        compile_settings(model),
         extra,
     )

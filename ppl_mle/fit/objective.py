@@ -575,7 +575,7 @@ def objective_for(model: pm.Model) -> Objective:
         tuple(model.free_RVs),
         tuple(model.observed_RVs),
         tuple(model.potentials),
-        compile_settings(),
+        compile_settings(model),
     )
     # The family's closed-form Hessian follows the model's current data (replace_data).
     closed_form = getattr(model, "loglik_hessian", None)

@@ -144,7 +144,7 @@ def _forward_function(model: pm.Model) -> Any:
     from these inputs. Kept per model, and for models ppl_mle declares per declaration
     key (a new normal model builds no graph for it).
     """
-    structure = (tuple(model.free_RVs), tuple(model.value_vars), compile_settings())
+    structure = (tuple(model.free_RVs), tuple(model.value_vars), compile_settings(model))
     cached = model_entry(model, "start")
     if cached is not None and cached[0] == structure:
         return cached[1]
