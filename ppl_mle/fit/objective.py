@@ -28,6 +28,7 @@ import pymc as pm
 import pytensor
 import pytensor.tensor as pt
 from pytensor.gradient import jacobian
+from pytensor.link.basic import PerformLinker
 
 from ppl_mle.core.affine import AffineMap
 from ppl_mle.core.errors import ModelError
@@ -148,6 +149,15 @@ class Objective:
     def _data_values(self) -> list[Any]:
         """The values the model's data containers hold now, for the compiled functions."""
         return [d.get_value(borrow=True) for d in self._data]
+
+    @property
+    def linker(self) -> str:
+        """``"python"`` where the objective runs on PyTensor's Python linker, else ``"c"``.
+
+        See :func:`ppl_mle.fit.compiled.uses_python_linker`.
+        """
+        linker = self._compiled.fn.function.maker.linker
+        return "python" if isinstance(linker, PerformLinker) else "c"
 
     @property
     def costly_hessian(self) -> bool:
