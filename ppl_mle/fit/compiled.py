@@ -256,8 +256,14 @@ def uses_python_linker(model: pm.Model) -> bool:
 
 
 def _default_settings() -> bool:
+    """Whether PyTensor's mode and linker are the defaults of its version.
+
+    PyTensor 2.38's default linker is ``"auto"``, 2.25's ``"cvm"``: compared with the
+    default each version declares, not with a name.
+    """
     config = pytensor.config
-    return str(config.mode) in ("Mode", "FAST_RUN") and config.linker == "auto"
+    declared = getattr(type(config).__dict__.get("linker"), "default", "auto")
+    return str(config.mode) in ("Mode", "FAST_RUN") and config.linker == declared
 
 
 def compile_settings(model: pm.Model) -> Hashable:
