@@ -12,7 +12,6 @@ import os
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractContextManager
-from functools import cache
 from typing import TypeVar, cast
 
 from threadpoolctl import ThreadpoolController
@@ -30,19 +29,16 @@ def workers() -> int:
         return os.cpu_count() or 1
 
 
-@cache
-def _controller() -> ThreadpoolController:
-    return ThreadpoolController()
-
-
 def single_threaded_blas() -> AbstractContextManager[object]:
     """BLAS limited to one thread inside the block.
 
     A dot product of one cache-sized chunk is too small to share: a multithreaded BLAS
     wakes its threads at every call, and on a busy machine waits for them far longer than
-    the product takes (a pass over 1e7 values: 1.2 s instead of 0.02 s).
+    the product takes (a pass over 1e7 values: 1.2 s instead of 0.02 s). The libraries are
+    looked up at each call (0.3 ms: this serves passes over large data only).
     """
-    return cast(AbstractContextManager[object], _controller().limit(limits=1, user_api="blas"))
+    limit = ThreadpoolController().limit(limits=1, user_api="blas")
+    return cast(AbstractContextManager[object], limit)
 
 
 def map_row_blocks(fn: Callable[[int, int], T], n_rows: int, min_rows: int) -> Sequence[T]:
@@ -67,6 +63,6 @@ def map_row_blocks(fn: Callable[[int, int], T], n_rows: int, min_rows: int) -> S
     if count <= 1:
         return [fn(0, n_rows)]
     edges = [n_rows * i // count for i in range(count + 1)]
-    with _controller().limit(limits=1, user_api="blas"), ThreadPoolExecutor(count) as pool:
+    with single_threaded_blas(), ThreadPoolExecutor(count) as pool:
         futures = [pool.submit(fn, lo, hi) for lo, hi in itertools.pairwise(edges)]
         return [f.result() for f in futures]
