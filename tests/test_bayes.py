@@ -351,3 +351,23 @@ def test_compare_takes_the_model_from_context_and_pymc_sample_options():
         ppl_mle.compare_bayes(model, compute_convergence_checks=True)
     with pytest.raises(ppl_mle.ModelError, match="no model given"):
         ppl_mle.compare_bayes()
+
+
+def test_a_fit_answers_after_a_comparison_of_its_pm_data_model(tmp_path):
+    # Fit, compare, plot: the comparison refits the model's flat copy, which must not look
+    # like data replaced behind the first fit's back. pm.set_data still does.
+    y = np.random.default_rng(3).normal(1.0, 2.0, 50)
+    with pm.Model() as model:
+        data = pm.Data("x", y)
+        mu = pm.Normal("mu", 0.0, 10.0)
+        s = pm.HalfNormal("s", 5.0)
+        pm.Normal("obs", mu, s, observed=data)
+        fit = ppl_mle.fit_mle()
+        ppl_mle.compare_bayes(draws=500, tune=500, chains=2, random_seed=1)
+    table = fit.summary()
+    assert table.loc["mu", "se"] == pytest.approx(y.std() / math.sqrt(len(y)), rel=1e-9)
+    fit.plot(str(tmp_path / "fit.png"))
+    assert (tmp_path / "fit.png").stat().st_size > 0
+    pm.set_data({"x": y + 1.0}, model=model)
+    with pytest.raises(ModelError, match="data were replaced after this fit"):
+        fit.summary(level=0.9)  # (the table computed before is kept: it is of the fit's data)

@@ -69,8 +69,8 @@ def test_a_missing_extra_is_named(code, extra, blocked, tmp_path):
             pass
         try:
             {code}
-        except ppl_mle.PplMleError as exc:
-            assert isinstance(exc, ImportError)
+        except ppl_mle.MissingExtraError as exc:
+            assert isinstance(exc, ImportError) and isinstance(exc, ppl_mle.PplMleError)
             print(exc)
         """,
         tmp_path,

@@ -56,6 +56,7 @@ def derived_model(model: pm.Model, kind: str, build: Callable[[pm.Model], pm.Mod
         return derived
     with PYTENSOR_LOCK:  # a graph rewritten, one thread at a time
         derived = build(model)
+    sync_data(model, derived)
     with _LOCK:
         _DERIVED.setdefault(model, {})[kind] = (key, derived)
     return derived
@@ -88,12 +89,17 @@ def _value_key(value: Any) -> Hashable:
 
 
 def sync_data(source: pm.Model, derived: pm.Model) -> None:
-    """Give ``derived``'s data containers (and mutable dimension lengths) ``source``'s values."""
-    for name, var in source.named_vars.items():
-        other = derived.named_vars.get(name)
+    """Give ``derived``'s data containers (and mutable dimension lengths) ``source``'s values.
+
+    A container already given the array the source holds now is left as it is:
+    ``set_value`` may store a copy, and a fit of the derived model takes a new array in
+    its container for data replaced since the fit (a comparison refits the model).
+    """
+    pairs = [(var, derived.named_vars.get(name)) for name, var in source.named_vars.items()]
+    pairs += [(n, derived.dim_lengths.get(dim)) for dim, n in source.dim_lengths.items()]
+    for var, other in pairs:
         if isinstance(var, SharedVariable) and isinstance(other, SharedVariable):
-            other.set_value(var.get_value(borrow=True), borrow=True)
-    for dim, length in source.dim_lengths.items():
-        other = derived.dim_lengths.get(dim)
-        if isinstance(length, SharedVariable) and isinstance(other, SharedVariable):
-            other.set_value(length.get_value(borrow=True), borrow=True)
+            value = var.get_value(borrow=True)
+            if getattr(other.tag, "synced_from", None) is not value:
+                other.set_value(value, borrow=True)
+                other.tag.synced_from = value
