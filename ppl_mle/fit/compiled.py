@@ -172,16 +172,14 @@ def _elementwise(op: Any, inputs: list[Any]) -> list[Any]:
     """The outputs of the scalar operation ``op`` applied elementwise to ``inputs``."""
     if isinstance(op, ps.Composite):
         values: dict[Any, Any] = dict(zip(op.fgraph.inputs, inputs, strict=True))
+
+        def tensor(v: Any) -> Any:
+            return pt.constant(v.data, dtype=v.type.dtype) if isinstance(v, Constant) else values[v]
+
         for inner in op.fgraph.toposort():
-            args = [
-                pt.constant(v.data, dtype=v.type.dtype) if isinstance(v, Constant) else values[v]
-                for v in inner.inputs
-            ]
-            values.update(zip(inner.outputs, _elementwise(inner.op, args), strict=True))
-        return [
-            pt.constant(v.data, dtype=v.type.dtype) if isinstance(v, Constant) else values[v]
-            for v in op.fgraph.outputs
-        ]
+            outs = _elementwise(inner.op, [tensor(v) for v in inner.inputs])
+            values.update(zip(inner.outputs, outs, strict=True))
+        return [tensor(v) for v in op.fgraph.outputs]
     if isinstance(op, (ps.Add, ps.Mul)) and len(inputs) > 2:
         return [functools.reduce(pt.add if isinstance(op, ps.Add) else pt.mul, inputs)]
     if isinstance(op, ps.Cast):
