@@ -121,3 +121,26 @@ def test_hierarchical_and_discrete_models_are_refused_by_name():
         ppl_mle.fit_mle(discrete)
     with pytest.raises(ModelError, match="'mle' or 'map'"):
         ppl_mle.fit_mle(bernoulli(), estimate="mode")
+
+
+def test_parameters_keep_the_order_they_were_declared_in():
+    import statsmodels.api as sm
+
+    rng = np.random.default_rng(11)
+    x = rng.normal(size=(60, 2))
+    y = 1.0 + x @ np.array([2.0, -0.5]) + rng.normal(scale=0.5, size=60)
+    with pm.Model() as model:
+        s = pm.HalfNormal("s", 5.0)  # declared first, though the graph needs it last
+        a = pm.Normal("a", 0.0, 10.0)
+        b = pm.Normal("b", 0.0, 10.0, shape=2)
+        pm.Normal("y", a + pm.math.dot(x, b), s, observed=y)
+    result = ppl_mle.fit_mle(model)
+    order = ["s", "a", "b"]
+    assert [rv.name for rv in model.free_RVs] == order
+    assert list(result.estimates) == order
+    assert list(result.summary().index) == ["s", "a", "b[0]", "b[1]"]
+    assert list(result.to_inference_data().posterior.data_vars) == order
+    ols = sm.OLS(y, sm.add_constant(x)).fit()
+    estimate = np.r_[result.estimates["a"], result.estimates["b"]]
+    np.testing.assert_allclose(estimate, ols.params, rtol=1e-9)
+    assert float(result.estimates["s"]) == pytest.approx(np.sqrt(ols.ssr / len(y)), rel=1e-9)

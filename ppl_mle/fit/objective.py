@@ -703,11 +703,11 @@ def _grad(
 
 
 def get_free_outputs(model: pm.Model) -> _FreeOutputs:
-    """Pick, among ``model.unobserved_value_vars``, the natural values of the free variables."""
-    wanted = {rv.name for rv in model.free_RVs}
-    names, indices = [], []
-    for i, v in enumerate(model.unobserved_value_vars):
-        if v.name in wanted:
-            names.append(v.name)
-            indices.append(i)
-    return _FreeOutputs(tuple(names), tuple(indices))
+    """Pick, among ``model.unobserved_value_vars``, the natural values of the free variables.
+
+    In the order the free variables were declared (``model.free_RVs``); PyMC lists the
+    untransformed ones before the others.
+    """
+    position = {v.name: i for i, v in enumerate(model.unobserved_value_vars)}
+    names = tuple(rv.name for rv in model.free_RVs)
+    return _FreeOutputs(names, tuple(position[name] for name in names))

@@ -126,6 +126,9 @@ def flat_priors(model: pm.Model) -> CompiledModel:
         fgraph = _in_float64(fgraph)
         # A CompiledModel: find_MAP on the copy runs on the fit's compiled functions.
         flat = compiled_copy(model_from_fgraph(fgraph, mutate_fgraph=True))
+    # PyMC rebuilds the variables in the graph's order: the user's order of declaration back.
+    declared = {rv.name: i for i, rv in enumerate(model.free_RVs)}
+    flat.free_RVs.sort(key=lambda rv: declared[rv.name])
     for rv in flat.free_RVs:
         transform = flat.rvs_to_transforms.get(rv)
         if _onto_support(transform):
