@@ -15,6 +15,7 @@ import contextlib
 import dataclasses
 import json
 import logging
+import math
 import os
 import runpy
 import sys
@@ -284,6 +285,7 @@ def _model(args: argparse.Namespace) -> pm.Model:
     from ppl_mle.data.io import read_column, read_table
     from ppl_mle.data.validation import (
         as_array,
+        as_float_data,
         check_sigma,
         missing_mask,
         raise_missing_labels,
@@ -327,7 +329,11 @@ def _model(args: argparse.Namespace) -> pm.Model:
         sigma = None if args.sigma is None else check_sigma(args.sigma)
         if streamed:
             return normal_from_source(args.file, args.column, sigma)
-        return normal(read_column(args.file, args.column, numeric=True), sigma=sigma)
+        values = read_column(args.file, args.column, numeric=True)
+        # Checked under the column's own name before the model is declared.
+        name = f"column {args.column}" if args.column else Path(args.file).name
+        values = as_float_data(values, name, sigma_known=sigma is not None)
+        return normal(values, sigma=sigma)
     cats = None if args.categories is None else [c.strip() for c in args.categories.split(",")]
     if streamed:
         model = categorical_from_source(args.file, args.column)
@@ -717,6 +723,17 @@ def _kl_line(result: Any, report: Any) -> str:
     from ppl_mle.core.families import NormalFamily
 
     if isinstance(result.family, NormalFamily):
+        if not math.isfinite(report.entropy):
+            return (
+                f"-loglik/n = {report.cross_entropy:.10g}; the sample is constant: no normal "
+                "stands in for it (its entropy is -inf, its KL to the model +inf)"
+            )
+        if result.family.sigma is not None:  # sigma known: the sample's sd is not the model's
+            return (
+                f"-loglik/n = {report.cross_entropy:.10g} = entropy of N(mean, sd by n) "
+                f"{report.entropy:.10g} + KL to the fitted normal {report.kl:.6g}; "
+                f"Wasserstein distance from the sample to it = {report.wasserstein:.6g}"
+            )
         return (
             f"-loglik/n = {report.cross_entropy:.10g} = entropy of the fitted normal "
             f"{report.entropy:.10g} (1/2 log(2 pi e sigma^2)): N(mean, sd by n) is the normal "

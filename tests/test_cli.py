@@ -158,10 +158,12 @@ def test_categorical_json_has_null_for_boundary_se(files, capsys):
         (["fit", "normal", "{bad_txt}"], "error: bad.txt line 2: 'abc' is not a number"),
         (
             ["fit", "normal", "{nan_csv}"],
-            "error: `data` has 1 non-finite values of 3 (1 NaN at positions [1])",
+            "error: `nan.csv` has 1 non-finite values of 3 (1 NaN at positions [1])",
         ),
-        (["fit", "normal", "{empty_txt}"], "error: `data` is empty"),
-        (["fit", "normal", "{const_txt}"], "error: `data` is constant"),
+        (["fit", "normal", "{empty_txt}"], "error: `empty.txt` is empty"),
+        (["fit", "normal", "{const_txt}"], "error: `const.txt` is constant"),
+        (["fit", "normal", "{sex_csv}", "--column", "x"], "error: `column x` is constant"),
+        (["fit", "normal", "{sex_csv}", "--column", "sex"], "error: `column sex` must be numeric"),
         (["fit", "normal", "{dir}"], "error: {dir} has no .parquet files"),
         (["fit", "normal", "{json}"], "error: cannot read x.json: unsupported file type .json"),
         (
@@ -180,6 +182,7 @@ def test_bad_input_exits_2_with_one_line(argv, message, files, tmp_path, capsys)
     (tmp_path / "nan.csv").write_text("x\n1.0\n\n3.0\n".replace("\n\n", "\nnan\n"))
     (tmp_path / "empty.txt").write_text("\n")
     (tmp_path / "const.txt").write_text("2\n2\n2\n")
+    (tmp_path / "sex.csv").write_text("x,sex\n1.0,m\n1.0,f\n1.0,m\n")
     (tmp_path / "x.json").write_text("[]")
     (tmp_path / "emptydir").mkdir()
     names = {
@@ -190,6 +193,7 @@ def test_bad_input_exits_2_with_one_line(argv, message, files, tmp_path, capsys)
         "nan_csv": tmp_path / "nan.csv",
         "empty_txt": tmp_path / "empty.txt",
         "const_txt": tmp_path / "const.txt",
+        "sex_csv": tmp_path / "sex.csv",
         "dir": tmp_path / "emptydir",
         "json": tmp_path / "x.json",
     }
@@ -488,3 +492,19 @@ def test_a_script_printing_into_a_closed_pipe_ends_quietly(tmp_path):
     proc.stderr.close()
     assert proc.wait(timeout=300) == 141, err
     assert "failed" not in err and "Traceback" not in err, err
+
+
+def test_a_constant_column_is_named_and_the_hint_is_the_option(tmp_path, capsys):
+    (tmp_path / "c.csv").write_text("x\n3.5\n3.5\n3.5\n")
+    code, _, err = run(["fit", "normal", str(tmp_path / "c.csv"), "--column", "x"], capsys)
+    assert code == 2 and "`column x` is constant" in err and "`--sigma`" in err
+    code, out, _ = run(["fit", "normal", str(tmp_path / "c.csv"), "--sigma", "1.5"], capsys)
+    assert code == 0 and "the sample is constant" in out
+    # With sigma known the sample's normal is not the model's: -loglik/n = H + KL, exactly.
+    x = np.array([1.0, 2.0, 4.0])
+    (tmp_path / "k.csv").write_text("x\n1\n2\n4\n")
+    code, out, _ = run(["fit", "normal", str(tmp_path / "k.csv"), "--sigma", "2"], capsys)
+    entropy = 0.5 * np.log(2 * np.pi * np.e) + np.log(x.std())
+    kl = np.log(2.0 / x.std()) + x.var() / 8.0 - 0.5
+    assert code == 0
+    assert f"entropy of N(mean, sd by n) {entropy:.10g} + KL to the fitted normal {kl:.6g}" in out

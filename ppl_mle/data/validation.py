@@ -287,14 +287,15 @@ def as_float_data(
             raise DataError(
                 f"`{name}` has a single observation: the MLE of sigma would be 0, on the "
                 "boundary of the parameter space where the normal likelihood is unbounded. "
-                "Give more data or fix sigma (normal(data, sigma=...))."
+                "Give more data or fix sigma (`sigma=` in Python, `--sigma` on the command line)."
             )
         # The first values decide almost every sample without a full pass.
         if np.all(arr[:1000] == arr[0]) and np.all(arr == arr[0]):
             raise DataError(
                 f"`{name}` is constant (all {arr.size} values equal {float(arr[0])!r}): the MLE of "
                 "sigma would be 0, on the boundary of the parameter space where the normal "
-                "likelihood is unbounded. Fix sigma (normal(data, sigma=...)) or check the data."
+                "likelihood is unbounded. Fix sigma (`sigma=` in Python, `--sigma` on the command "
+                "line) or check the data."
             )
     return arr
 
