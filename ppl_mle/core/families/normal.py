@@ -250,15 +250,16 @@ class NormalFamily:
         grid = sps.norm.ppf((np.arange(m) + 0.5) / m, loc=mu, scale=sigma)
         wasserstein = math.nan if x is None else float(sps.wasserstein_distance(x, grid))
         at = {"mu": np.asarray(mu), "sigma": np.asarray(sigma)}
-        # A constant sample (sigma known) is a point mass: no normal stands in for it.
-        constant = sd == 0.0
+        if sd == 0.0:  # a constant sample (sigma known), a point mass: no normal stands in
+            kl, entropy = math.inf, -math.inf
+        else:
+            kl = kl_normal(mean, sd, mu, sigma)
+            entropy = 0.5 * math.log(2 * math.pi * math.e) + self.stats.log_sd_mle
         return DivergenceReport(
-            kl=math.inf if constant else kl_normal(mean, sd, mu, sigma),
+            kl=kl,
             total_variation=1.0,
             wasserstein=wasserstein,
-            entropy=-math.inf
-            if constant
-            else 0.5 * math.log(2 * math.pi * math.e) + self.stats.log_sd_mle,
+            entropy=entropy,
             cross_entropy=-self.loglik(at) / self.n_obs,
             note=(
                 "KL and entropy use N(mean, sd by n) in place of the sample; total variation "
