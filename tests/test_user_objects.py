@@ -82,3 +82,17 @@ def test_a_comparison_leaves_the_users_model_as_it_was():
             model, draws=200, tune=200, chains=2, random_seed=1, progressbar=False
         )
     _assert_same(before, _snapshot(model, arrays))
+
+
+@pytest.mark.parametrize("sigma", [None, 3.0])
+def test_pymc_on_a_fitted_declared_model_answers_in_the_users_units(sigma):
+    # A fit runs in working units (the data centred and scaled) and serves its functions
+    # to find_MAP: PyMC's own find_MAP on the model afterwards sees the user's data.
+    x = np.random.default_rng(5).normal(50.0, 3.0, size=40)
+    model = ppl_mle.normal(x, sigma=sigma)
+    result = ppl_mle.fit_mle(model, on_failure="raise")
+    theirs = pm.find_MAP(model=model, progressbar=False)
+    assert float(theirs["mu"]) == pytest.approx(x.mean(), rel=1e-6)
+    assert float(result.estimates["mu"]) == pytest.approx(x.mean(), rel=1e-14)
+    if sigma is None:
+        assert float(theirs["sigma"]) == pytest.approx(x.std(), rel=1e-5)

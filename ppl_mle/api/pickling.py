@@ -67,8 +67,8 @@ class ObjectiveRecipe:
             return recipe  # unpickled and not rebuilt: pickled again as it came
         objective = result.objective
         base = objective.base if isinstance(objective, HeldObjective) else objective
-        # The objective of the fitted model itself, also where it works in other units (a
-        # mapped objective of its working model); otherwise that of another model (the
+        # The objective of the fitted model itself, also where it works in other units (on
+        # its working data, or those of a working model); otherwise that of another model (the
         # categories observed, beside a category never seen).
         own = base.model is result.model or not base.affine.identity
         model = result.model if own else base.model

@@ -139,6 +139,7 @@ class Objective:
         # alike) reuses the functions, called with its own data containers.
         graph = abstract_data([z], [logp, loglik, *constrained])
         self._data = graph.data
+        self._values: tuple[Any, ...] | None = None
         extra = ("objective", hessian is not None)
         compiled = STRUCTURES.find(model, graph, extra)
         if compiled is None:
@@ -147,8 +148,32 @@ class Objective:
         self._compiled: _Compiled = compiled
 
     def _data_values(self) -> list[Any]:
-        """The values the model's data containers hold now, for the compiled functions."""
+        """The values the model's data containers hold now, for the compiled functions.
+
+        An objective :meth:`on_data` reads the values it was given instead.
+        """
+        if self._values is not None:
+            return list(self._values)
         return [d.get_value(borrow=True) for d in self._data]
+
+    def on_data(self, values: dict[str, Any]) -> Objective:
+        """A copy sharing the compiled functions, evaluated on other values of the data.
+
+        ``values`` gives data containers' values by name; the others (such as the lengths
+        of dimensions) keep the model's. The model's own containers are left as they
+        are: a normal model is fitted on its data in working units this way, without a
+        model of its own for them.
+        """
+        other = copy.copy(self)
+        # In the container's dtype, as pm.Data stored the model's own (labels as int32).
+        other._values = tuple(
+            np.asarray(values[str(d.name)], dtype=d.type.dtype)
+            if str(d.name) in values
+            else d.get_value(borrow=True)
+            for d in self._data
+        )
+        other.clear_cache()
+        return other
 
     @property
     def linker(self) -> str:
@@ -573,23 +598,31 @@ def objective_for(model: pm.Model) -> Objective:
     knows its Hessian in closed form (:meth:`ppl_mle.MLEModel.loglik_hessian`) it is used
     instead of automatic second derivatives. A model that fits in other units
     (:meth:`ppl_mle.MLEModel.working`: the normal model, on its data centred and scaled)
-    gets the objective of its working model, reporting in the user's units.
+    gets an objective evaluated on its working data, reporting in the user's units.
     """
     working = getattr(model, "working", None)
     work = working() if working is not None else None
-    if work is not None:
-        # Fitted in working units (data centred and scaled, exactly), reported in the user's.
-        working_model, affine = work
-        return objective_for(working_model).mapped(affine)
+    if work is None:
+        # The family's closed-form Hessian follows the model's current data (replace_data).
+        closed_form = getattr(model, "loglik_hessian", None)
+        return _objective_of(model, closed_form() if closed_form is not None else None)
+    # Fitted in working units (data centred and scaled, exactly), reported in the user's.
+    if work.values is None:
+        return _objective_of(work.model, work.hessian).mapped(work.affine)
+    return _objective_of(model, work.hessian).on_data(work.values).mapped(work.affine)
+
+
+def _objective_of(model: pm.Model, hessian: Callable[[np.ndarray], np.ndarray] | None) -> Objective:
+    """The objective of ``model`` on the data its containers hold.
+
+    ``hessian`` is the closed-form Hessian of the data it is evaluated on (or None).
+    """
     key = (
         tuple(model.free_RVs),
         tuple(model.observed_RVs),
         tuple(model.potentials),
         compile_settings(model),
     )
-    # The family's closed-form Hessian follows the model's current data (replace_data).
-    closed_form = getattr(model, "loglik_hessian", None)
-    hessian = closed_form() if closed_form is not None else None
     cached = model_entry(model, "objective")
     if cached is not None and cached[0] == key:
         return _attach(cached[1], model, hessian)
@@ -658,7 +691,8 @@ def _remember_declaration(model: pm.Model, objective: Objective) -> None:
     names = tuple(str(d.name) for d in objective._data)
     if key is None or any(model.named_vars.get(d.name) is not d for d in objective._data):
         return  # a container the model does not hold by name: not shareable by name
-    state = {k: v for k, v in _detach(objective).items() if k not in ("_data", "_recent")}
+    skip = ("_data", "_values", "_recent")
+    state = {k: v for k, v in _detach(objective).items() if k not in skip}
     DECLARED.setdefault(("objective", key), (state, names))
 
 
@@ -675,6 +709,7 @@ def _attach(state: dict[str, Any], model: pm.Model, hessian: Any) -> Objective:
     objective = Objective.__new__(Objective)
     vars(objective).update(state)
     objective.model = model
+    objective._values = None
     objective._closed_hessian = hessian
     objective.clear_cache()
     return objective

@@ -99,6 +99,17 @@ class CompiledModel(pm.Model):  # type: ignore[misc]  # pymc ships no py.typed: 
                 return lambda point: [values(point)[name] for name in names]
         return super().compile_fn(outs, inputs=inputs, **kwargs)
 
+    def shallow_copy(self) -> CompiledModel:
+        """The same model (its very variables and data), with nothing compiled or shared.
+
+        ``copy.copy`` of a ``pymc.Model`` clones its graph; this copy shares it. A fit
+        serves its functions to find_MAP on such a copy (:meth:`share_compiled`), so they
+        serve that run alone and the model itself is left as it was.
+        """
+        other = object.__new__(type(self))
+        other.__dict__.update(self.__getstate__())
+        return other
+
     def __getstate__(self) -> dict[str, Any]:
         """The model's state without its compiled functions, compiled again on demand."""
         state = dict(vars(self))

@@ -47,6 +47,7 @@ from ppl_mle.model.likelihoods import counts_logp, normal_stats_logp
 
 __all__ = [
     "MLEModel",
+    "Working",
     "categorical",
     "family_of",
     "categorical_from_counts",
@@ -60,6 +61,29 @@ __all__ = [
 
 #: Default reference class of a softmax regression: the first class.
 FIRST = "first"
+
+
+@dataclasses.dataclass(frozen=True)
+class Working:
+    """A model's fit in working units (:meth:`MLEModel.working`).
+
+    Attributes
+    ----------
+    model : MLEModel
+        The model find_MAP runs on: the model itself, or one declared for the working data.
+    values : dict of str to numpy.ndarray or None
+        The working data of the model's containers by name, where the model itself serves;
+        None where ``model`` holds them.
+    hessian : callable or None
+        The family's closed-form Hessian on the working data (or None: autodiff).
+    affine : AffineMap
+        The map from working units back to the user's.
+    """
+
+    model: MLEModel
+    values: dict[str, np.ndarray] | None
+    hessian: Callable[[np.ndarray], np.ndarray] | None
+    affine: AffineMap
 
 
 class MLEModel(StandaloneModel):
@@ -80,19 +104,22 @@ class MLEModel(StandaloneModel):
         super().__init__(**kwargs)
         self.family = family
         self.data_version = 0
-        self._working: tuple[Any, ...] | None = None
+        self._working: tuple[int, Working] | None = None
         self.is_working = False
 
-    def working(self) -> tuple[MLEModel, AffineMap] | None:
-        """The model a fit optimises, in working units, and the map back to these.
+    def working(self) -> Working | None:
+        """What a fit optimises, in working units, and the map back to these.
 
         The normal model is fitted on its data centred on their mean and divided by a
         power of two near their spread (:meth:`NormalFamily.standardized`): its MLE maps
         back exactly, and floating point then gives every digit whether the data are near
-        1e-300, 1e300 or 1e12 ± 1. This model itself stays the ordinary PyMC model of the
-        user's data (``pm.sample`` samples it). ``None`` where the family needs no working
-        units (its ``standardized()`` is None), for a working model itself, and once
-        variables were added to the model (its family no longer describes it).
+        1e-300, 1e300 or 1e12 ± 1. A softmax regression with features near 1e±200 is
+        fitted on them divided by powers of two. This model itself stays the ordinary
+        PyMC model of the user's data (``pm.sample`` samples it).
+
+        ``None`` where the family needs no working units (its ``standardized()`` is
+        None), for a working model itself, and once variables were added to the model
+        (its family no longer describes it).
         """
         if self.is_working or not self.intact:
             return None
@@ -101,11 +128,17 @@ class MLEModel(StandaloneModel):
             standard = self.family.standardized()
             if standard is None:
                 return None
-            working_family, affine = standard
-            # A working model of its own: no model shares data containers with another.
-            self._working = (key, _declare_working(working_family), affine)
-        _, model, affine = self._working
-        return model, affine
+            family, affine = standard
+            values = _container_values(family)
+            if values is not None and _declaration_key(family) == _declaration_key(self.family):
+                work = Working(self, values, _hessian_z(family), affine)
+            else:
+                # A model of its own, where the working data do not fit this model's graph
+                # (a known sigma scales with the data; integer data become fractions).
+                model = _declare_working(family)
+                work = Working(model, None, model.loglik_hessian(), affine)
+            self._working = (key, work)
+        return self._working[1]
 
     def loglik_hessian(self) -> Callable[[np.ndarray], np.ndarray] | None:
         """The family's closed-form Hessian of the log-density, as a function of ``z``.
@@ -646,12 +679,13 @@ def _declare_normal(family: NormalFamily) -> MLEModel:
     # A known sigma goes in as a float64 array: from a Python float PyTensor makes a
     # float32 constant (2.0 fits) and folds log(sigma) in float32, ~2e-9 per point.
     known = None if family.sigma is None else np.asarray(family.sigma, dtype=np.float64)
+    values = _normal_values(family)
     if family.given_stats is not None:
         model = MLEModel(family)
         with model:
             # The user's model holds SS itself (it overflows only for data near 1e154 and
             # beyond, which fits handle in working units: see MLEModel.working).
-            stats = pm.Data("stats", family.stats.vector())
+            stats = pm.Data("stats", values["stats"])
             mu = pm.Flat("mu")
             sigma = pm.HalfFlat("sigma") if known is None else known
             pm.CustomDist(
@@ -666,11 +700,33 @@ def _declare_normal(family: NormalFamily) -> MLEModel:
         return model
     model = MLEModel(family)
     with model:
-        data = pm.Data("data", family.data)
+        data = pm.Data("data", values["data"])
         mu = pm.Flat("mu")
         sigma = pm.HalfFlat("sigma") if known is None else known
         pm.Normal("x", mu=mu, sigma=sigma, observed=data)
     return model
+
+
+@functools.singledispatch
+def _container_values(family: Family) -> dict[str, np.ndarray] | None:
+    """The values of the data containers :func:`_declare` gives ``family``, by name.
+
+    None for a family whose working data this does not describe (they are then held by
+    a working model of their own).
+    """
+    return None
+
+
+@_container_values.register(NormalFamily)
+def _normal_values(family: NormalFamily) -> dict[str, np.ndarray]:
+    if family.given_stats is not None or family.data is None:
+        return {"stats": family.stats.vector()}
+    return {"data": family.data}
+
+
+@_container_values.register(SoftmaxFamily)
+def _softmax_values(family: SoftmaxFamily) -> dict[str, np.ndarray]:
+    return {"X": family.design, "codes": family.codes}
 
 
 @_declare.register(CategoricalFamily)
@@ -700,8 +756,9 @@ def _declare_softmax(family: SoftmaxFamily) -> MLEModel:
     model = MLEModel(family, coords=coords, check_bounds=False)
     with model:
         # pm.Data copies the arrays (to floatX); borrow=True spares PyTensor a second copy.
-        design = pm.Data("X", family.design, borrow=True)
-        codes = pm.Data("codes", family.codes, borrow=True)
+        values = _softmax_values(family)
+        design = pm.Data("X", values["X"], borrow=True)
+        codes = pm.Data("codes", values["codes"], borrow=True)
         beta = pm.Flat("beta", dims=("feature", "class"))
         eta = pt.dot(design, beta)
         if family.reference is not None:
