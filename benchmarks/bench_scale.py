@@ -55,7 +55,7 @@ def normal_in_memory(sizes, raw_up_to):
     for n in sizes:
         x = rng.normal(5.0, 2.0, n)
         _, t_sum = timed(x.sum, repeat=3)
-        stats, t_data = timed(lambda x=x: ppl_mle.normal_stats(x), repeat=3)
+        stats, t_data = timed(lambda x=x: ppl_mle.closed_form.normal_stats(x), repeat=3)
         _, t_fixed = timed(
             lambda s=stats: ppl_mle.fit_mle(ppl_mle.normal.from_stats(s.n, s.mean, s.ss))
         )
@@ -151,7 +151,7 @@ def nuts(big):
     print("\n4. NUTS on the statistics model, 4 chains x 1000 draws")
     times = {}
     for n in (100, big):
-        stats = ppl_mle.normal_stats(rng.normal(5.0, 2.0, n))
+        stats = ppl_mle.closed_form.normal_stats(rng.normal(5.0, 2.0, n))
         model = ppl_mle.normal.from_stats(stats.n, stats.mean, stats.ss)
         _, times[n] = timed(lambda m=model: ppl_mle.compare_bayes(m, random_seed=1))
     print(

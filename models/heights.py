@@ -11,7 +11,7 @@ model = ppl_mle.normal(heights)  # mu ~ Flat, sigma ~ HalfFlat, x ~ Normal(mu, s
 result = ppl_mle.fit_mle(model, method="L-BFGS-B")
 print(result)
 print()
-print(ppl_mle.check_analytic(result))
+print(result.check_analytic())
 
 # The same data with the sd known: only mu is estimated, by a derivative-free method.
 known = ppl_mle.fit_mle(ppl_mle.normal(heights, sigma=7.0), method="Nelder-Mead")

@@ -21,7 +21,7 @@ LABELS = list("aabbbbccccccccc")
 def main(argv: list[str]) -> int:
     HERE.mkdir(exist_ok=True)
     heights = ppl_mle.fit_mle(ppl_mle.normal(HEIGHTS))
-    ppl_mle.plot_profiles(heights, HERE / "profiles_heights.png")
+    ppl_mle.inference.plots.plot_profiles(heights, HERE / "profiles_heights.png")
     ppl_mle.plot_loglik_contour(heights, HERE / "contour_heights.png")
     normal = ppl_mle.compare_bayes(heights, random_seed=1, profile=True)
     ppl_mle.plot_comparison(normal, HERE / "compare_heights.png")

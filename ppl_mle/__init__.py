@@ -4,7 +4,8 @@ Packages by layer; each imports only from the layers below it (a contract checke
 ``lint-imports`` in the test command):
 
 - :mod:`ppl_mle.cli` — the ``ppl-mle`` command;
-- :mod:`ppl_mle.teaching` — SymPy derivations, the demo on built-in data;
+- :mod:`ppl_mle.teaching` — the ideas behind MLE computed (underflow, KL), SymPy
+  derivations, the demo on built-in data;
 - :mod:`ppl_mle.bayes` — NUTS beside the MLE (``compare_bayes``), Laplace draws, the picture;
 - :mod:`ppl_mle.api` — ``fit_mle`` and ``MLEResult``, the public entry;
 - :mod:`ppl_mle.inference` — uncertainty, profile likelihood, summary, tests, ArviZ data;
@@ -12,37 +13,23 @@ Packages by layer; each imports only from the layers below it (a contract checke
 - :mod:`ppl_mle.model` — PyMC declarations, flat priors;
 - :mod:`ppl_mle.data` — files, streaming, Dask, input checks;
 - :mod:`ppl_mle.core` — numpy and scipy only: closed forms, families, Newton, divergences.
+
+The fit API is at the top level (``__all__``); the closed forms and families every fit is
+checked against are in :mod:`ppl_mle.closed_form`.
 """
 
+import warnings
 from importlib import import_module
 from importlib.metadata import version
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # the names as mypy sees them; at run time, __getattr__ loads them
+    from ppl_mle.api.find_map import find_MAP
     from ppl_mle.api.fit_mle import fit_mle
     from ppl_mle.api.grouped_result import GroupedResult
     from ppl_mle.api.result import MLEResult
     from ppl_mle.bayes.compare import BayesComparison, compare_bayes
     from ppl_mle.bayes.plots import plot_comparison
-    from ppl_mle.core.analytic_posterior import analytic_posterior
-    from ppl_mle.core.closed_form import (
-        NormalStats,
-        categorical_loglik,
-        categorical_mle,
-        categorical_mle_constrained,
-        merge_normal_stats,
-        normal_loglik,
-        normal_mle,
-        normal_stats,
-        product_underflow_n,
-    )
-    from ppl_mle.core.divergence import (
-        DivergenceReport,
-        divergence,
-        kl_divergence,
-        kl_normal,
-        total_variation,
-    )
     from ppl_mle.core.errors import (
         BoundaryWarning,
         ConvergenceError,
@@ -56,18 +43,12 @@ if TYPE_CHECKING:  # the names as mypy sees them; at run time, __getattr__ loads
         PrecisionWarning,
         SamplingWarning,
     )
-    from ppl_mle.core.families import CategoricalFamily, NormalFamily, SoftmaxFamily
-    from ppl_mle.core.grouped import GroupedCategoricalFamily, GroupedNormalFamily, GroupStats
     from ppl_mle.data.streaming import label_counts_of, normal_stats_of
-    from ppl_mle.fit.analytic import AnalyticCheck, check_analytic
     from ppl_mle.fit.status import FitStatus
-    from ppl_mle.inference.inference_data import mle_inference_data
-    from ppl_mle.inference.laplace import laplace_draws
     from ppl_mle.inference.likelihood_ratio import HypothesisTestResult, lr_test, pearson_test
-    from ppl_mle.inference.plots import plot_loglik_contour, plot_profiles
-    from ppl_mle.inference.profile import ProfileInterval, profile_interval, profile_loglik
-    from ppl_mle.inference.summary import format_summary, summarize
-    from ppl_mle.inference.uncertainty import Uncertainty, uncertainty
+    from ppl_mle.inference.plots import plot_loglik_contour
+    from ppl_mle.inference.profile import ProfileInterval, profile_loglik
+    from ppl_mle.inference.summary import format_summary
     from ppl_mle.model.declarations import (
         MLEModel,
         categorical,
@@ -80,7 +61,6 @@ if TYPE_CHECKING:  # the names as mypy sees them; at run time, __getattr__ loads
     )
     from ppl_mle.model.flat import flat_priors
     from ppl_mle.model.grouped import GroupedModel
-    from ppl_mle.teaching.symbolic import categorical_derivation, normal_derivation
 
 #: The installed distribution's version (written once, in pyproject.toml).
 __version__ = version("ppl_mle")
@@ -92,6 +72,7 @@ __all__ = [
     "categorical",
     "categorical_from_counts",
     "categorical_from_source",
+    "flat_priors",
     "normal",
     "normal_from_source",
     "normal_from_stats",
@@ -99,70 +80,35 @@ __all__ = [
     # sufficient statistics of big data
     "label_counts_of",
     "normal_stats_of",
-    # fitting and checking
-    "AnalyticCheck",
+    # fitting
     "FitStatus",
     "GroupedResult",
     "MLEResult",
-    "check_analytic",
+    "find_MAP",
     "fit_mle",
-    "flat_priors",
-    # uncertainty and tests
+    # tests and intervals beyond a result's own methods
     "HypothesisTestResult",
     "ProfileInterval",
-    "Uncertainty",
     "format_summary",
     "lr_test",
     "pearson_test",
-    "profile_interval",
     "profile_loglik",
-    "summarize",
-    "uncertainty",
+    "plot_loglik_contour",
     # Bayesian comparison
     "BayesComparison",
-    "analytic_posterior",
     "compare_bayes",
-    "laplace_draws",
-    "mle_inference_data",
-    # MLE as KL minimisation (numpy only)
-    "DivergenceReport",
-    "divergence",
-    "kl_divergence",
-    "kl_normal",
-    "total_variation",
-    # closed forms and families (numpy only)
-    "CategoricalFamily",
-    "GroupStats",
-    "GroupedCategoricalFamily",
-    "GroupedNormalFamily",
-    "NormalFamily",
-    "NormalStats",
-    "SoftmaxFamily",
-    "categorical_loglik",
-    "categorical_mle",
-    "categorical_mle_constrained",
-    "normal_loglik",
-    "normal_mle",
-    "merge_normal_stats",
-    "normal_stats",
-    "product_underflow_n",
-    # symbolic derivations (SymPy) and pictures
-    "categorical_derivation",
-    "normal_derivation",
     "plot_comparison",
-    "plot_loglik_contour",
-    "plot_profiles",
     # errors and warnings
     "BoundaryWarning",
     "ConvergenceError",
     "ConvergenceWarning",
-    "PrecisionWarning",
     "DataError",
     "IdentifiabilityWarning",
     "MissingExtraError",
     "ModelError",
     "PplMleError",
     "PplMleWarning",
+    "PrecisionWarning",
     "SamplingWarning",
 ]
 
@@ -170,75 +116,93 @@ __all__ = [
 #: and the command line's ``--help`` do not import PyMC.
 _SOURCES: dict[str, str] = {
     "GroupedModel": "ppl_mle.model.grouped",
-    "GroupedResult": "ppl_mle.api.grouped_result",
-    "GroupStats": "ppl_mle.core.grouped",
-    "GroupedCategoricalFamily": "ppl_mle.core.grouped",
-    "GroupedNormalFamily": "ppl_mle.core.grouped",
     "MLEModel": "ppl_mle.model.declarations",
     "categorical": "ppl_mle.model.declarations",
     "categorical_from_counts": "ppl_mle.model.declarations",
     "categorical_from_source": "ppl_mle.model.declarations",
+    "flat_priors": "ppl_mle.model.flat",
     "normal": "ppl_mle.model.declarations",
     "normal_from_source": "ppl_mle.model.declarations",
     "normal_from_stats": "ppl_mle.model.declarations",
     "softmax_regression": "ppl_mle.model.declarations",
     "label_counts_of": "ppl_mle.data.streaming",
     "normal_stats_of": "ppl_mle.data.streaming",
-    "AnalyticCheck": "ppl_mle.fit.analytic",
     "FitStatus": "ppl_mle.fit.status",
+    "GroupedResult": "ppl_mle.api.grouped_result",
     "MLEResult": "ppl_mle.api.result",
-    "check_analytic": "ppl_mle.fit.analytic",
+    "find_MAP": "ppl_mle.api.find_map",
     "fit_mle": "ppl_mle.api.fit_mle",
-    "flat_priors": "ppl_mle.model.flat",
     "HypothesisTestResult": "ppl_mle.inference.likelihood_ratio",
     "ProfileInterval": "ppl_mle.inference.profile",
-    "Uncertainty": "ppl_mle.inference.uncertainty",
     "format_summary": "ppl_mle.inference.summary",
     "lr_test": "ppl_mle.inference.likelihood_ratio",
     "pearson_test": "ppl_mle.inference.likelihood_ratio",
-    "profile_interval": "ppl_mle.inference.profile",
     "profile_loglik": "ppl_mle.inference.profile",
-    "summarize": "ppl_mle.inference.summary",
-    "uncertainty": "ppl_mle.inference.uncertainty",
-    "BayesComparison": "ppl_mle.bayes.compare",
-    "analytic_posterior": "ppl_mle.core.analytic_posterior",
-    "compare_bayes": "ppl_mle.bayes.compare",
-    "laplace_draws": "ppl_mle.inference.laplace",
-    "mle_inference_data": "ppl_mle.inference.inference_data",
-    "DivergenceReport": "ppl_mle.core.divergence",
-    "divergence": "ppl_mle.core.divergence",
-    "kl_divergence": "ppl_mle.core.divergence",
-    "kl_normal": "ppl_mle.core.divergence",
-    "total_variation": "ppl_mle.core.divergence",
-    "CategoricalFamily": "ppl_mle.core.families",
-    "NormalFamily": "ppl_mle.core.families",
-    "NormalStats": "ppl_mle.core.closed_form",
-    "SoftmaxFamily": "ppl_mle.core.families",
-    "categorical_loglik": "ppl_mle.core.closed_form",
-    "categorical_mle": "ppl_mle.core.closed_form",
-    "categorical_mle_constrained": "ppl_mle.core.closed_form",
-    "normal_loglik": "ppl_mle.core.closed_form",
-    "normal_mle": "ppl_mle.core.closed_form",
-    "merge_normal_stats": "ppl_mle.core.closed_form",
-    "normal_stats": "ppl_mle.core.closed_form",
-    "product_underflow_n": "ppl_mle.core.closed_form",
-    "categorical_derivation": "ppl_mle.teaching.symbolic",
-    "normal_derivation": "ppl_mle.teaching.symbolic",
-    "plot_comparison": "ppl_mle.bayes.plots",
     "plot_loglik_contour": "ppl_mle.inference.plots",
-    "plot_profiles": "ppl_mle.inference.plots",
+    "BayesComparison": "ppl_mle.bayes.compare",
+    "compare_bayes": "ppl_mle.bayes.compare",
+    "plot_comparison": "ppl_mle.bayes.plots",
     "BoundaryWarning": "ppl_mle.core.errors",
-    "MissingExtraError": "ppl_mle.core.errors",
     "ConvergenceError": "ppl_mle.core.errors",
     "ConvergenceWarning": "ppl_mle.core.errors",
-    "PrecisionWarning": "ppl_mle.core.errors",
     "DataError": "ppl_mle.core.errors",
     "IdentifiabilityWarning": "ppl_mle.core.errors",
+    "MissingExtraError": "ppl_mle.core.errors",
     "ModelError": "ppl_mle.core.errors",
     "PplMleError": "ppl_mle.core.errors",
     "PplMleWarning": "ppl_mle.core.errors",
+    "PrecisionWarning": "ppl_mle.core.errors",
     "SamplingWarning": "ppl_mle.core.errors",
 }
+
+#: Names that were public here, and their homes now: they still resolve, with a warning.
+_MOVED: dict[str, str] = {
+    **dict.fromkeys(
+        [
+            "CategoricalFamily",
+            "GroupStats",
+            "GroupedCategoricalFamily",
+            "GroupedNormalFamily",
+            "NormalFamily",
+            "NormalStats",
+            "SoftmaxFamily",
+            "analytic_posterior",
+            "categorical_loglik",
+            "categorical_mle",
+            "categorical_mle_constrained",
+            "merge_normal_stats",
+            "normal_loglik",
+            "normal_mle",
+            "normal_stats",
+        ],
+        "ppl_mle.closed_form",
+    ),
+    **dict.fromkeys(
+        [
+            "DivergenceReport",
+            "categorical_derivation",
+            "divergence",
+            "kl_divergence",
+            "kl_normal",
+            "normal_derivation",
+            "product_underflow_n",
+            "total_variation",
+        ],
+        "ppl_mle.teaching",
+    ),
+    "AnalyticCheck": "ppl_mle.fit.analytic",
+    "check_analytic": "ppl_mle.fit.analytic",
+    "laplace_draws": "ppl_mle.inference.laplace",
+    "mle_inference_data": "ppl_mle.inference.inference_data",
+    "plot_profiles": "ppl_mle.inference.plots",
+    "profile_interval": "ppl_mle.inference.profile",
+    "summarize": "ppl_mle.inference.summary",
+    "Uncertainty": "ppl_mle.inference.uncertainty",
+    "uncertainty": "ppl_mle.inference.uncertainty",
+}
+
+#: Public subpackages beside the top-level API (numpy and scipy only).
+_SUBPACKAGES = ("closed_form", "teaching")
 
 #: The layers that never import pymc (the contracts of ``lint-imports``).
 _LIGHT_PACKAGES = ("ppl_mle.core.", "ppl_mle.data.")
@@ -248,13 +212,24 @@ def __getattr__(name: str) -> Any:
     """Import the public name ``name`` on first use (PEP 562) and keep it.
 
     The PyMC stack is configured first (:mod:`ppl_mle.model._pytensor`) for every name but
-    those of the layers that never import pymc.
+    those of the layers that never import pymc. A name that moved to a subpackage resolves
+    with a ``FutureWarning`` naming its home.
 
     Raises
     ------
     AttributeError
         ``name`` is not a public name of the package.
     """
+    if name in _SUBPACKAGES:
+        return import_module(f"ppl_mle.{name}")
+    moved = _MOVED.get(name)
+    if moved is not None:
+        warnings.warn(
+            f"ppl_mle.{name} is now {moved}.{name}; the top-level name will go.",
+            FutureWarning,
+            stacklevel=2,
+        )
+        return getattr(import_module(moved), name)
     module = _SOURCES.get(name)
     if module is None:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
@@ -266,5 +241,5 @@ def __getattr__(name: str) -> Any:
 
 
 def __dir__() -> list[str]:
-    """The module's names, with the public ones not yet imported."""
-    return sorted(set(globals()) | set(__all__))
+    """The public API: the names of ``__all__``, the public subpackages, ``__version__``."""
+    return sorted([*__all__, *_SUBPACKAGES, "__version__"])

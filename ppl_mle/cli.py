@@ -2,10 +2,16 @@
 
 ``ppl-mle demo`` runs the built-in examples; ``ppl-mle fit normal|categorical FILE`` fits a
 column of a file and prints the summary table; ``ppl-mle compare normal|categorical FILE``
-puts the MLE beside the NUTS posterior of the same model. Bad input exits with status 2 and
-one line on stderr starting ``error:``; a fit that cannot be verified, or disagrees with
-its closed form, or a posterior whose sampling diagnostics fail, exits with status 1. An
-unexpected failure (a bug) exits with status 3 and one line; ``--debug`` shows its traceback.
+puts the MLE beside the NUTS posterior of the same model.
+
+Exit status (:data:`EXIT_STATUS`, also in ``--help``): bad input, whether an argument or
+the data, exits with status 2 and one line on stderr starting ``error:``; a fit that cannot
+be verified, or disagrees with its closed form, or a posterior whose sampling diagnostics
+fail, exits with status 1. An unexpected failure (a bug) exits with status 3 and one line;
+``--debug`` shows its traceback. A bad option value, a column that is not in the file, and
+data read whole that cannot be fitted (a constant or non-numeric column, labels outside
+``--categories``) are said before PyMC is imported; the contents of a folder of shards or
+of a big file (read in batches) and a model script are read after it.
 """
 
 from __future__ import annotations
@@ -13,6 +19,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import dataclasses
+import difflib
 import json
 import logging
 import math
@@ -21,7 +28,7 @@ import runpy
 import sys
 import traceback
 import warnings
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, NoReturn, cast
 
@@ -29,7 +36,7 @@ from typing import TYPE_CHECKING, Any, Literal, NoReturn, cast
 # pandas, ArviZ) is imported by the commands that use it, so that `--help`, bad arguments
 # and missing files answer at once.
 from ppl_mle.core.errors import DataError, PplMleError, PplMleWarning
-from ppl_mle.core.methods import DERIVATIVE_FREE_METHODS, GRADIENT_METHODS, NEWTON_METHODS
+from ppl_mle.core.methods import METHODS, check_method
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -38,6 +45,15 @@ if TYPE_CHECKING:
 __all__ = ["main"]
 
 EXIT_OK, EXIT_UNVERIFIED, EXIT_BAD_INPUT, EXIT_INTERNAL = 0, 1, 2, 3
+#: The shell's status for a process ended by a closed pipe (128 + SIGPIPE).
+EXIT_BROKEN_PIPE = 141
+#: What each exit status means, as ``--help`` says it.
+EXIT_STATUS = (
+    f"exit status: {EXIT_OK} verified; {EXIT_UNVERIFIED} not verified (or the posterior's "
+    f"diagnostics failed); {EXIT_BAD_INPUT} bad input (an argument or the data, said in one "
+    f"line before any fitting); {EXIT_INTERNAL} internal error (--debug shows it); "
+    f"{EXIT_BROKEN_PIPE} output pipe closed."
+)
 
 #: Fewer NUTS draws per chain than this cannot estimate ess and r_hat reliably.
 MIN_DRAWS = 100
@@ -93,6 +109,7 @@ def _parser() -> argparse.ArgumentParser:
             "Maximum-likelihood estimates of PyMC models through pymc.find_MAP, verified "
             "(gradient, Hessian, a second look) and checked against closed forms."
         ),
+        epilog=EXIT_STATUS,
     )
     parser.add_argument(
         "--debug", action="store_true", help="show the traceback of an unexpected error"
@@ -117,9 +134,12 @@ def _parser() -> argparse.ArgumentParser:
         anym.add_argument("--variable", help="name of the model in the script")
         if command == "fit":
             anym.add_argument(
-                "--estimate", default="mle", help="mle (priors made flat) or map (own priors)"
+                "--estimate",
+                default="mle",
+                choices=("mle", "map"),
+                help="mle (priors made flat) or map (own priors)",
             )
-        anym.add_argument("--method", help=f"one of {', '.join(_METHODS)} (default: {_DEFAULT})")
+        anym.add_argument("--method", help=f"one of {', '.join(METHODS)} (default: {_DEFAULT})")
         soft = models.add_parser("softmax", help="softmax (multinomial logistic) regression")
         soft.add_argument("file", help=".csv (with header) or .parquet")
         soft.add_argument("--target", required=True, help="column of the class labels")
@@ -127,7 +147,7 @@ def _parser() -> argparse.ArgumentParser:
         soft.add_argument("--reference", help="reference class (default: the first)")
         soft.add_argument("--no-intercept", action="store_true", help="no intercept")
         soft.add_argument(
-            "--method", default="Newton", help=f"one of {', '.join(_METHODS)} (default: Newton)"
+            "--method", default="Newton", help=f"one of {', '.join(METHODS)} (default: Newton)"
         )
         norm = models.add_parser("normal", help="normal model: mu and sigma (or sigma known)")
         norm.add_argument(
@@ -142,7 +162,7 @@ def _parser() -> argparse.ArgumentParser:
         cat.add_argument("--categories", help="all categories in order, comma-separated: a,b,c")
         for p in (norm, cat):
             p.add_argument("--column", help="column of a .csv or .parquet file")
-            p.add_argument("--method", help=f"one of {', '.join(_METHODS)} (default: {_DEFAULT})")
+            p.add_argument("--method", help=f"one of {', '.join(METHODS)} (default: {_DEFAULT})")
             if command == "fit":
                 p.add_argument(
                     "--by",
@@ -179,12 +199,7 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-_METHODS = GRADIENT_METHODS + NEWTON_METHODS + DERIVATIVE_FREE_METHODS
 _DEFAULT = "Newton where the Hessian is known in closed form, else L-BFGS-B"
-
-
-#: The shell's status for a process ended by a closed pipe (128 + SIGPIPE).
-EXIT_BROKEN_PIPE = 141
 
 
 def run_demo() -> bool:
@@ -207,6 +222,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = _parser().parse_args([a for a in argv if a != "--debug"])
         if args.command == "demo":
             return EXIT_OK if run_demo() else EXIT_UNVERIFIED
+        _check_arguments(args)  # before the fitting stack (PyMC) is imported
         if args.command == "compare":
             return _compare(args)
         return _fit(args)
@@ -277,77 +293,46 @@ def _script_model(path: str, variable: str | None) -> pm.Model:
 
 
 def _model(args: argparse.Namespace) -> pm.Model:
+    """The model the arguments declare.
+
+    Data read whole are read and checked before the declarations (and PyMC) are imported;
+    a folder of shards or a big file is read in batches by the declaration itself.
+    """
     if args.model == "pymc":
         return _script_model(args.file, args.variable)
-    if not Path(args.file).exists():  # said before the PyMC stack is imported
-        raise DataError(f"file not found: {Path(args.file)}")
-    from ppl_mle.core.families import CategoricalFamily
-    from ppl_mle.data.io import read_column, read_table
-    from ppl_mle.data.validation import (
-        as_array,
-        as_float_data,
-        check_sigma,
-        missing_mask,
-        raise_missing_labels,
-    )
-    from ppl_mle.model.declarations import (
-        FIRST,
-        categorical,
-        categorical_from_counts,
-        categorical_from_source,
-        normal,
-        normal_from_source,
-        softmax_regression,
-    )
-
     if args.model == "softmax":
-        features = _features(args.features, args.target)
-        # Class labels are identifiers: read as text from a .csv ('007' is not '7').
-        table = read_table(args.file, [args.target, *features], text=[args.target])
-        labels = table[args.target].to_numpy()
-        raise_missing_labels(labels, args.target)  # empty fields, nulls: counted, by row
-        reference: Any = FIRST
-        if args.reference is not None:
-            # The labels of a Parquet file may be numbers: match the reference by its text.
-            matches = [c for c in dict.fromkeys(labels.tolist()) if str(c) == args.reference]
-            if not matches:
-                raise DataError(
-                    f"--reference {args.reference!r} is not one of the classes in "
-                    f"{args.target!r}: {sorted(map(str, set(labels.tolist())))}."
-                )
-            reference = matches[0]
-        return softmax_regression(
-            table[features], labels, reference, intercept=not args.no_intercept
-        )
-    by = getattr(args, "by", None)
-    if by is not None:
-        return _grouped_model(args, by)
-    if getattr(args, "common_sigma", False):
-        raise DataError("--common-sigma needs --by (a column of group labels).")
-    streamed = _stream(args.file)
+        return _softmax_model(args)
+    if getattr(args, "by", None) is not None:
+        return _grouped_model(args)
+    if _stream(args.file):
+        return _streamed_model(args)
     if args.model == "normal":
-        sigma = None if args.sigma is None else check_sigma(args.sigma)
-        if streamed:
-            return normal_from_source(args.file, args.column, sigma)
-        values = read_column(args.file, args.column, numeric=True)
-        # Checked under the column's own name before the model is declared.
-        name = f"column {args.column}" if args.column else Path(args.file).name
-        values = as_float_data(values, name, sigma_known=sigma is not None)
-        return normal(values, sigma=sigma)
-    cats = None if args.categories is None else [c.strip() for c in args.categories.split(",")]
-    if streamed:
-        model = categorical_from_source(args.file, args.column)
-        family = model.family
-        if not isinstance(family, CategoricalFamily):
-            raise RuntimeError("internal error: categorical_from_source gave no categorical family")
-        found = [str(c) for c in family.categories]
-        if cats is None or found == cats:
-            return model
-        unknown = sorted(set(found) - set(cats))
-        if unknown:
-            raise DataError(f"labels {unknown} are not in --categories {cats}.")
-        counts = dict(zip(found, family.counts.tolist(), strict=True))
-        return categorical_from_counts([counts.get(c, 0) for c in cats], cats)
+        return _normal_model(args)
+    return _categorical_model(args)
+
+
+def _source_name(args: argparse.Namespace) -> str:
+    """The data's name in messages: the column, or the file when it has one column."""
+    return f"column {args.column}" if args.column else Path(args.file).name
+
+
+def _normal_model(args: argparse.Namespace) -> pm.Model:
+    """The normal model of a column read whole: constant or text columns refused by name."""
+    from ppl_mle.data.io import read_column
+    from ppl_mle.data.validation import as_float_data
+
+    values = read_column(args.file, args.column, numeric=True)
+    values = as_float_data(values, _source_name(args), sigma_known=args.sigma is not None)
+    from ppl_mle.model.declarations import normal
+
+    return normal(values, sigma=args.sigma)
+
+
+def _categorical_model(args: argparse.Namespace) -> pm.Model:
+    """The categorical model of a column of labels read whole, as text."""
+    from ppl_mle.data.io import read_column
+    from ppl_mle.data.validation import as_array, missing_mask
+
     labels = as_array(read_column(args.file, args.column, numeric=False), "labels")
     missing = missing_mask(labels)
     if missing.any():
@@ -355,26 +340,97 @@ def _model(args: argparse.Namespace) -> pm.Model:
             f"{Path(args.file).name} has {int(missing.sum())} missing labels (empty or null): "
             "remove them, or give them a category name of their own."
         )
-    return categorical([str(v) for v in labels.tolist()], categories=cats)
+    text = [str(v) for v in labels.tolist()]
+    _check_labels(text, args.categories, _source_name(args))
+    from ppl_mle.model.declarations import categorical
+
+    return categorical(text, categories=args.categories)
 
 
-def _grouped_model(args: argparse.Namespace, by: str) -> Any:
+def _check_labels(found: Iterable[str], categories: list[str] | None, where: str) -> None:
+    """Refuse labels that ``--categories`` does not name, and a single category.
+
+    Raises
+    ------
+    DataError
+        A label not among ``categories``; or, without them, one label only.
+    """
+    labels = sorted(set(found))
+    if categories is None and len(labels) < 2:
+        raise DataError(
+            f"{where} holds the single label {labels}: the categorical model needs two "
+            "categories at least; name them all with --categories a,b."
+        )
+    unknown = sorted(set(labels) - set(categories or labels))
+    if unknown:
+        raise DataError(f"{where} has labels {unknown} that are not in --categories {categories}.")
+
+
+def _streamed_model(args: argparse.Namespace) -> pm.Model:
+    """The normal or categorical model of a folder of shards or a big file, read in batches."""
+    from ppl_mle.core.families import CategoricalFamily
+    from ppl_mle.model.declarations import (
+        categorical_from_counts,
+        categorical_from_source,
+        normal_from_source,
+    )
+
+    if args.model == "normal":
+        return normal_from_source(args.file, args.column, args.sigma)
+    model = categorical_from_source(args.file, args.column)
+    family = model.family
+    if not isinstance(family, CategoricalFamily):
+        raise RuntimeError("internal error: categorical_from_source gave no categorical family")
+    found = [str(c) for c in family.categories]
+    cats = args.categories
+    if cats is None or found == cats:
+        return model
+    _check_labels(found, cats, _source_name(args))
+    counts = dict(zip(found, family.counts.tolist(), strict=True))
+    return categorical_from_counts([counts.get(c, 0) for c in cats], cats)
+
+
+def _softmax_model(args: argparse.Namespace) -> pm.Model:
+    """Softmax regression of ``--target`` on ``--features``, the table checked first."""
+    from ppl_mle.data.io import read_table
+    from ppl_mle.data.validation import as_design, raise_missing_labels
+
+    # Class labels are identifiers: read as text from a .csv ('007' is not '7').
+    table = read_table(args.file, [args.target, *args.features], text=[args.target])
+    labels = table[args.target].to_numpy()
+    raise_missing_labels(labels, args.target)  # empty fields, nulls: counted, by row
+    reference = _reference(args.reference, labels, args.target)
+    features = table[args.features]
+    intercept = not args.no_intercept
+    as_design(features, intercept=intercept, name="--features")  # text, NaN, constant, collinear
+    from ppl_mle.model.declarations import FIRST, softmax_regression
+
+    first = FIRST if reference is None else reference
+    return softmax_regression(features, labels, first, intercept=intercept)
+
+
+def _reference(text: str | None, labels: Any, target: str) -> Any:
+    """The class ``--reference`` names, matched by its text (Parquet labels may be numbers)."""
+    if text is None:
+        return None
+    matches = [c for c in dict.fromkeys(labels.tolist()) if str(c) == text]
+    if not matches:
+        raise DataError(
+            f"--reference {text!r} is not one of the classes in {target!r}: "
+            f"{sorted(map(str, set(labels.tolist())))}."
+        )
+    return matches[0]
+
+
+def _grouped_model(args: argparse.Namespace) -> Any:
     """The per-group model of ``--by``: statistics per group, read in one pass."""
-    from ppl_mle.data.validation import check_sigma
     from ppl_mle.model.declarations import categorical_from_source, normal_from_source
 
-    if Path(args.file).suffix not in (".csv", ".parquet") and not Path(args.file).is_dir():
-        raise DataError(
-            f"--by needs a table with a column of group labels (.csv, .parquet or a folder "
-            f"of .parquet shards); {Path(args.file).name} is not one."
-        )
     if args.model == "normal":
-        sigma = None if args.sigma is None else check_sigma(args.sigma)
         return normal_from_source(
-            args.file, args.column, sigma, by=by, common_sigma=args.common_sigma
+            args.file, args.column, args.sigma, by=args.by, common_sigma=args.common_sigma
         )
-    cats = None if args.categories is None else [c.strip() for c in args.categories.split(",")]
-    return categorical_from_source(args.file, args.column, cats, by=by)
+    return categorical_from_source(args.file, args.column, args.categories, by=args.by)
 
 
 @contextlib.contextmanager
@@ -409,7 +465,7 @@ def _fit_groups(args: argparse.Namespace, model: Any, level: float, output: str 
     ):
         warnings.simplefilter("always", PplMleWarning)
         result = fit_mle(model, method=args.method)
-        table = result.to_dataframe(level)
+        table = result.by_group(alpha=1.0 - level)
         tests = []
         for share in _group_parameters(model.family):
             try:
@@ -460,20 +516,128 @@ def _group_parameters(family: Any) -> tuple[str, ...]:
     return tuple(family.param_names)
 
 
+def _check_arguments(args: argparse.Namespace) -> None:
+    """Refuse what the command line and the input's header decide, before PyMC is imported.
+
+    The options' values first (each checked once, and kept in ``args`` in their checked
+    form: ``--level`` and ``--sigma`` as numbers, ``--categories`` and ``--features`` as
+    lists), then the input: that it exists and has the columns the options name.
+
+    Raises
+    ------
+    DataError, ModelError
+        The first bad option or column, in the command line's own terms (exit status 2).
+    """
+    _check_options(args)
+    _check_input(args)
+
+
+def _check_options(args: argparse.Namespace) -> None:
+    """Check every option's value; see :func:`_check_arguments`."""
+    from ppl_mle.data.validation import check_level, check_sigma
+
+    args.level = check_level(args.level)
+    if args.method is not None:
+        check_method(args.method, "--method")
+    if getattr(args, "sigma", None) is not None:
+        args.sigma = check_sigma(args.sigma)
+    if getattr(args, "categories", None) is not None:
+        args.categories = _name_list(args.categories, "--categories", least=2)
+    if args.model == "softmax":
+        args.features = _features(args.features, args.target)
+    by = getattr(args, "by", None)
+    if getattr(args, "common_sigma", False) and by is None:
+        raise DataError("--common-sigma needs --by (a column of group labels).")
+    if by is not None and by == args.column:
+        raise DataError(f"--column and --by both name {by!r}: give the values and the labels.")
+    if args.command == "compare":
+        _check_sampler_args(args)
+    elif args.output is not None:  # said before the data are read and fitted
+        _check_writable(args.output, "--output", "table.csv", _TABLE_SUFFIXES)
+
+
+def _name_list(text: str, option: str, least: int = 1) -> list[str]:
+    """The names an option lists as ``a,b,c``: at least ``least`` of them, each once."""
+    names = [c.strip() for c in text.split(",") if c.strip()]
+    if len(names) < least:
+        raise DataError(f"{option} must name at least {least}, as a,b,c; got {text!r}.")
+    repeated = sorted({c for c in names if names.count(c) > 1})
+    if repeated:
+        raise DataError(f"{option} names {repeated} more than once.")
+    return names
+
+
 def _features(text: str, target: str) -> list[str]:
     """The feature columns of ``--features``: distinct, and not the target."""
-    features = [c.strip() for c in text.split(",") if c.strip()]
-    if not features:
-        raise DataError("--features names no column: give them as a,b,c.")
+    features = _name_list(text, "--features")
     if target in features:
         raise DataError(
             f"--target column {target!r} is also among --features {features}: a class "
             "cannot predict itself. Remove it from --features."
         )
-    repeated = sorted({c for c in features if features.count(c) > 1})
-    if repeated:
-        raise DataError(f"--features names {repeated} more than once.")
     return features
+
+
+def _check_input(args: argparse.Namespace) -> None:
+    """The data file exists and has the columns the options name (a header is read, no more)."""
+    if args.model == "pymc":
+        return  # the script is checked when it is run
+    path = Path(args.file)
+    if not path.exists():
+        raise DataError(f"file not found: {path}")
+    if getattr(args, "by", None) is not None and not (
+        path.is_dir() or path.suffix.lower() in _TABLE_SUFFIXES
+    ):
+        raise DataError(
+            f"--by needs a table with a column of group labels (.csv, .parquet or a folder "
+            f"of .parquet shards); {path.name} is not one."
+        )
+    named = _named_columns(args)
+    names = _column_names(path) if named else None
+    if names is None:
+        return
+    for option, column in named:
+        if column not in names:
+            close = difflib.get_close_matches(column, names, n=1)
+            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            raise DataError(
+                f"{option} {column!r} is not a column of {path.name}{hint}; its columns "
+                f"are {names}."
+            )
+
+
+def _named_columns(args: argparse.Namespace) -> list[tuple[str, str]]:
+    """The columns the options name, each with its option: ``("--by", "sex")``."""
+    if args.model == "softmax":
+        return [("--target", args.target), *(("--features", c) for c in args.features)]
+    named = (("--column", args.column), ("--by", getattr(args, "by", None)))
+    return [(option, column) for option, column in named if column is not None]
+
+
+def _column_names(path: Path) -> list[str] | None:
+    """The columns of a table, from its header alone; None for a file of another kind.
+
+    A ``.csv`` file's header line, a ``.parquet`` file's schema, or the schema of the first
+    shard of a folder (None for a folder without shards: its reader says so).
+    """
+    from ppl_mle.data.io import check_csv_header, named_read_errors
+
+    if path.is_dir():
+        first = min((p for p in path.rglob("*.parquet") if p.is_file()), default=None)
+        if first is None:
+            return None
+        path = first
+    suffix = path.suffix.lower()
+    if suffix == ".csv":
+        names = check_csv_header(path)
+        # pyarrow, which reads the file, skips a byte-order mark before the first name
+        return [names[0].removeprefix("\ufeff"), *names[1:]]
+    if suffix == ".parquet":
+        import pyarrow.parquet as pq
+
+        with named_read_errors(path):
+            return list(pq.read_schema(path).names)
+    return None
 
 
 #: Files larger than this are read in batches, like folders of shards.
@@ -601,10 +765,7 @@ def _own_sampling_gates(args: argparse.Namespace) -> Iterator[None]:
 
 
 def _compare(args: argparse.Namespace) -> int:
-    from ppl_mle.data.validation import check_level
-
-    level = check_level(args.level)
-    _check_sampler_args(args)
+    level = args.level
     model = _model(args)
     from ppl_mle.api.fit_mle import fit_mle
     from ppl_mle.bayes.compare import compare_bayes
@@ -642,12 +803,7 @@ def _compare(args: argparse.Namespace) -> int:
 
 
 def _fit(args: argparse.Namespace) -> int:
-    from ppl_mle.data.validation import check_level
-
-    level = check_level(args.level)
-    output = getattr(args, "output", None)
-    if output is not None:  # said before the data are read and fitted
-        _check_writable(output, "--output", "table.csv", _TABLE_SUFFIXES)
+    level, output = args.level, args.output
     model = _model(args)
     if getattr(args, "by", None) is not None:
         return _fit_groups(args, model, level, output)
@@ -659,7 +815,7 @@ def _fit(args: argparse.Namespace) -> int:
 
     family = model.family if isinstance(model, MLEModel) else None
     no_closed_form = family is None or not family.has_closed_form
-    # Any text given to --estimate: fit_mle checks it (ModelError unless "mle" or "map").
+    # --estimate is "mle" or "map" (its choices); a model of a file has no such option.
     estimate = cast(Literal["mle", "map"], getattr(args, "estimate", "mle"))
     # One small fit in a fresh process: compiling C would cost more than it saves.
     with (
@@ -670,7 +826,7 @@ def _fit(args: argparse.Namespace) -> int:
         result = fit_mle(model, method=args.method, estimate=estimate)
         check = None if no_closed_form else check_analytic(result)
         profile = True if getattr(args, "profile", False) else None
-        table = result.summary(level, profile=profile)
+        table = result.table(level, profile=profile)
     for w in caught:
         print(f"warning: {w.message}", file=sys.stderr)
     if output is not None:
@@ -796,7 +952,10 @@ def _json(result: Any, check: Any, table: pd.DataFrame) -> dict[str, Any]:
         lambda row: [json_number(row["profile_lower"]), json_number(row["profile_upper"])],
     )
     out["summary"] = [
-        {"parameter": label, **{k: (json_number(v) if k != "note" else v) for k, v in row.items()}}
+        {
+            "parameter": label,
+            **{k: (v if k in ("verdict", "note") else json_number(v)) for k, v in row.items()},
+        }
         for label, row in table.iterrows()
     ]
     # The schema `fit` shares with `compare` (README, "JSON output"): one entry per scalar

@@ -140,7 +140,7 @@ def test_categorical_json_has_null_for_boundary_se(files, capsys):
         (["fit", "normal", "missing.csv"], "error: file not found: missing.csv"),
         (
             ["fit", "normal", "{csv}", "--column", "weight"],
-            "error: column 'weight' is not in x.csv",
+            "error: --column 'weight' is not a column of x.csv (did you mean 'height'?)",
         ),
         (
             ["fit", "normal", "{csv}"],
@@ -154,7 +154,10 @@ def test_categorical_json_has_null_for_boundary_se(files, capsys):
             ["fit", "normal", "{txt}", "--sigma", "-2"],
             "error: `sigma` must be a positive finite number",
         ),
-        (["fit", "normal", "{txt}", "--method", "Halley"], "error: unknown method 'Halley'"),
+        (
+            ["fit", "normal", "{txt}", "--method", "Halley"],
+            "error: --method 'Halley' is not a method",
+        ),
         (["fit", "normal", "{bad_txt}"], "error: bad.txt line 2: 'abc' is not a number"),
         (
             ["fit", "normal", "{nan_csv}"],
@@ -168,7 +171,7 @@ def test_categorical_json_has_null_for_boundary_se(files, capsys):
         (["fit", "normal", "{json}"], "error: cannot read x.json: unsupported file type .json"),
         (
             ["fit", "categorical", "{labels}", "--categories", "1,2,3"],
-            "error: `labels` has 3 values not in `categories`",
+            "error: labels.csv has labels ['4'] that are not in --categories ['1', '2', '3']",
         ),
         (["fit", "normal", "{txt}", "--level", "1.2"], "error: `level` must lie strictly"),
         (["fit", "normal", "{txt}", "--level", "x"], "error: `level` must be a number"),
@@ -300,7 +303,7 @@ def test_fit_softmax_json_and_table(tmp_path, capsys):
     code, _, err = run([*argv, "--reference", "9"], capsys)
     assert code == 2 and err.startswith("error: --reference '9' is not one of the classes")
     code, _, err = run(["fit", "softmax", str(path), "--target", "PID", "--features", "zz"], capsys)
-    assert code == 2 and err.startswith("error: columns ['zz'] are not in anes.csv")
+    assert code == 2 and err.startswith("error: --features 'zz' is not a column of anes.csv")
 
 
 def test_fit_any_pymc_script_mle_and_map(tmp_path, capsys):

@@ -7,7 +7,7 @@ import pytest
 from conftest import HEIGHTS, exact_mean_sd
 from scipy import stats
 
-from ppl_mle import (
+from ppl_mle.closed_form import (
     categorical_loglik,
     categorical_mle,
     normal_loglik,

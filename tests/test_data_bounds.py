@@ -24,7 +24,7 @@ Q95 = float(stats.chi2.ppf(0.95, 1))
 def assert_on_data_bound(result, name, value):
     assert result.status is FitStatus.DATA_BOUND and result.converged, result.message
     assert float(result.estimates[name]) == value  # exactly: the observation itself
-    assert result.to_dataframe().loc[name, "on_boundary"]
+    assert result.estimates_frame().loc[name, "on_boundary"]
     assert "On a bound set by the data" in result.message
 
 
@@ -111,7 +111,7 @@ def test_pareto_scale_and_shape():
     assert_on_data_bound(result, "m", X.min())
     alpha_hat = N / math.fsum(np.log(X / X.min()))
     assert float(result.estimates["alpha"]) == pytest.approx(alpha_hat, rel=1e-13)
-    assert result.standard_errors()["alpha"] == pytest.approx(alpha_hat / math.sqrt(N), rel=1e-9)
+    assert result.bse["alpha"] == pytest.approx(alpha_hat / math.sqrt(N), rel=1e-9)
     expected = stats.pareto.logpdf(X, alpha_hat, scale=X.min()).sum()
     assert result.loglik == pytest.approx(expected, rel=1e-13)
 
@@ -143,7 +143,7 @@ def test_a_data_bound_beside_an_interior_estimate():
     rms = math.sqrt(np.mean((y - X.max()) ** 2))
     assert float(result.estimates["s"]) == pytest.approx(rms, rel=1e-13)
     assert "Verified maximum of the interior estimates" in result.message
-    assert result.standard_errors()["s"] == pytest.approx(rms / math.sqrt(2 * y.size), rel=1e-9)
+    assert result.bse["s"] == pytest.approx(rms / math.sqrt(2 * y.size), rel=1e-9)
 
 
 def test_an_interior_maximum_is_left_alone():

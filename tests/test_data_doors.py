@@ -91,11 +91,11 @@ def _dask(frame):
     return dd.from_pandas(frame, npartitions=3)
 
 
-def _every_door(declare, column, frame, files, fitted, cli):
-    """``fitted`` of the model ``declare`` builds from each door, and ``cli`` of each file."""
+def _every_door(declare, source, column, frame, files, fitted, cli):
+    """``fitted`` of the model ``declare`` (or ``source``, from files) builds from each door,
+    and ``cli`` of each file."""
     csv, parquet, shards = files
     values, g = frame[column], frame["g"]
-    source = declare.from_source
     return {
         "array": fitted(declare(np.array(values.tolist()), groups=np.array(g.tolist()))),
         "list": fitted(declare(values.tolist(), groups=g.tolist())),
@@ -126,7 +126,9 @@ def _normal_doors(frame, csv, parquet, shards):
             np.array([r["sigma"] for r in rows]),
         )
 
-    return _every_door(ppl_mle.normal, "x", frame, (csv, parquet, shards), fitted, cli)
+    return _every_door(
+        ppl_mle.normal, ppl_mle.normal_from_source, "x", frame, (csv, parquet, shards), fitted, cli
+    )
 
 
 def _categorical_doors(frame, csv, parquet, shards):
@@ -146,7 +148,15 @@ def _categorical_doors(frame, csv, parquet, shards):
         theta = np.array([[r[f"theta[{c}]"] for c in cats] for r in rows])
         return tuple(r["group"] for r in rows), cats, theta
 
-    return _every_door(ppl_mle.categorical, "y", frame, (csv, parquet, shards), fitted, cli)
+    return _every_door(
+        ppl_mle.categorical,
+        ppl_mle.categorical_from_source,
+        "y",
+        frame,
+        (csv, parquet, shards),
+        fitted,
+        cli,
+    )
 
 
 @DOORS

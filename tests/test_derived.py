@@ -65,7 +65,7 @@ def test_ratio_estimate_and_delta_method_se(cv_fit):
     assert table.loc["cv", "se"] == pytest.approx(se, rel=1e-6)
     assert table.loc["cv", "wald_lower"] == pytest.approx(cv - Z95 * se, rel=1e-6)
     assert table.loc["cv", "wald_upper"] == pytest.approx(cv + Z95 * se, rel=1e-6)
-    narrow = cv_fit.derived(level=0.9)
+    narrow = cv_fit.derived(alpha=0.1)
     half = narrow.loc["cv", "wald_upper"] - narrow.loc["cv", "estimate"]
     assert half == pytest.approx(1.6448536269514722 * se, rel=1e-6)
 
@@ -78,7 +78,7 @@ def test_vector_deterministic_labels_and_scaled_se(cv_fit):
     assert table.loc["mu2[1]", "estimate"] == pytest.approx(2.0 * MU_HAT, rel=1e-10)
     assert table.loc["mu2[0]", "se"] == pytest.approx(se_mu, rel=1e-6)
     assert table.loc["mu2[1]", "se"] == pytest.approx(2.0 * se_mu, rel=1e-6)
-    assert table.loc["mu2[0]", "se"] == pytest.approx(cv_fit.standard_errors()["mu"], rel=1e-12)
+    assert table.loc["mu2[0]", "se"] == pytest.approx(cv_fit.bse["mu"], rel=1e-12)
 
 
 def test_the_table_is_a_copy(cv_fit):

@@ -88,7 +88,7 @@ model = ppl_mle.normal(np.load(values), json.loads(sigma))
 where = None if folder == "-" else Path(folder)  # "-": the store the environment names
 with python_linker_for_small_data(model), disk_cache.objectives_on_disk(where):
     result = ppl_mle.fit_mle(model)
-    se = result.standard_errors()
+    se = result.bse
 print(json.dumps({
     "compiled": compilations(),
     "mu": float(result.estimates["mu"]),

@@ -34,9 +34,9 @@ def test_core_install_fits_and_reads_files_without_the_extras(tmp_path):
         import numpy as np, ppl_mle
         fit = ppl_mle.fit_mle(ppl_mle.normal([160, 162, 165, 167, 170, 172, 175, 177, 180, 182]))
         assert abs(float(fit.estimates["sigma"]) - np.sqrt(51.0)) < 1e-12
-        big = ppl_mle.fit_mle(ppl_mle.normal.from_source("x.csv", column="x"))
+        big = ppl_mle.fit_mle(ppl_mle.normal_from_source("x.csv", column="x"))
         assert abs(float(big.estimates["mu"]) - 3.5) < 1e-12
-        groups = ppl_mle.fit_mle(ppl_mle.normal.from_source("x.csv", column="x", by="g"))
+        groups = ppl_mle.fit_mle(ppl_mle.normal_from_source("x.csv", column="x", by="g"))
         assert abs(groups.estimates["mu"][1] - 14.0 / 3) < 1e-12
         for name in ("dask", "distributed", "sympy"):
             assert sys.modules[name] is None
@@ -53,7 +53,7 @@ def test_core_install_fits_and_reads_files_without_the_extras(tmp_path):
     [
         ("import ppl_mle.teaching.symbolic", "symbolic", EXTRAS),
         (
-            "ppl_mle.normal.from_source(da.ones(10, chunks=5), client='tcp://127.0.0.1:1')",
+            "ppl_mle.normal_from_source(da.ones(10, chunks=5), client='tcp://127.0.0.1:1')",
             "scale",
             ("distributed",),
         ),

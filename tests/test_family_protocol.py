@@ -130,7 +130,7 @@ def test_check_proper_is_the_family_s():
     with pytest.raises(ModelError, match=r"n = 2 observations .* improper"):
         ppl_mle.normal([1.0, 3.0]).family.check_proper()
     with pytest.raises(ModelError, match=r"n = 2 observations .* improper"):
-        ppl_mle.analytic_posterior(ppl_mle.normal([1.0, 3.0]).family)
+        ppl_mle.closed_form.analytic_posterior(ppl_mle.normal([1.0, 3.0]).family)
     ppl_mle.normal([1.0, 3.0], sigma=1.0).family.check_proper()  # proper: nothing raised
 
 
@@ -143,13 +143,13 @@ def test_softmax_has_no_closed_form_no_exact_posterior_no_divergence():
     x, y = _softmax_data()
     result = ppl_mle.fit_mle(ppl_mle.softmax_regression(x, y))
     with pytest.raises(ModelError, match="softmax regression has no closed-form MLE"):
-        ppl_mle.check_analytic(result)
+        result.check_analytic()
     with pytest.raises(ModelError, match="no exact posterior under flat priors"):
-        ppl_mle.analytic_posterior(result.family)
+        ppl_mle.closed_form.analytic_posterior(result.family)
     with pytest.raises(ModelError, match="categorical and normal"):
-        ppl_mle.divergence(result)
+        ppl_mle.teaching.divergence(result)
     with pytest.raises(ModelError, match="categorical and normal"):
-        ppl_mle.divergence(result.family)
+        ppl_mle.teaching.divergence(result.family)
 
 
 def test_softmax_data_cannot_be_replaced_piecemeal():

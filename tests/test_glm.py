@@ -38,7 +38,7 @@ def _compare(result, reference):
     assert result.estimate_kind == "MLE"
     estimate = np.r_[result.estimates["a"], result.estimates["b"]]
     np.testing.assert_allclose(estimate, reference.params, rtol=1e-7, atol=1e-9)
-    se = result.standard_errors()[["a", *(f"b[{i}]" for i in range(D - 1))]].to_numpy()
+    se = result.bse[["a", *(f"b[{i}]" for i in range(D - 1))]].to_numpy()
     np.testing.assert_allclose(se, reference.bse, rtol=1e-6)
     assert result.loglik == pytest.approx(reference.llf, rel=1e-10)
 

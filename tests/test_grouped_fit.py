@@ -42,7 +42,7 @@ def test_every_group_is_its_closed_form_with_exact_ses(normal_fit) -> None:
     result, frame = normal_fit
     agg = frame.groupby("g")["x"].agg(["mean", "count", lambda v: v.std(ddof=0)])
     agg.columns = ["mean", "n", "sd"]
-    table = result.to_dataframe()
+    table = result.by_group()
     assert result.status is ppl_mle.FitStatus.VERIFIED
     assert list(table.index) == list(agg.index)
     assert (table["verdict"] == "verified").all()
@@ -62,11 +62,11 @@ def test_every_group_is_its_closed_form_with_exact_ses(normal_fit) -> None:
 def test_profile_intervals_equal_single_group_fits(normal_fit) -> None:
     """The closed-form profile intervals per group against ppl_mle's numerical profile."""
     result, frame = normal_fit
-    table = result.to_dataframe(level=0.9)
+    table = result.by_group(alpha=0.1)
     for label in ("store0", "store4"):
         single = ppl_mle.fit_mle(ppl_mle.normal(frame.loc[frame.g == label, "x"].to_numpy()))
         for name in ("mu", "sigma"):
-            interval = single.profile_interval(name, level=0.9)
+            interval = single.profile_interval(name, alpha=0.1)
             lo, hi = (
                 table.loc[label, f"{name}_profile_lower"],
                 table.loc[label, f"{name}_profile_upper"],
@@ -117,7 +117,7 @@ def test_common_sigma_is_one_way_anova() -> None:
     test = result.lr_test("mu")
     assert test.statistic == pytest.approx(expected, rel=1e-12)
     # Its profile interval of mu_g maximises over the shared sigma too (brentq on ℓ).
-    table = result.to_dataframe()
+    table = result.by_group()
     v = groups[2]
     q = sps.chi2.ppf(0.95, 1)
 
@@ -171,7 +171,7 @@ def test_categorical_per_group_and_g_test_equal_scipy() -> None:
     assert test.df == reference.dof
     assert test.pvalue == pytest.approx(reference.pvalue, rel=1e-10)
     # theta's profile interval per group: that of a categorical fit of the group alone.
-    frame = result.to_dataframe()
+    frame = result.by_group()
     single = ppl_mle.fit_mle(
         ppl_mle.categorical(labels[groups == "north"], categories=["a", "b", "c"])
     )
@@ -185,7 +185,7 @@ def test_groups_without_an_interior_mle_are_reported_per_group() -> None:
     g = np.array(["a", "a", "a", "b", "b", "b", "c", "d", "d", "d"])
     with pytest.warns(ppl_mle.BoundaryWarning, match="2 group"):
         result = ppl_mle.fit_mle(ppl_mle.normal(x, groups=g))
-    table = result.to_dataframe()
+    table = result.by_group()
     assert list(table["verdict"]) == ["verified", "unbounded", "unbounded", "verified"]
     assert table.loc["b", "sigma"] == 0.0 and table.loc["c", "sigma"] == 0.0
     assert table.loc["b", "mu"] == 5.0 and table.loc["c", "mu"] == 7.0
@@ -415,7 +415,7 @@ def test_a_shared_sigma_without_any_spread_is_unbounded() -> None:
     assert np.all(result.group_status == ppl_mle.FitStatus.UNBOUNDED)
     assert float(result.estimates["sigma"]) == 0.0
     np.testing.assert_array_equal(result.estimates["mu"], [2.0, 5.0, 9.0])
-    assert "shared sigma = 0" in result.to_dataframe()["note"].iloc[0]
+    assert "shared sigma = 0" in result.by_group()["note"].iloc[0]
     with pytest.raises(ppl_mle.ModelError, match="unbounded"):
         result.lr_test("mu")
 
@@ -433,7 +433,7 @@ def test_groups_with_a_category_never_seen_keep_the_ses_of_their_other_categorie
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", ppl_mle.BoundaryWarning)
             alone = ppl_mle.fit_mle(ppl_mle.categorical(mine, categories=list("abc")))
-        expected = alone.standard_errors().to_numpy()
+        expected = alone.bse.to_numpy()
         np.testing.assert_allclose(ses[g], expected, rtol=1e-9)
         np.testing.assert_array_equal(np.isnan(ses[g]), np.isnan(expected))
     assert np.isnan(ses[1, 2]) and not np.isnan(ses[1, 0])

@@ -534,7 +534,7 @@ def work(i):
         else:
             model = ppl_mle.categorical(rng.integers(0, 3 + i, 40))
         result = ppl_mle.fit_mle(model, method="BFGS", on_failure="raise")
-        results[i] = ppl_mle.check_analytic(result).passed
+        results[i] = result.check_analytic().passed
     except Exception as exc:
         errors.append(f"{type(exc).__name__}: {exc}")
 

@@ -67,7 +67,7 @@ def test_csv_group_labels_keep_every_spelling(stores):
     assert labels == ("007", "7", "8")
     np.testing.assert_array_equal(stats.n, n.to_numpy())
     np.testing.assert_allclose(stats.mean, mean.to_numpy(), rtol=1e-14)
-    result = ppl_mle.fit_mle(ppl_mle.normal.from_source(str(path), column="x", by="store"))
+    result = ppl_mle.fit_mle(ppl_mle.normal_from_source(str(path), column="x", by="store"))
     assert result.family.groups == ("007", "7", "8")
     np.testing.assert_allclose(result.estimates["mu"], mean.to_numpy(), rtol=1e-12)
     np.testing.assert_allclose(result.estimates["sigma"], sd.to_numpy(), rtol=1e-12)

@@ -88,7 +88,7 @@ def test_public_names_load_on_use():
         import sys
         import ppl_mle
         assert "pymc" not in sys.modules
-        ppl_mle.normal_mle, ppl_mle.DataError, ppl_mle.normal_stats_of  # numpy and scipy only
+        ppl_mle.closed_form.normal_mle, ppl_mle.DataError, ppl_mle.normal_stats_of  # no PyMC
         assert "pymc" not in sys.modules
         assert ppl_mle.fit_mle is sys.modules["ppl_mle.api.fit_mle"].fit_mle
         assert "fit_mle" in vars(ppl_mle)  # kept: the next access is a plain attribute

@@ -14,6 +14,7 @@ import pandas as pd
 import pymc as pm
 import pytest
 from conftest import HEIGHTS
+from scipy import stats
 
 import ppl_mle
 from ppl_mle import DataError, ModelError
@@ -112,7 +113,7 @@ def test_params_llf_nobs(heights_fit):
 
 def test_bse_and_cov_params(heights_fit):
     result = heights_fit
-    pd.testing.assert_series_equal(result.bse, result.standard_errors())
+    pd.testing.assert_series_equal(result.bse, result.summary(profile=False)["se"])
     assert result.bse["mu"] == pytest.approx(SD / math.sqrt(N), rel=1e-12)  # 2.25832
     assert result.bse["sigma"] == pytest.approx(SD / math.sqrt(2 * N), rel=1e-12)  # 1.59687
     cov = result.cov_params()
@@ -124,26 +125,38 @@ def test_bse_and_cov_params(heights_fit):
     assert cov.loc["mu", "sigma"] == cov.loc["sigma", "mu"]
 
 
-def test_conf_int_is_the_wald_interval(heights_fit):
+def test_conf_int_wald_is_estimate_plus_minus_z_se(heights_fit):
     result = heights_fit
-    table = result.conf_int()
-    assert list(table.columns) == [0, 1]
+    table = result.conf_int(method="wald")
+    assert list(table.columns) == ["lower", "upper"]
     assert list(table.index) == ["mu", "sigma"]
-    wald = result.confint(method="wald")
-    np.testing.assert_array_equal(table.to_numpy(), wald.to_numpy())
     summary = result.summary(profile=False)
-    np.testing.assert_array_equal(table[0].to_numpy(), summary["wald_lower"].to_numpy())
-    np.testing.assert_array_equal(table[1].to_numpy(), summary["wald_upper"].to_numpy())
+    np.testing.assert_array_equal(table["lower"].to_numpy(), summary["wald_lower"].to_numpy())
+    np.testing.assert_array_equal(table["upper"].to_numpy(), summary["wald_upper"].to_numpy())
     for name, se in (("mu", SD / math.sqrt(N)), ("sigma", SD / math.sqrt(2 * N))):
         estimate = MEAN if name == "mu" else SD
-        assert table.loc[name, 0] == pytest.approx(estimate - Z95 * se, rel=1e-12)
-        assert table.loc[name, 1] == pytest.approx(estimate + Z95 * se, rel=1e-12)
+        assert table.loc[name, "lower"] == pytest.approx(estimate - Z95 * se, rel=1e-12)
+        assert table.loc[name, "upper"] == pytest.approx(estimate + Z95 * se, rel=1e-12)
     # the README's figures: mu 166.574 .. 175.426, sigma 4.01162 .. 10.2712
-    assert table.loc["mu", 0] == pytest.approx(166.5737, abs=1e-4)
-    assert table.loc["sigma", 1] == pytest.approx(10.2712, abs=1e-4)
-    ninety = result.conf_int(alpha=0.1)
-    assert ninety.loc["mu", 1] == pytest.approx(MEAN + Z90 * SD / math.sqrt(N), rel=1e-12)
-    assert ninety.loc["sigma", 0] == pytest.approx(SD - Z90 * SD / math.sqrt(2 * N), rel=1e-12)
+    assert table.loc["mu", "lower"] == pytest.approx(166.5737, abs=1e-4)
+    assert table.loc["sigma", "upper"] == pytest.approx(10.2712, abs=1e-4)
+    ninety = result.conf_int(alpha=0.1, method="wald")
+    assert ninety.loc["mu", "upper"] == pytest.approx(MEAN + Z90 * SD / math.sqrt(N), rel=1e-12)
+    assert ninety.loc["sigma", "lower"] == pytest.approx(
+        SD - Z90 * SD / math.sqrt(2 * N), rel=1e-12
+    )
+
+
+def test_conf_int_is_the_profile_interval_by_default(heights_fit):
+    # For mu the profile interval is exact in closed form: the likelihood-ratio statistic
+    # n·log(1 + (mu − x̄)²/s²) equals the χ²₁ quantile at its ends.
+    table = heights_fit.conf_int(alpha=0.1)
+    chi2 = stats.chi2.ppf(0.9, 1)
+    half = SD * math.sqrt(math.expm1(chi2 / N))
+    assert table.loc["mu", "lower"] == pytest.approx(MEAN - half, rel=1e-10)
+    assert table.loc["mu", "upper"] == pytest.approx(MEAN + half, rel=1e-10)
+    summary = heights_fit.summary(alpha=0.1)
+    np.testing.assert_array_equal(table["upper"].to_numpy(), summary["profile_upper"].to_numpy())
 
 
 @pytest.mark.parametrize("alpha", [0, 1, 1.5, -0.1, True, "five percent", None])
@@ -162,9 +175,9 @@ def test_aliases_of_a_categorical_fit_with_a_boundary():
     se = np.sqrt(theta * (1 - theta) / 15)
     np.testing.assert_allclose(result.bse.to_numpy()[:3], se[:3], rtol=1e-12)
     assert np.isnan(result.bse["theta[d]"])
-    table = result.conf_int()
-    np.testing.assert_allclose(table[0].to_numpy()[:3], theta[:3] - Z95 * se[:3], rtol=1e-12)
-    np.testing.assert_allclose(table[1].to_numpy()[:3], theta[:3] + Z95 * se[:3], rtol=1e-12)
+    table = result.conf_int(method="wald")
+    np.testing.assert_allclose(table["lower"].to_numpy()[:3], theta[:3] - Z95 * se[:3], rtol=1e-12)
+    np.testing.assert_allclose(table["upper"].to_numpy()[:3], theta[:3] + Z95 * se[:3], rtol=1e-12)
     assert table.loc["theta[d]"].isna().all()  # on the boundary: no Wald interval
     cov = result.cov_params()
     expected = (np.diag(theta) - np.outer(theta, theta)) / 15
@@ -260,7 +273,7 @@ def test_laplace_inference_data_is_what_arviz_expects(heights_fit):
     idata = heights_fit.to_inference_data(laplace=2000, random_seed=4)
     assert idata.posterior.sizes["chain"] == 4 and idata.posterior.sizes["draw"] == 2000
     assert float(idata.point_estimate["mu"]) == float(heights_fit.estimates["mu"])
-    se = heights_fit.standard_errors()
+    se = heights_fit.bse
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         summary = az.summary(idata, round_to="none")

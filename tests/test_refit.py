@@ -22,7 +22,7 @@ def test_categorical_refit_takes_the_hessian_of_the_new_data():
     result = ppl_mle.fit_mle(model)
     theta, se = _categorical_se(second, categories)
     np.testing.assert_allclose(result.estimates["theta"], theta, rtol=1e-12)
-    np.testing.assert_allclose(result.standard_errors().to_numpy(), se, rtol=1e-8)
+    np.testing.assert_allclose(result.bse.to_numpy(), se, rtol=1e-8)
     assert result.check_analytic().passed
 
 
@@ -34,7 +34,7 @@ def test_normal_refit_standard_errors_follow_n(n):
     model.replace_data(data)
     result = ppl_mle.fit_mle(model)
     sd = data.std()
-    se = result.standard_errors()
+    se = result.bse
     np.testing.assert_allclose(se["mu"], sd / np.sqrt(n), rtol=1e-8)
     np.testing.assert_allclose(se["sigma"], sd / np.sqrt(2 * n), rtol=1e-8)
 
@@ -57,7 +57,7 @@ def test_a_pymc_model_refit_reuses_its_flat_copy_with_the_new_data():
     assert float(second.estimates["sigma"]) == pytest.approx(data.std(), rel=1e-13)
     # The first result knows its data are gone.
     with pytest.raises(ppl_mle.ModelError, match="data were replaced"):
-        first.standard_errors()
+        _ = first.bse
     # A model whose structure changed gets a new flat copy.
     with model:
         pm.Normal("z", mu, 1.0, observed=np.array([1.0]))

@@ -65,7 +65,7 @@ def test_the_estimate_is_the_bound_with_the_binomial_loglik(all_on_bound):
     assert r.status is FitStatus.BOUNDARY and r.converged, r.message
     assert float(r.estimates["p"]) == 1.0
     assert r.loglik == pytest.approx(stats.binom.logpmf(SUCCESSES, 10, 1.0).sum(), abs=1e-12)
-    assert r.params["p"] == 1.0 and r.to_dataframe().loc["p", "on_boundary"]
+    assert r.params["p"] == 1.0 and r.estimates_frame().loc["p", "on_boundary"]
     assert r.llf == r.loglik and r.nobs == 3
     assert r.aic == pytest.approx(2.0 - 2.0 * r.loglik, abs=1e-12)
     assert r.bic == pytest.approx(math.log(3) - 2.0 * r.loglik, abs=1e-12)
@@ -76,13 +76,12 @@ def test_the_estimate_is_the_bound_with_the_binomial_loglik(all_on_bound):
 def test_no_standard_error_on_the_bound(all_on_bound):
     r = all_on_bound
     assert r.uncertainty().identified
-    assert list(r.standard_errors().index) == ["p"] and r.standard_errors().isna().all()
-    assert r.bse.isna().all()
+    # p, and the model's deterministics odds and failure (delta method: no SE either).
+    assert list(r.bse.index) == ["p", "odds", "failure"] and r.bse.isna().all()
     for frame in (r.covariance(), r.cov_params(), r.correlation()):
         assert list(frame.index) == ["p"] and frame.isna().all(axis=None)
     assert r.covariance("unconstrained").shape == (0, 0)  # no free coordinate is left
-    assert r.conf_int().isna().all(axis=None)
-    assert r.confint(method="wald").isna().all(axis=None)
+    assert r.conf_int(method="wald").isna().all(axis=None)
 
 
 def test_summary_has_the_one_sided_profile_interval_of_the_closed_form(all_on_bound):
@@ -97,12 +96,12 @@ def test_summary_has_the_one_sided_profile_interval_of_the_closed_form(all_on_bo
     assert f"{P_LOWER:.6g}" in text and "on the boundary" in text
     interval = all_on_bound.profile_interval("p")
     assert interval.lower == pytest.approx(P_LOWER, rel=1e-8) and interval.upper == 1.0
-    confint = all_on_bound.confint()
+    confint = all_on_bound.conf_int()
     assert confint.loc["p", "lower"] == pytest.approx(P_LOWER, rel=1e-8)
     assert confint.loc["p", "upper"] == 1.0
     # The 90% interval from the same closed form.
     q90 = float(stats.chi2.ppf(0.90, 1))
-    lower90 = all_on_bound.summary(0.90).loc["p", "profile_lower"]
+    lower90 = all_on_bound.summary(alpha=0.1).loc["p", "profile_lower"]
     assert lower90 == pytest.approx(math.exp(-q90 / (2 * N_TRIALS)), rel=1e-8)
 
 

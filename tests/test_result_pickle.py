@@ -66,15 +66,16 @@ def answers(result):
     if isinstance(result, GroupedResult):
         return {
             "table": result.to_dataframe(),
+            "by_group": result.by_group(),
             "lr_mu": pd.Series(
                 {k: getattr(result.lr_test("mu"), k) for k in ("statistic", "df", "pvalue")}
             ),
         }
     return {
         "params": result.params,
-        "se": result.standard_errors(),
-        "confint": result.confint(),
-        "wald": result.conf_int(),
+        "se": result.bse,
+        "profile": result.conf_int(),
+        "wald": result.conf_int(method="wald"),
         "summary": result.summary(),
         "derived": result.derived(),
     }
@@ -92,7 +93,7 @@ def assert_same(found, expected):
 def test_the_fits_are_of_each_kind(fits):
     assert isinstance(fits["grouped"], GroupedResult)
     assert fits["on_bound"].status is FitStatus.BOUNDARY
-    assert fits["categorical"].to_dataframe()["on_boundary"].tolist() == [False, False, True]
+    assert fits["categorical"].estimates_frame()["on_boundary"].tolist() == [False, False, True]
     assert all(r.converged for r in fits.values())
 
 
@@ -167,7 +168,7 @@ def test_data_replaced_before_pickling_is_still_refused():
         after.summary()
     # Pickled before the data changed: the copy holds the data of its fit.
     copy = pickle.loads(before)
-    assert copy.standard_errors()["mu"] == pytest.approx(X.std() / np.sqrt(X.size), rel=1e-9)
+    assert copy.bse["mu"] == pytest.approx(X.std() / np.sqrt(X.size), rel=1e-9)
 
 
 def test_pm_data_replaced_before_pickling_is_still_refused():
@@ -177,11 +178,11 @@ def test_pm_data_replaced_before_pickling_is_still_refused():
         pm.Normal("y", mu, 2.0, observed=data)
     result = ppl_mle.fit_mle(model)
     intact = pickle.loads(pickle.dumps(result))
-    assert intact.standard_errors()["mu"] == pytest.approx(2.0 / np.sqrt(X.size), rel=1e-9)
+    assert intact.bse["mu"] == pytest.approx(2.0 / np.sqrt(X.size), rel=1e-9)
     pm.set_data({"data": X + 1.0}, model=model)
     stale = pickle.loads(pickle.dumps(result))
     with pytest.raises(ppl_mle.ModelError, match="data were replaced"):
-        stale.standard_errors()
+        _ = stale.bse
 
 
 def test_a_result_is_an_mle_result_after_unpickling(fits):

@@ -85,7 +85,7 @@ def test_known_sigma_of_any_magnitude_gives_the_exact_mean(
     result = fit_known_sigma(x, sigma, sufficient=sufficient)
     assert result.status is FitStatus.VERIFIED, result.message
     assert_mean_to_the_last_digit(result, x)
-    se = result.standard_errors()["mu"]
+    se = result.bse["mu"]
     assert se == pytest.approx(sigma / math.sqrt(x.size), rel=1e-15)
 
 
@@ -95,7 +95,7 @@ def test_extreme_sigma_beside_ordinary_data(sigma):
     result = fit_known_sigma(x, sigma)
     assert result.status is FitStatus.VERIFIED, result.message
     assert_mean_to_the_last_digit(result, x)
-    assert result.standard_errors()["mu"] == pytest.approx(sigma / math.sqrt(3), rel=1e-15)
+    assert result.bse["mu"] == pytest.approx(sigma / math.sqrt(3), rel=1e-15)
     # The log-likelihood with all constants: −n/2·log(2πσ²) − SS/(2σ²), SS/σ² exactly.
     mean = sum(Fraction(v) for v in x) / 3
     ss_over_var = sum((Fraction(v) - mean) ** 2 for v in x) / Fraction(sigma) ** 2

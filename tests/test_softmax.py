@@ -47,7 +47,7 @@ def test_matches_statsmodels_mnlogit(ours, reference):
     beta = ours.estimates["beta"]
     assert beta.shape == reference.params.shape == (6, 6)
     np.testing.assert_allclose(beta, reference.params.to_numpy(), rtol=1e-6)
-    se = ours.standard_errors().to_numpy().reshape(beta.shape)
+    se = ours.bse.to_numpy().reshape(beta.shape)
     np.testing.assert_allclose(se, reference.bse.to_numpy(), rtol=1e-5)
     assert ours.loglik == pytest.approx(reference.llf, abs=1e-6)
     assert ours.loglik >= reference.llf - 1e-9  # never below theirs (beyond rounding)
@@ -245,7 +245,7 @@ def test_large_data_start_from_a_subsample(rare):
     start = model.family.start()["beta"]
     assert np.all(np.isfinite(start))
     if not rare:
-        se = result.standard_errors().to_numpy().reshape(start.shape)
+        se = result.bse.to_numpy().reshape(start.shape)
         assert 0 < np.max(np.abs(start - result.estimates["beta"]) / se) < 10
     ref = sm.MNLogit(y, sm.add_constant(x)).fit(disp=0, method="newton", tol=1e-12)
     np.testing.assert_allclose(result.estimates["beta"], ref.params, rtol=1e-9)

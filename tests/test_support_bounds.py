@@ -48,7 +48,7 @@ def test_mean_bounded_below_by_zero_is_exactly_zero(negative_mean):
     assert float(result.estimates["s"]) == pytest.approx(rms, rel=1e-14)
     expected = stats.norm.logpdf(x, 0.0, rms).sum()
     assert result.loglik == pytest.approx(expected, rel=1e-13)
-    frame = result.to_dataframe()
+    frame = result.estimates_frame()
     assert frame.loc["mu", "on_boundary"] and not frame.loc["s", "on_boundary"]
 
 
@@ -120,7 +120,7 @@ def test_upper_bounds_given_as_arrays_are_met_exactly():
     estimate = np.asarray(result.estimates["mu"])
     assert estimate[0] == 0.3
     assert estimate[1] == pytest.approx(0.5, rel=1e-14)
-    assert result.to_dataframe()["on_boundary"].tolist() == [True, False]
+    assert result.estimates_frame()["on_boundary"].tolist() == [True, False]
 
 
 @pytest.fixture(scope="module")

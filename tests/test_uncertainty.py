@@ -56,7 +56,7 @@ def test_normal_standard_errors_and_covariance(method, normal_sample):
     x = normal_sample
     n, sd = x.size, x.std()
     result = fit(ppl_mle.normal(x), method)
-    se = result.standard_errors()
+    se = result.bse
     assert se["mu"] == pytest.approx(sd / math.sqrt(n), rel=1e-8)
     assert se["sigma"] == pytest.approx(sd / math.sqrt(2 * n), rel=1e-8)
     cov = result.covariance()
@@ -76,11 +76,11 @@ def test_normal_profile_intervals_match_closed_forms():
     result = fit(ppl_mle.normal(x))
     for level in (0.5, 0.9, 0.95, 0.99):
         q = stats.chi2.ppf(level, df=1)
-        mu = result.profile_interval("mu", level)
+        mu = result.profile_interval("mu", alpha=1 - level)
         half = sd * math.sqrt(math.expm1(q / n))
         assert mu.lower == pytest.approx(mean - half, rel=1e-10)
         assert mu.upper == pytest.approx(mean + half, rel=1e-10)
-        sigma = result.profile_interval("sigma", level)
+        sigma = result.profile_interval("sigma", alpha=1 - level)
         lo, hi = normal_profile_sigma(sd, n, q)
         assert sigma.lower == pytest.approx(lo, rel=1e-10)
         assert sigma.upper == pytest.approx(hi, rel=1e-10)
@@ -120,7 +120,7 @@ def test_categorical_covariance_and_profiles():
     theta = counts / n
     expected = (np.diag(theta) - np.outer(theta, theta)) / n
     np.testing.assert_allclose(result.covariance().to_numpy(), expected, rtol=1e-8, atol=1e-14)
-    se = result.standard_errors().to_numpy()
+    se = result.bse.to_numpy()
     np.testing.assert_allclose(se, np.sqrt(theta * (1 - theta) / n), rtol=1e-8)
     for label, c in zip(result.to_dataframe().index, counts, strict=True):
         interval = result.profile_interval(label)
@@ -165,7 +165,7 @@ def test_single_category_vertex_intervals():
 def test_summary_table_columns_and_figures(normal_sample):
     x = normal_sample
     result = fit(ppl_mle.normal(x))
-    table = result.summary(level=0.9)
+    table = result.summary(alpha=0.1)
     assert tuple(table.columns) == ppl_mle.inference.summary.SUMMARY_COLUMNS
     assert list(table.index) == ["mu", "sigma"]
     loglik = stats.norm.logpdf(x, x.mean(), x.std()).sum()
@@ -181,7 +181,7 @@ def test_summary_table_columns_and_figures(normal_sample):
     np.testing.assert_allclose(table["wald_upper"], table["estimate"] + zq * table["se"])
     text = ppl_mle.format_summary(table)
     assert "AIC" in text and "profile 90% lo" in text
-    wald = result.confint(0.9, method="wald")
+    wald = result.conf_int(0.1, method="wald")
     np.testing.assert_allclose(wald["lower"], table["wald_lower"])
 
 

@@ -40,7 +40,7 @@ def test_maxeval_exhausted_then_rescued_by_newton_says_so():
     assert not result.optimizer_success
     assert "did not succeed" in result.message and "maxeval=2" in result.message
     assert result.polish_steps > 0
-    assert ppl_mle.check_analytic(result).passed
+    assert result.check_analytic().passed
 
 
 def test_unpolished_derivative_free_fit_is_still_verified(normal_sample):
@@ -48,7 +48,7 @@ def test_unpolished_derivative_free_fit_is_still_verified(normal_sample):
     assert result.converged
     assert result.polish_steps == 0
     # Nelder-Mead alone is limited by the resolution of the objective, not of the gradient.
-    check = ppl_mle.check_analytic(result, rtol=1e-6, loglik_atol=1e-9)
+    check = result.check_analytic(rtol=1e-6, loglik_atol=1e-9)
     assert check.passed, str(check)
 
 
@@ -57,7 +57,7 @@ def test_bad_start_far_away_is_recovered_or_flagged():
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         result = ppl_mle.fit_mle(ppl_mle.normal(x), start={"mu": 0.0, "sigma": 1.0})
-    closed = ppl_mle.normal_mle(x)
+    closed = ppl_mle.closed_form.normal_mle(x)
     if result.converged:
         assert float(result.estimates["mu"]) == pytest.approx(closed["mu"], rel=1e-12)
         assert float(result.estimates["sigma"]) == pytest.approx(closed["sigma"], rel=1e-10)

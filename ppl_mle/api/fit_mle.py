@@ -344,4 +344,7 @@ def _fit_grouped(
     if estimate not in ("mle", "map"):
         raise ModelError(f"estimate must be 'mle' or 'map', not {estimate!r}.")
     fit = fit_groups(model, maxeval=maxeval, on_failure=on_failure, progressbar=progressbar)
-    return GroupedResult(**{f.name: getattr(fit, f.name) for f in fields(fit)})
+    values = {f.name: getattr(fit, f.name) for f in fields(fit)}
+    # The per-group model's priors are flat: its MAP is its MLE, named as asked.
+    values["estimate_kind"] = estimate.upper()
+    return GroupedResult(**values)

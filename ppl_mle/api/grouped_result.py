@@ -13,8 +13,15 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from ppl_mle.api.pickling import reduce_result
+from ppl_mle.api.protocol import ResultProtocol, check_alpha
+from ppl_mle.fit.cache import computed
 from ppl_mle.fit.grouped import GroupedFit
-from ppl_mle.inference.grouped import grouped_inference_data, grouped_table
+from ppl_mle.inference.grouped import (
+    grouped_covariance,
+    grouped_inference_data,
+    grouped_parameters,
+    grouped_table,
+)
 from ppl_mle.inference.likelihood_ratio import HypothesisTestResult, lr_test
 
 if TYPE_CHECKING:
@@ -23,8 +30,8 @@ if TYPE_CHECKING:
 __all__ = ["GroupedResult"]
 
 
-@dataclass(frozen=True, eq=False)
-class GroupedResult(GroupedFit):
+@dataclass(frozen=True, eq=False, repr=False)  # the repr of ResultProtocol
+class GroupedResult(ResultProtocol, GroupedFit):
     """The verified MLE of every group of a per-group model.
 
     The attributes are those of :class:`~ppl_mle.fit.grouped.GroupedFit`: ``estimates``,
@@ -40,12 +47,36 @@ class GroupedResult(GroupedFit):
         """
         return reduce_result(self)
 
-    def to_dataframe(self, level: float = 0.95, *, profile: bool = True) -> pd.DataFrame:
+    def table(self, level: float, *, profile: bool | None) -> pd.DataFrame:
+        """One row per scalar parameter of every group; see :func:`grouped_parameters`.
+
+        Profile intervals are closed forms per group: computed unless ``profile=False``.
+        """
+        cache = computed(self)
+        key = ("table", float(level), profile is not False)
+        if key not in cache:
+            cache[key] = grouped_parameters(self, level, profile=profile is not False)
+        table = cache[key].copy()
+        table.attrs = dict(cache[key].attrs)
+        return table
+
+    def cov_params(self) -> pd.DataFrame:
+        """Covariance of the estimates; see :func:`grouped_covariance`."""
+        return grouped_covariance(self)
+
+    def by_group(self, *, alpha: float = 0.05, profile: bool = True) -> pd.DataFrame:
         """One row per group: n, estimates, SEs, Wald and profile intervals, verdict.
 
         See :func:`ppl_mle.inference.grouped.grouped_table`.
         """
-        return grouped_table(self, level, profile=profile)
+        return grouped_table(self, 1.0 - check_alpha(alpha), profile=profile)
+
+    def _headline(self) -> str:
+        family = self.family
+        return (
+            f"{self.estimate_kind} of the {family.name} model ({family.n_groups} groups, "
+            f"n = {family.n_obs}): {self.status.value}"
+        )
 
     def lr_test(self, share: str) -> HypothesisTestResult:
         """Likelihood-ratio test that all groups share ``share``.
@@ -60,12 +91,7 @@ class GroupedResult(GroupedFit):
         return grouped_inference_data(self)
 
     def __str__(self) -> str:
-        family = self.family
-        head = (
-            f"MLE of the {family.name} model ({family.n_groups} groups, "
-            f"n = {family.n_obs}): {self.status.value}"
-        )
         with pd.option_context("display.max_rows", 10, "display.width", 120):
-            table = self.to_dataframe(profile=False)
+            table = self.by_group(profile=False)
             shown = [c for c in table.columns if not c.endswith(("_lower", "_upper"))]
-            return f"{head}\n{table[shown].drop(columns='note')}\n{self.message}"
+            return f"{self._headline()}\n{table[shown].drop(columns='note')}\n{self.message}"

@@ -9,14 +9,17 @@ nor pickles), set once; the fields stay frozen.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, cast
 
+import numpy as np
 import pandas as pd
 
 from ppl_mle.api.pickling import rebuilt_objective, reduce_result
+from ppl_mle.api.protocol import ResultProtocol, check_alpha
 from ppl_mle.core.errors import ModelError
+from ppl_mle.core.families import SoftmaxFamily
+from ppl_mle.data.validation import prediction_design
 from ppl_mle.fit.analytic import AnalyticCheck, check_analytic
 from ppl_mle.fit.cache import computed
 from ppl_mle.fit.record import FitRecord
@@ -33,8 +36,8 @@ if TYPE_CHECKING:
 __all__ = ["MLEResult"]
 
 
-@dataclass(frozen=True, eq=False)
-class MLEResult(FitRecord):
+@dataclass(frozen=True, eq=False, repr=False)  # the repr of ResultProtocol
+class MLEResult(ResultProtocol, FitRecord):
     """A maximum-likelihood estimate, with the evidence that it is one.
 
     Frozen all the way down: its mappings are read-only dictionaries and its arrays are
@@ -72,11 +75,6 @@ class MLEResult(FitRecord):
             cache["uncertainty"] = uncertainty(self)
         return cast(Uncertainty, cache["uncertainty"])
 
-    def standard_errors(self) -> pd.Series:
-        """Standard error of each scalar natural parameter (NaN on the boundary)."""
-        unc = self.uncertainty()
-        return pd.Series(unc.se, index=list(unc.labels), name="se")
-
     def covariance(self, space: str = "natural") -> pd.DataFrame:
         """Covariance matrix in ``"natural"`` (mu, sigma, theta) or ``"unconstrained"`` space."""
         return self.uncertainty().covariance(space)
@@ -85,133 +83,103 @@ class MLEResult(FitRecord):
         """Correlation matrix in ``"natural"`` or ``"unconstrained"`` space."""
         return self.uncertainty().correlation(space)
 
-    def derived(self, level: float = 0.95) -> pd.DataFrame:
+    def derived(self, *, alpha: float = 0.05) -> pd.DataFrame:
         """Each ``pm.Deterministic`` at the MLE, with delta-method SE and Wald interval.
 
         See :func:`ppl_mle.inference.derived.derived_quantities`. Columns ``estimate``,
-        ``se``, ``wald_lower``, ``wald_upper``; one row per scalar element (computed once
-        per level).
+        ``se``, ``wald_lower``, ``wald_upper`` at level ``1 − alpha``; one row per scalar
+        element (computed once per level).
         """
+        level = 1.0 - check_alpha(alpha)
         cache = computed(self)
-        key = ("derived", float(level) if isinstance(level, int | float) else level)
+        key = ("derived", level)
         if key not in cache:
             # The standard errors are computed only for a model with deterministics.
             unc = self.uncertainty() if self.model.deterministics else None
             cache[key] = derived_quantities(self, level, precomputed=unc)
         return cast(pd.DataFrame, cache[key]).copy()
 
-    def profile_interval(self, parameter: str, level: float = 0.95) -> ProfileInterval:
+    def profile_interval(self, parameter: str, *, alpha: float = 0.05) -> ProfileInterval:
         """Profile-likelihood interval of one parameter; see :func:`ppl_mle.profile_interval`."""
-        return profile_interval(self, parameter, level)
+        return profile_interval(self, parameter, 1.0 - check_alpha(alpha))
 
-    def confint(self, level: float = 0.95, method: str = "profile") -> pd.DataFrame:
-        """Confidence intervals of every parameter, ``"profile"`` or ``"wald"``.
-
-        Returns
-        -------
-        pandas.DataFrame
-            Columns ``lower`` and ``upper``, one row per parameter.
-        """
-        if method not in ("profile", "wald"):
-            raise ModelError(f"`method` must be 'profile' or 'wald'; got {method!r}.")
-        if method == "wald":  # from the standard errors alone: no profile to compute
-            from ppl_mle.inference.uncertainty import wald_intervals
-
-            unc = self.uncertainty()
-            lower, upper = wald_intervals(unc, level)
-            index = pd.Index(list(unc.labels), name="parameter")
-            return pd.DataFrame({"lower": lower, "upper": upper}, index=index)
-        # Asked for by name: computed whatever the number of parameters.
-        table = self.summary(level, profile=True)
-        return table[["profile_lower", "profile_upper"]].set_axis(["lower", "upper"], axis=1)
-
-    def summary(self, level: float = 0.95, *, profile: bool | None = None) -> pd.DataFrame:
-        """Estimates, SEs, z, p, Wald and profile intervals; see :func:`ppl_mle.summarize`."""
+    def table(self, level: float, *, profile: bool | None) -> pd.DataFrame:
+        """The table of :meth:`summary` at ``level`` (computed once per level)."""
         cache = computed(self)
-        key = ("summary", float(level) if isinstance(level, int | float) else level, profile)
+        key = ("summary", float(level), profile)
         if key not in cache:
             cache[key] = summarize(self, level, profile=profile)
         table = cache[key].copy()
         table.attrs = dict(cache[key].attrs)
         return table
 
-    # -- statsmodels-style names: thin aliases of the attributes and methods above ----------
-    @property
-    def params(self) -> pd.Series:
-        """The estimates by parameter label (``to_dataframe()["estimate"]``), as statsmodels."""
-        return self.to_dataframe()["estimate"]
+    def cov_params(self) -> pd.DataFrame:
+        """Covariance of the natural parameters: ``covariance("natural")``."""
+        return self.covariance("natural")
 
-    @property
-    def bse(self) -> pd.Series:
-        """Standard errors by parameter label, as statsmodels: :meth:`standard_errors`.
+    def _headline(self) -> str:
+        return (
+            f"{self.estimate_kind} of the {self.model_name} model ({self.method}, "
+            f"n = {self.n_obs}, log-likelihood = {self.loglik:.10g}): {self.status.value}"
+        )
 
-        A property that computes: the observed information on first use (then memoised).
-        """
-        return self.standard_errors()
-
-    @property
-    def llf(self) -> float:
-        """Log-likelihood at the estimate, as statsmodels: :attr:`loglik`."""
-        return self.loglik
-
-    @property
-    def nobs(self) -> int:
-        """Number of observations, as statsmodels: :attr:`n_obs`."""
-        return self.n_obs
-
-    def conf_int(self, alpha: float = 0.05) -> pd.DataFrame:
-        """Wald intervals at level ``1 − alpha``, as statsmodels' ``conf_int``.
-
-        The same intervals as ``confint(1 - alpha, method="wald")``, with statsmodels'
-        column names.
+    def predict_proba(self, X: Any) -> pd.DataFrame:
+        """Class probabilities of new rows, for a softmax regression.
 
         Parameters
         ----------
-        alpha : float
-            One minus the confidence level, in (0, 1).
+        X : array_like or pandas.DataFrame
+            Features of new rows: a DataFrame's columns by the names fitted on (others
+            ignored), an array's in the order fitted on; the intercept is added as the fit
+            added it.
 
         Returns
         -------
         pandas.DataFrame
-            Columns ``0`` (lower) and ``1`` (upper), one row per parameter; NaN for an
-            estimate on the boundary.
+            One row per row of ``X`` (its index, for a DataFrame), one column per class.
 
         Raises
         ------
         ModelError
-            ``alpha`` is not a number strictly between 0 and 1.
+            The model is not a softmax regression.
+        DataError
+            Columns missing (named), or values not numeric or not finite.
         """
-        try:
-            value = float(alpha)
-        except (TypeError, ValueError):
-            value = math.nan
-        if isinstance(alpha, bool) or not 0.0 < value < 1.0:
-            raise ModelError(f"`alpha` must be a number strictly between 0 and 1; got {alpha!r}.")
-        return self.confint(1.0 - value, method="wald").set_axis([0, 1], axis=1)
+        family = self.family
+        if not isinstance(family, SoftmaxFamily):
+            raise ModelError(
+                f"predict_proba is for a softmax regression; this is a {self.model_name} model."
+            )
+        design = prediction_design(X, family.features)
+        proba = family.predict_proba(np.asarray(self.estimates["beta"]), design)
+        index = X.index if isinstance(X, pd.DataFrame) else None
+        return pd.DataFrame(proba, index=index, columns=list(family.classes))
 
-    def cov_params(self) -> pd.DataFrame:
-        """Covariance of the natural parameters, as statsmodels: ``covariance("natural")``.
+    def predict(self, X: Any) -> pd.Series:
+        """The most probable class of each new row; see :meth:`predict_proba`."""
+        proba = self.predict_proba(X)
+        return pd.Series(proba.columns[np.argmax(proba.to_numpy(), axis=1)], index=proba.index)
 
-        Labelled by parameter on both axes.
-        """
-        return self.covariance("natural")
-
-    def plot(self, path: str | None = None, level: float = 0.95) -> Any:
+    def plot(self, path: str | None = None, *, alpha: float = 0.05) -> Any:
         """Profile-likelihood curves; see :func:`ppl_mle.inference.plots.plot_profiles`."""
-        return plot_profiles(self, path, level)
+        return plot_profiles(self, path, 1.0 - check_alpha(alpha))
 
     def to_inference_data(
-        self, *, laplace: int | None = None, random_seed: int | None = None
+        self, *, laplace: int | bool | None = True, random_seed: int | None = None
     ) -> az.InferenceData:
         """The MLE as ArviZ ``InferenceData``; layout in :mod:`ppl_mle.inference.inference_data`.
 
+        ``az.summary``, ``az.plot_forest`` and ``az.plot_posterior`` take it as it is, with
+        no warning: ``posterior`` holds draws from the Laplace approximation at the MLE,
+        ``point_estimate`` the MLE, ``fit`` its unconstrained value and covariance (where
+        pymc-extras puts them), ``standard_error`` the SEs.
+
         Parameters
         ----------
-        laplace : int, optional
-            Draws per chain (4 chains) from the Laplace approximation at the MLE to hold in
-            ``posterior`` (the MLE itself then in ``point_estimate``), so that
-            ``az.summary`` and ``az.plot_forest`` show the MLE with its uncertainty. By
-            default ``posterior`` is the MLE as a point mass.
+        laplace : int, bool or None
+            Draws per chain (4 chains) from the Laplace approximation in ``posterior``. By
+            default (``True``) 1000, where there is a covariance to draw from (else the
+            MLE as a point mass, as with ``None``).
         random_seed : int, optional
             Seed of the Laplace draws.
         """

@@ -313,7 +313,7 @@ def compare_bayes(
         if method is not None or profile:
             raise ModelError(
                 "a per-group model is fitted by its own block Newton method, with closed-form "
-                "profile intervals in fit.to_dataframe(): `method` and `profile` do not apply."
+                "profile intervals in fit.conf_int(): `method` and `profile` do not apply."
             )
         return compare_groups(
             model,
@@ -340,7 +340,7 @@ def compare_bayes(
     source = result.source_model if result.source_model is not None else result.model
     posterior_mode = None
     if source is not result.model:
-        posterior_mode = fit_mle(source, method=method, estimate="map").to_dataframe()["estimate"]
+        posterior_mode = fit_mle(source, method=method, estimate="map").params
 
     idata = run_nuts(
         source,
@@ -420,7 +420,7 @@ def _table(
     *,
     profile: bool,
 ) -> pd.DataFrame:
-    mle_table = result.summary(level, profile=profile)
+    mle_table = result.table(level, profile=profile)
     draws = _flat_draws(idata, list(mle_table.index))
     n_laplace = max(4000, next(iter(draws.values())).size) if draws else 4000
     laplace = laplace_draws(result, n_laplace, random_seed=seed, precomputed=result.uncertainty())

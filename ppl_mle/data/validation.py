@@ -492,7 +492,12 @@ def check_level(level: Any) -> float:
 
 
 def as_design(
-    features: Any, n_rows: int | None = None, *, intercept: bool = True, name: str = "X"
+    features: Any,
+    n_rows: int | None = None,
+    *,
+    intercept: bool = True,
+    name: str = "X",
+    check_rank: bool = True,
 ) -> tuple[np.ndarray, tuple[str, ...]]:
     """Return a design matrix (float64, n × p) and its column names.
 
@@ -507,6 +512,9 @@ def as_design(
         Prepend a column of ones named ``intercept``.
     name : str
         Name of the argument, used in error messages.
+    check_rank : bool
+        Refuse constant and linearly dependent columns (a design to fit on; not new rows
+        to predict).
 
     Raises
     ------
@@ -547,7 +555,7 @@ def as_design(
     if intercept and "intercept" in names:
         raise DataError(f"`{name}` already has a column named 'intercept'; pass intercept=False.")
     constant = np.flatnonzero(arr.max(axis=0) == arr.min(axis=0))
-    if constant.size and intercept:
+    if constant.size and intercept and check_rank:
         raise DataError(
             f"`{name}` columns {[names[j] for j in constant]} are constant: they duplicate "
             "the intercept. Drop them (or pass intercept=False)."
@@ -558,13 +566,50 @@ def as_design(
     if intercept:
         design[:, 0] = 1.0
         names = ["intercept", *names]
-    dependent = _dependent_columns(design)
+    dependent = _dependent_columns(design) if check_rank else []
     if dependent:
         raise DataError(
             f"`{name}` is rank-deficient: columns {[names[j] for j in dependent]} are linear "
             "combinations of the others; their coefficients would not be identified. Drop them."
         )
     return design, tuple(names)
+
+
+def prediction_design(features: Any, names: Sequence[str]) -> np.ndarray:
+    """The design matrix of new rows, in the columns of a fitted design named ``names``.
+
+    A DataFrame's columns are taken by name (in any order, other columns ignored); an
+    array's in order. An ``intercept`` first among ``names`` that the new rows lack is
+    added, as :func:`as_design` added it.
+
+    Raises
+    ------
+    DataError
+        Columns missing (named), a wrong number of columns, non-numeric or non-finite
+        values.
+    """
+    names = list(names)
+    add_intercept = bool(names) and names[0] == "intercept"
+    if hasattr(features, "columns"):
+        present = [str(c) for c in features.columns]
+        wanted = names[1:] if add_intercept and "intercept" not in present else names
+        missing = [c for c in wanted if c not in present]
+        if missing:
+            raise DataError(f"`X` lacks the columns {missing} the model was fitted on.")
+        columns = {str(c): c for c in features.columns}
+        frame = features[[columns[c] for c in wanted]]
+        arr = as_design(frame, intercept=False, name="X", check_rank=False)[0]
+    else:
+        arr = as_design(features, intercept=False, name="X", check_rank=False)[0]
+        wanted = names[1:] if add_intercept and arr.shape[1] == len(names) - 1 else names
+        if arr.shape[1] != len(wanted):
+            raise DataError(
+                f"`X` has {arr.shape[1]} columns; the model was fitted on {len(names)} "
+                f"({', '.join(names)})."
+            )
+    if len(wanted) < len(names):
+        arr = np.column_stack([np.ones(arr.shape[0]), arr])
+    return arr
 
 
 def _dependent_columns(arr: np.ndarray) -> list[int]:

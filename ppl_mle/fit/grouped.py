@@ -45,6 +45,7 @@ from ppl_mle.core.grouped.families import GroupedCategoricalFamily, GroupedNorma
 from ppl_mle.core.grouped.stats import GroupStats
 from ppl_mle.core.newton import NewtonStatus, newton_iterate
 from ppl_mle.core.tolerances import NOISE_FLOOR_SE, QUADRATIC_SE, VERIFY_TOL_SE
+from ppl_mle.fit import criteria
 from ppl_mle.fit.objective import Objective, objective_for
 from ppl_mle.fit.optimize import NEWTON_MAXITER, run_find_map
 from ppl_mle.fit.record import frozen, read_only
@@ -98,6 +99,9 @@ class GroupedFit:
         Newton steps taken after find_MAP.
     message : str
         What happened, in words.
+    estimate_kind : str
+        ``"MLE"``, or ``"MAP"`` where it was asked for: the same numbers, the model's
+        priors being flat.
     """
 
     model: GroupedModel
@@ -114,6 +118,7 @@ class GroupedFit:
     n_iterations: int | None
     polish_steps: int
     message: str
+    estimate_kind: str = "MLE"
 
     @property
     def converged(self) -> bool:
@@ -130,6 +135,31 @@ class GroupedFit:
     def groups(self) -> tuple[Any, ...]:
         """The group labels."""
         return self.family.groups
+
+    @property
+    def n_obs(self) -> int:
+        """The number of observations, over all groups."""
+        return int(self.family.n_obs)
+
+    @property
+    def n_params(self) -> int:
+        """The number of free scalar parameters, over all groups.
+
+        A shared sigma counts once; each group's k probabilities are k − 1 free.
+        """
+        sizes = sum(int(np.size(value)) for value in self.estimates.values())
+        on_simplex = self.estimates["theta"].shape[0] if "theta" in self.estimates else 0
+        return sizes - on_simplex
+
+    @property
+    def aic(self) -> float:
+        """Akaike's information criterion, 2k − 2ℓ̂."""
+        return criteria.aic(self.loglik, self.n_params)
+
+    @property
+    def bic(self) -> float:
+        """Schwarz's criterion, k log n − 2ℓ̂."""
+        return criteria.bic(self.loglik, self.n_params, self.n_obs)
 
 
 @dataclass(frozen=True)

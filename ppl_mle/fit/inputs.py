@@ -6,7 +6,8 @@ import numpy as np
 import pymc as pm
 
 from ppl_mle.core.errors import DataError, ModelError
-from ppl_mle.fit.optimize import check_method, default_method
+from ppl_mle.core.methods import check_method
+from ppl_mle.fit.optimize import default_method
 
 __all__ = ["check_fit_arguments", "check_no_imputation", "model_in_context"]
 

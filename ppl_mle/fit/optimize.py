@@ -29,7 +29,6 @@ __all__ = [
     "NEWTON_METHODS",
     "NEWTON_MAXITER",
     "OptimizerRun",
-    "check_method",
     "default_method",
     "run_find_map",
 ]
@@ -67,15 +66,6 @@ class OptimizerRun:
     nit: int | None
     nfev: int | None
     method: str
-
-
-def check_method(method: str) -> str:
-    """The canonical spelling of a known method; ``ModelError`` for any other."""
-    methods = GRADIENT_METHODS + NEWTON_METHODS + DERIVATIVE_FREE_METHODS
-    known = {m.lower(): m for m in methods}
-    if not isinstance(method, str) or method.lower() not in known:
-        raise ModelError(f"unknown method {method!r}; choose one of {', '.join(methods)}.")
-    return known[method.lower()]
 
 
 def default_method(model: pm.Model) -> str:

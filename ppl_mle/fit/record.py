@@ -6,7 +6,6 @@ The inference layer (:mod:`ppl_mle.inference`) computes from a record; the publi
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -15,6 +14,7 @@ import pandas as pd
 
 from ppl_mle.core.errors import ModelError
 from ppl_mle.core.jsonable import json_value
+from ppl_mle.fit import criteria
 from ppl_mle.fit.status import FitStatus
 
 if TYPE_CHECKING:
@@ -200,7 +200,7 @@ class FitRecord:
         """Name of the model's family, or ``"pymc"`` for a model without one."""
         return self.family.name if self.family is not None else "pymc"
 
-    def to_dataframe(self) -> pd.DataFrame:
+    def estimates_frame(self) -> pd.DataFrame:
         """One row per scalar parameter: estimate and whether it lies on the boundary."""
         rows = []
         for name, value in self.estimates.items():
@@ -214,18 +214,12 @@ class FitRecord:
     @property
     def aic(self) -> float:
         """Akaike's information criterion, 2k − 2ℓ̂."""
-        return 2.0 * self.n_params - 2.0 * self.loglik
+        return criteria.aic(self.loglik, self.n_params)
 
     @property
     def bic(self) -> float:
-        """Schwarz's Bayesian information criterion, k log n − 2ℓ̂.
-
-        NaN where the number of observations is unknown (a likelihood given only as
-        Potentials).
-        """
-        if self.n_obs <= 0:
-            return math.nan
-        return self.n_params * float(np.log(self.n_obs)) - 2.0 * self.loglik
+        """Schwarz's criterion, k log n − 2ℓ̂ (NaN where n is unknown)."""
+        return criteria.bic(self.loglik, self.n_params, self.n_obs)
 
     def check_data_current(self) -> None:
         """Raise if the model's data were replaced after this fit.
@@ -262,7 +256,7 @@ class FitRecord:
         }
 
     def __str__(self) -> str:
-        table = self.to_dataframe().to_string(float_format=lambda v: f"{v:.12g}")
+        table = self.estimates_frame().to_string(float_format=lambda v: f"{v:.12g}")
         verdict = "converged" if self.converged else "NOT VERIFIED"
         return (
             f"{self.estimate_kind} of the {self.model_name} model ({self.method}, "

@@ -19,7 +19,7 @@ from scipy import stats as sps
 from ppl_mle.data.validation import check_level
 from ppl_mle.fit.grouped import GroupedFit
 
-__all__ = ["grouped_inference_data", "grouped_table"]
+__all__ = ["grouped_covariance", "grouped_inference_data", "grouped_parameters", "grouped_table"]
 
 
 def _columns(fit: GroupedFit) -> dict[str, tuple[np.ndarray, np.ndarray, str, int | None]]:
@@ -81,6 +81,100 @@ def grouped_table(fit: GroupedFit, level: float = 0.95, *, profile: bool = True)
     data["note"] = fit.reasons
     index = pd.Index(list(family.groups), name="group")
     return pd.DataFrame(data, index=index)
+
+
+def grouped_parameters(
+    fit: GroupedFit, level: float = 0.95, *, profile: bool = True
+) -> pd.DataFrame:
+    """One row per scalar parameter of every group, the columns of every result's table.
+
+    Parameters
+    ----------
+    fit : GroupedFit
+        A per-group fit.
+    level : float
+        Confidence level of the intervals.
+    profile : bool
+        Include the profile-likelihood intervals (closed forms per group).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by parameter label (``mu[a]``, ``theta[a, x]``; a shared ``sigma`` once),
+        columns ``estimate``, ``se``, ``z``, ``p_value``, ``wald_lower``, ``wald_upper``,
+        ``profile_lower``, ``profile_upper`` (NaN without ``profile``), ``verdict`` (the
+        group's status) and ``note``.
+    """
+    wide = grouped_table(fit, level, profile=profile)
+    groups = list(fit.family.groups)
+    categories = list(getattr(fit.family, "categories", ()))
+    frames = []
+    for label, (_, _, name, j) in _columns(fit).items():
+        shared = np.ndim(fit.estimates[name]) == 0
+        rows = wide.iloc[:1] if shared else wide
+        if shared:
+            index = [name]
+        elif j is None:
+            index = [f"{name}[{g}]" for g in groups]
+        else:
+            index = [f"{name}[{g}, {categories[j]}]" for g in groups]
+        part = pd.DataFrame(index=pd.Index(index, name="parameter"))
+        part["estimate"] = rows[label].to_numpy()
+        part["se"] = rows[f"{label}_se"].to_numpy()
+        with np.errstate(divide="ignore", invalid="ignore"):
+            part["z"] = part["estimate"] / part["se"]
+        part["p_value"] = 2.0 * sps.norm.sf(np.abs(part["z"]))
+        for kind in ("wald", "profile"):
+            for end in ("lower", "upper"):
+                column = f"{label}_{kind}_{end}"
+                part[f"{kind}_{end}"] = rows[column].to_numpy() if column in rows else np.nan
+        part["verdict"] = fit.status.value if shared else rows["verdict"].to_numpy()
+        part["note"] = "shared by every group" if shared else rows["note"].to_numpy()
+        frames.append(part)
+    table = pd.concat(frames)
+    if categories:  # theta[group, category] in ArviZ's order: group by group
+        table = table.loc[[f"theta[{g}, {c}]" for g in groups for c in categories]]
+    table.attrs.update(
+        {
+            "model": fit.family.name,
+            "method": fit.method,
+            "loglik": fit.loglik,
+            "aic": fit.aic,
+            "bic": fit.bic,
+            "n_obs": fit.n_obs,
+            "n_params": fit.n_params,
+            "level": level,
+            "converged": fit.converged,
+            "estimate_kind": fit.estimate_kind,
+        }
+    )
+    return table
+
+
+def grouped_covariance(fit: GroupedFit) -> pd.DataFrame:
+    """Covariance of the estimates of :func:`grouped_parameters`, labelled alike.
+
+    Groups are independent. Within a group, the normal model's information in (μ, σ) is
+    diagonal, and a categorical group's θ has the multinomial covariance
+    (diag θ − θθᵀ)/n.
+    """
+    table = grouped_parameters(fit, profile=False)
+    labels = list(table.index)
+    cov = np.zeros((len(labels), len(labels)))
+    if "theta" in fit.estimates:
+        theta = np.asarray(fit.estimates["theta"], dtype=float)
+        k = theta.shape[1]
+        n = np.asarray(fit.family.n, dtype=float)
+        for g in range(theta.shape[0]):
+            idx = list(range(g * k, (g + 1) * k))  # the labels run group by group
+            block = (np.diag(theta[g]) - np.outer(theta[g], theta[g])) / n[g]
+            cov[np.ix_(idx, idx)] = block
+    else:
+        cov[np.diag_indices_from(cov)] = table["se"].to_numpy() ** 2
+    unknown = np.isnan(table["se"].to_numpy())  # on the boundary, or a group set aside
+    cov[unknown, :] = np.nan
+    cov[:, unknown] = np.nan
+    return pd.DataFrame(cov, index=labels, columns=labels)
 
 
 def grouped_inference_data(fit: GroupedFit) -> az.InferenceData:

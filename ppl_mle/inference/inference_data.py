@@ -1,29 +1,31 @@
 """An MLE as ArviZ ``InferenceData``.
 
-Layout (chosen so that ArviZ functions written for posteriors accept an MLE):
+Layout (chosen so that ArviZ functions written for posteriors accept an MLE, with no
+warning):
 
-- ``posterior``: the MLE as a point mass, one chain and one draw, each variable with the
-  model's own dims and coords (``theta`` over ``category``). ``az.summary``,
-  ``az.plot_forest`` and ``az.extract`` take it; ``az.plot_posterior(idata, ref_val=...)``
-  takes its values as reference values.
-- ``unconstrained_posterior``: the same point in the coordinates find_MAP optimised
-  (``sigma_log__``, ``theta_simplex__``).
+- ``posterior``: 4 chains of 1000 independent draws from the Laplace approximation at the
+  MLE (:func:`ppl_mle.inference.laplace.laplace_draws`: the exact inverse information
+  pushed through the model's transforms), each variable with the model's own dims and
+  coords, as pymc-extras' ``fit_laplace`` returns it. ``az.summary``, ``az.plot_forest``
+  and ``az.plot_posterior`` then show the MLE's uncertainty, and
+  ``az.plot_forest([nuts, mle])`` draws it beside a NUTS posterior. Where there is no
+  covariance to draw from (an estimate on the boundary, a singular information matrix)
+  or with ``laplace=None``, ``posterior`` is the MLE as a point mass (one chain, one draw):
+  ArviZ then has no spread to report.
+- ``point_estimate``: the MLE itself, same dims, no chain or draw.
+- ``fit``: as pymc-extras writes it, ``mean_vector`` (the MLE in the unconstrained
+  coordinates find_MAP optimised, over ``rows``) and ``covariance_matrix`` (the inverse
+  observed information there, over ``rows`` × ``columns``), where it is formed.
+- ``unconstrained_posterior``: the MLE in those coordinates (``sigma_log__``,
+  ``theta_simplex__``) with the model's dims, one chain and one draw.
 - ``standard_error``: one value per parameter, same dims as in ``posterior`` but without
   ``chain`` and ``draw`` (NaN on the boundary).
 - ``observed_data``: the data.
 - ``constant_data``: the model's ``pm.Data`` containers that are not observations (covariates,
   design matrices), each with the value it holds now, as PyMC's ``sample`` writes them;
   absent when there are none.
-- ``attrs`` of ``posterior``: how the point was obtained (``inference="maximum likelihood"``,
-  method, log-likelihood, n, converged).
-
-With ``laplace=draws`` (``result.to_inference_data(laplace=1000)``), ``posterior`` holds
-instead 4 chains of that many independent draws from the Laplace approximation at the MLE
-(:func:`ppl_mle.inference.laplace.laplace_draws`: the exact inverse information pushed
-through the model's transforms), as pymc-extras' ``fit_laplace`` returns it, and the MLE
-itself moves to ``point_estimate`` (same dims, no chain or draw). ``az.summary`` then gives
-the MLE's uncertainty without warnings, and ``az.plot_forest([nuts, mle])`` draws it as an
-interval beside the NUTS posterior.
+- ``attrs`` of ``posterior``: how it was obtained (``inference``, method, log-likelihood,
+  n, converged).
 """
 
 from __future__ import annotations
@@ -73,12 +75,15 @@ def _dataset(values: Mapping[str, np.ndarray], model: Any, point_mass: bool) -> 
 #: Chains of Laplace draws in ``posterior`` (independent draws: r_hat ≈ 1 by construction).
 LAPLACE_CHAINS = 4
 
+#: Draws per chain in the default ``posterior``.
+LAPLACE_DRAWS = 1000
+
 
 def mle_inference_data(
     result: FitRecord,
     *,
     precomputed: Uncertainty | None = None,
-    laplace: int | None = None,
+    laplace: int | bool | None = True,
     random_seed: int | None = None,
 ) -> az.InferenceData:
     """The MLE of ``result`` as ``arviz.InferenceData`` (layout in the module docstring).
@@ -90,9 +95,10 @@ def mle_inference_data(
     precomputed : Uncertainty, optional
         The fit's uncertainty when already computed (:meth:`MLEResult.uncertainty`);
         computed here otherwise.
-    laplace : int, optional
-        Draws per chain (4 chains) from the Laplace approximation to put in ``posterior``;
-        by default ``posterior`` is the MLE as a point mass.
+    laplace : int, bool or None
+        Draws per chain (4 chains) from the Laplace approximation to put in ``posterior``.
+        ``True`` (the default): ``LAPLACE_DRAWS`` where there is a covariance to draw
+        from, else the MLE as a point mass; ``None`` or ``False``: the point mass.
     random_seed : int, optional
         Seed of the Laplace draws.
 
@@ -104,7 +110,10 @@ def mle_inference_data(
     """
     model = result.model
     unc = precomputed if precomputed is not None else uncertainty(result)
-    if laplace is None:
+    if laplace is True:  # the default: draws where there is a covariance to draw from
+        drawable = unc.identified and bool(np.all(np.isfinite(unc.se)))
+        laplace = LAPLACE_DRAWS if drawable else None
+    if laplace is None or laplace is False:
         posterior = _dataset(result.estimates, model, point_mass=True)
         kind = "maximum likelihood"
     else:
@@ -139,12 +148,31 @@ def mle_inference_data(
         standard_error=standard_error,
         observed_data=observed_data,
     )
-    if laplace is not None:
-        idata.add_groups(point_estimate=_dataset(result.estimates, model, point_mass=False))
+    idata.add_groups(point_estimate=_dataset(result.estimates, model, point_mass=False))
+    fit = _fit_group(result, unc)
+    if fit is not None:
+        idata.add_groups(fit=fit)
     constant = _constant_data(model)
     if constant is not None:
         idata.add_groups(constant_data=constant)
     return idata
+
+
+def _fit_group(result: FitRecord, unc: Uncertainty) -> xr.Dataset | None:
+    """pymc-extras' ``fit`` group: the unconstrained MLE and its covariance, or None."""
+    if unc.unconstrained_cov is None:
+        return None
+    labels = list(unc.unconstrained_labels)
+    mean = np.concatenate([np.ravel(v) for v in result.unconstrained.values()])
+    if mean.size != len(labels):
+        return None
+    return xr.Dataset(
+        {
+            "mean_vector": (["rows"], mean.astype(float)),
+            "covariance_matrix": (["rows", "columns"], unc.unconstrained_cov),
+        },
+        coords={"rows": labels, "columns": labels},
+    )
 
 
 def _laplace_posterior(

@@ -61,7 +61,7 @@ def laplace_draws(
         matrix is singular or nothing is left in the interior (a single category, every
         estimate on a bound of its support).
     """
-    labels = list(result.to_dataframe().index)
+    labels = list(result.estimates_frame().index)
     unc = precomputed if precomputed is not None else uncertainty(result)
     if at_vertex(result) or not unc.identified:
         return {label: np.full(size, np.nan) for label in labels}

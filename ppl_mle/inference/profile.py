@@ -102,7 +102,7 @@ def profile_interval(result: FitRecord, parameter: str, level: float = 0.95) -> 
     result : FitRecord
         A fit from :func:`ppl_mle.fit_mle`.
     parameter : str
-        A label from ``result.to_dataframe().index``: ``"mu"``, ``"sigma"``, ``"theta[a]"``.
+        A label from ``result.params.index``: ``"mu"``, ``"sigma"``, ``"theta[a]"``.
     level : float
         Confidence level in (0, 1).
 
@@ -142,7 +142,7 @@ def profile_loglik(result: FitRecord, parameter: str, values: Any) -> np.ndarray
     ----------
     result : FitRecord
     parameter : str
-        A label from ``result.to_dataframe().index``.
+        A label from ``result.params.index``.
     values : array_like
         Values t of the parameter, inside its support.
 
@@ -162,7 +162,7 @@ def profile_loglik(result: FitRecord, parameter: str, values: Any) -> np.ndarray
 def _checked_labels(result: FitRecord, parameter: str) -> list[str]:
     """The result's parameter labels, once its data and ``parameter`` are checked."""
     result.check_data_current()
-    labels = list(result.to_dataframe().index)
+    labels = list(result.estimates_frame().index)
     if not isinstance(parameter, str) or parameter not in labels:
         raise ModelError(f"no parameter {parameter!r} in this model; choose one of {labels}.")
     return labels
@@ -193,7 +193,7 @@ class _Profiler:
     """Constrained maxima of the log-likelihood along one parameter."""
 
     def __init__(self, result: FitRecord, label: str) -> None:
-        frame = result.to_dataframe()
+        frame = result.estimates_frame()
         self.label = label
         self.n_obs = result.n_obs
         boundary = bool(frame.loc[label, "on_boundary"]) or at_vertex(result)

@@ -2,7 +2,9 @@
 
 One row per scalar natural parameter, like statsmodels' ``summary()``: estimate, standard
 error, Wald statistic z = estimate / SE and its two-sided p-value (the test of the
-parameter being 0), the Wald interval and the profile-likelihood interval. The fit's
+parameter being 0), the Wald interval and the profile-likelihood interval; then one row per
+scalar element of each ``pm.Deterministic``, with its delta-method SE, as ``pm.find_MAP``
+returns them beside the free variables. The fit's
 log-likelihood, AIC, BIC, n and level travel in ``DataFrame.attrs``.
 """
 
@@ -16,8 +18,14 @@ from scipy import stats
 
 from ppl_mle.data.validation import check_level
 from ppl_mle.fit.record import FitRecord, at_vertex, parameter_labels
+from ppl_mle.inference.derived import derived_quantities
 from ppl_mle.inference.profile import profile_interval
-from ppl_mle.inference.uncertainty import Identification, uncertainty, wald_intervals
+from ppl_mle.inference.uncertainty import (
+    Identification,
+    Uncertainty,
+    uncertainty,
+    wald_intervals,
+)
 from ppl_mle.model.support import natural_bounds
 
 __all__ = [
@@ -37,6 +45,7 @@ SUMMARY_COLUMNS = (
     "wald_upper",
     "profile_lower",
     "profile_upper",
+    "verdict",
     "note",
 )
 
@@ -125,10 +134,13 @@ def summarize(
                 "wald_upper": wald_hi[i],
                 "profile_lower": prof_lo,
                 "profile_upper": prof_hi,
+                "verdict": result.status.value,
                 "note": "; ".join(notes),
             }
         )
     table = pd.DataFrame(rows).set_index("parameter")
+    if result.model.deterministics:
+        table = pd.concat([table, _derived_rows(result, level, unc)])
     table.attrs.update(
         {
             "model": result.model_name,
@@ -144,6 +156,18 @@ def summarize(
         }
     )
     return table
+
+
+def _derived_rows(result: FitRecord, level: float, unc: Uncertainty) -> pd.DataFrame:
+    """The model's ``pm.Deterministic`` values in the table's columns (delta-method SEs)."""
+    derived = derived_quantities(result, level, precomputed=unc)
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        derived["z"] = derived["estimate"] / derived["se"]
+    derived["p_value"] = 2.0 * stats.norm.sf(np.abs(derived["z"]))
+    derived["profile_lower"] = derived["profile_upper"] = math.nan
+    derived["verdict"] = result.status.value
+    derived["note"] = "pm.Deterministic: delta-method SE"
+    return derived[list(SUMMARY_COLUMNS)]
 
 
 def parameter_supports(result: FitRecord) -> dict[str, tuple[float, float]]:
@@ -175,7 +199,12 @@ def format_summary(table: pd.DataFrame) -> str:
     )
     if kind == "MLE":  # information criteria compare maximised likelihoods, not posteriors
         header += f", AIC = {attrs['aic']:.10g}, BIC = {attrs['bic']:.10g}"
-    shown = table.drop(columns="note")
+    hidden = ["note"]
+    verdicts = table["verdict"].unique() if "verdict" in table else []
+    if len(verdicts) == 1:  # one verdict for every row: said once, in the header
+        header += f"; {verdicts[0]}"
+        hidden.append("verdict")
+    shown = table.drop(columns=hidden)
     # A p-value below what float64 resolves next to 1 is shown as a bound, not as 0.
     shown["p_value"] = [
         "—" if not math.isfinite(p) else (f"< {_P_FLOOR:g}" if p < _P_FLOOR else f"{p:.6g}")

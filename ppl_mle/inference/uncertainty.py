@@ -179,9 +179,9 @@ def uncertainty(result: FitRecord, *, warn: bool = True) -> Uncertainty:
     """
     result.check_data_current()
     objective, z = result.objective, np.asarray(result.z, dtype=np.float64)
-    labels = tuple(result.to_dataframe().index)
+    labels = tuple(result.estimates_frame().index)
     estimate = np.concatenate([np.ravel(v) for v in result.estimates.values()]).astype(float)
-    on_boundary = result.to_dataframe()["on_boundary"].to_numpy(dtype=bool)
+    on_boundary = result.estimates_frame()["on_boundary"].to_numpy(dtype=bool)
     z_labels = tuple(objective.coordinate_names())
     m, d = len(labels), objective.size
     family = result.family
@@ -357,5 +357,6 @@ def wald_intervals(unc: Uncertainty, level: float = 0.95) -> tuple[np.ndarray, n
     -------
     lower, upper : numpy.ndarray
     """
-    half = z_quantile(level) * unc.se
-    return unc.estimate - half, unc.estimate + half
+    with np.errstate(over="ignore"):  # an SE near the largest float64: the bounds are ±inf
+        half = z_quantile(level) * unc.se
+        return unc.estimate - half, unc.estimate + half

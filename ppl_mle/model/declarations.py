@@ -389,9 +389,6 @@ def normal_from_stats(n: int, mean: float, ss: float, sigma: float | None = None
     return model_for(NormalFamily(None, known, stats))
 
 
-normal.from_stats = normal_from_stats  # type: ignore[attr-defined]
-
-
 def normal_from_source(
     source: Any,
     column: str | None = None,
@@ -447,9 +444,6 @@ def normal_from_source(
     stats = check_normal_stats(st.n, st.mean, st.ss, sigma_known=known is not None)
     stats = dataclasses.replace(stats, scale=st.scale)
     return model_for(NormalFamily(None, known, stats))
-
-
-normal.from_source = normal_from_source  # type: ignore[attr-defined]
 
 
 @overload
@@ -539,9 +533,6 @@ def categorical_from_counts(counts: Any, categories: Sequence[Hashable] | None =
     return model_for(CategoricalFamily(None, cats, values))
 
 
-categorical.from_counts = categorical_from_counts  # type: ignore[attr-defined]
-
-
 def categorical_from_source(
     source: Any,
     column: str | None = None,
@@ -576,9 +567,6 @@ def categorical_from_source(
         progress=progress,
     )
     return model_for(CategoricalFamily(None, cats, counts))
-
-
-categorical.from_source = categorical_from_source  # type: ignore[attr-defined]
 
 
 def softmax_regression(
