@@ -536,11 +536,11 @@ def _check_options(args: argparse.Namespace) -> None:
     """Check every option's value; see :func:`_check_arguments`."""
     from ppl_mle.data.validation import check_level, check_sigma
 
-    args.level = check_level(args.level)
+    args.level = check_level(args.level, "--level")
     if args.method is not None:
         check_method(args.method, "--method")
     if getattr(args, "sigma", None) is not None:
-        args.sigma = check_sigma(args.sigma)
+        args.sigma = check_sigma(args.sigma, "--sigma")
     if getattr(args, "categories", None) is not None:
         args.categories = _name_list(args.categories, "--categories", least=2)
     if args.model == "softmax":
@@ -659,7 +659,7 @@ def _check_sampler_args(args: argparse.Namespace) -> None:
     for name in ("draws", "tune", "chains"):
         value, low = getattr(args, name), 0 if name == "tune" else 1
         if value < low:
-            raise DataError(f"`{name}` must be an integer >= {low}; got {value}.")
+            raise DataError(f"--{name} must be an integer >= {low}; got {value}.")
     if args.seed is not None and not 0 <= args.seed <= _MAX_SEED:
         raise DataError(f"--seed must be an integer from 0 to {_MAX_SEED}; got {args.seed}.")
     if args.plot:

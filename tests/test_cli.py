@@ -148,11 +148,11 @@ def test_categorical_json_has_null_for_boundary_se(files, capsys):
         ),
         (
             ["fit", "normal", "{txt}", "--sigma", "0"],
-            "error: `sigma` must be a positive finite number; got '0'.",
+            "error: --sigma must be a positive finite number; got '0'.",
         ),
         (
             ["fit", "normal", "{txt}", "--sigma", "-2"],
-            "error: `sigma` must be a positive finite number",
+            "error: --sigma must be a positive finite number",
         ),
         (
             ["fit", "normal", "{txt}", "--method", "Halley"],
@@ -173,8 +173,8 @@ def test_categorical_json_has_null_for_boundary_se(files, capsys):
             ["fit", "categorical", "{labels}", "--categories", "1,2,3"],
             "error: labels.csv has labels ['4'] that are not in --categories ['1', '2', '3']",
         ),
-        (["fit", "normal", "{txt}", "--level", "1.2"], "error: `level` must lie strictly"),
-        (["fit", "normal", "{txt}", "--level", "x"], "error: `level` must be a number"),
+        (["fit", "normal", "{txt}", "--level", "1.2"], "error: --level must lie strictly"),
+        (["fit", "normal", "{txt}", "--level", "x"], "error: --level must be a number"),
         (["fit", "poisson", "x.csv"], "error: argument model: invalid choice: 'poisson'"),
         (["fit"], "error: the following arguments are required: model"),
     ],
@@ -265,7 +265,7 @@ def test_compare_untrustworthy_exits_1_and_categorical_table(files, capsys):
     ("argv", "message"),
     [
         (["compare", "normal", "{two}"], "error: with sigma unknown and only n = 2 observations"),
-        (["compare", "normal", "{two}", "--draws", "0"], "error: `draws` must be an integer >= 1"),
+        (["compare", "normal", "{two}", "--draws", "0"], "error: --draws must be an integer >= 1"),
         (["compare", "normal", "{two}", "--chains", "x"], "error: argument --chains: invalid int"),
     ],
 )

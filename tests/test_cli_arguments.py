@@ -70,15 +70,15 @@ COLUMNS = "its columns are ['height', 'sex', 'c']"
         # option values
         (
             ["fit", "normal", "people.csv", "--column", "height", "--level", "95"],
-            ["`level` must lie strictly between 0 and 1; got '95'"],
+            ["--level must lie strictly between 0 and 1; got '95'"],
         ),
         (
             ["fit", "normal", "people.csv", "--column", "height", "--sigma", "-1"],
-            ["`sigma` must be a positive finite number; got '-1'"],
+            ["--sigma must be a positive finite number; got '-1'"],
         ),
         (
             ["compare", "normal", "people.csv", "--column", "height", "--draws", "0"],
-            ["`draws` must be an integer >= 1; got 0"],
+            ["--draws must be an integer >= 1; got 0"],
         ),
         (["fit", "pymc", "model.py", "--estimate", "mlee"], ["argument --estimate", "'mlee'"]),
         (

@@ -431,7 +431,7 @@ def test_subnormal_sigma(sigma, csv_files, capsys):
     with pytest.raises(ModelError, match="a subnormal number whose square underflows to 0"):
         ppl_mle.normal([1.0, 2.0], sigma=sigma)
     code, out, err = run(["fit", "normal", csv_files["good"], "--sigma", repr(sigma)], capsys)
-    assert_bad_input(code, out, err, "`sigma` must be a positive number of at least 2.225e-308")
+    assert_bad_input(code, out, err, "--sigma must be a positive number of at least 2.225e-308")
     assert "start" not in err
 
 
@@ -444,8 +444,8 @@ def test_cli_bad_sampler_arguments_fail_before_work(csv_files, tmp_path, capsys)
         (["--draws", "10000000000"], "--draws 10000000000 × --chains 4 × 10 stored values"),
         (["--plot", tmp_path / "missing_dir" / "x.png"], "--plot "),
         (["--plot", tmp_path], "--plot "),
-        (["--tune", "-1"], "`tune` must be an integer >= 0; got -1."),
-        (["--chains", "0"], "`chains` must be an integer >= 1; got 0."),
+        (["--tune", "-1"], "--tune must be an integer >= 0; got -1."),
+        (["--chains", "0"], "--chains must be an integer >= 1; got 0."),
     ]
     for extra, message in cases:
         code, out, err = run(["compare", "normal", good, *extra], capsys)

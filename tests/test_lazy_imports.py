@@ -70,7 +70,7 @@ def test_module_help_answers():
         (["fit", "normal", "missing.csv"], "error: file not found: missing.csv"),
         (["compare", "categorical", "missing.txt"], "error: file not found: missing.txt"),
         (["fit", "pymc", "missing.py"], "error: not a Python script: missing.py"),
-        (["fit", "normal", "missing.csv", "--level", "2"], "error: `level` must lie"),
+        (["fit", "normal", "missing.csv", "--level", "2"], "error: --level must lie"),
         (["fit", "gamma", "x.csv"], "error: argument model: invalid choice"),
     ],
 )

@@ -464,30 +464,34 @@ def _distinct(arr: np.ndarray, name: str) -> tuple[list[Hashable], np.ndarray, A
     return distinct, inverse, key
 
 
-def check_sigma(sigma: Any) -> float:
-    """Return a known standard deviation as a float, or raise if it is not positive and finite."""
+def check_sigma(sigma: Any, argument: str = "`sigma`") -> float:
+    """Return a known standard deviation as a float, or raise if it is not positive and finite.
+
+    ``argument`` is how the caller spells it in the message (``"--sigma"`` on the command
+    line).
+    """
     try:
         value = float(sigma)
     except (TypeError, ValueError):
-        raise ModelError(f"`sigma` must be a positive number; got {sigma!r}.") from None
+        raise ModelError(f"{argument} must be a positive number; got {sigma!r}.") from None
     if not (math.isfinite(value) and value > 0):
-        raise ModelError(f"`sigma` must be a positive finite number; got {sigma!r}.")
+        raise ModelError(f"{argument} must be a positive finite number; got {sigma!r}.")
     if value < _TINY:
         raise ModelError(
-            f"`sigma` must be a positive number of at least {_TINY:.4g} (the smallest normal "
-            f"float64); got {sigma!r}, a subnormal number whose square underflows to 0."
+            f"{argument} must be a positive number of at least {_TINY:.4g} (the smallest "
+            f"normal float64); got {sigma!r}, a subnormal number whose square underflows to 0."
         )
     return value
 
 
-def check_level(level: Any) -> float:
-    """Return a confidence level in (0, 1), or raise."""
+def check_level(level: Any, argument: str = "`level`") -> float:
+    """Return a confidence level in (0, 1), or raise (``argument`` as in :func:`check_sigma`)."""
     try:
         value = float(level)
     except (TypeError, ValueError):
-        raise ModelError(f"`level` must be a number in (0, 1); got {level!r}.") from None
+        raise ModelError(f"{argument} must be a number in (0, 1); got {level!r}.") from None
     if not 0.0 < value < 1.0:
-        raise ModelError(f"`level` must lie strictly between 0 and 1; got {level!r}.")
+        raise ModelError(f"{argument} must lie strictly between 0 and 1; got {level!r}.")
     return value
 
 
