@@ -215,3 +215,30 @@ def test_arviz_takes_the_default_export_without_a_warning(single, softmax):
         cov = result.uncertainty().covariance("unconstrained")
         assert list(fit["mean_vector"].coords["rows"].values) == list(cov.index)
         np.testing.assert_array_equal(fit["covariance_matrix"].values, cov.to_numpy())
+
+
+@pytest.mark.parametrize("kind", ["normal", "categorical"])
+def test_arviz_takes_a_grouped_export_without_a_warning(grouped, kind):
+    import arviz as az
+    from matplotlib import MatplotlibDeprecationWarning
+    from matplotlib.figure import Figure
+
+    frame, result = grouped
+    if kind == "categorical":
+        labels = np.where(frame["x"] > 11.0, "high", np.where(frame["x"] > 9.0, "mid", "low"))
+        result = ppl_mle.fit_mle(ppl_mle.categorical(labels, groups=frame["g"].to_numpy()))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        warnings.filterwarnings("ignore", category=MatplotlibDeprecationWarning)
+        idata = result.to_inference_data(random_seed=3)
+        table = az.summary(idata, kind="stats")
+        az.plot_forest(idata, ax=Figure().subplots())
+        az.plot_posterior(idata, var_names=[next(iter(result.estimates))])
+    # Centred on each group's estimate and spread by its SE; theta stays on the simplex.
+    labels = list(result.params.index)  # ArviZ's labels are ours: mu[north], theta[north, low]
+    np.testing.assert_allclose(table.loc[labels, "mean"], result.params, rtol=0.02, atol=0.01)
+    np.testing.assert_allclose(table.loc[labels, "sd"], result.bse, rtol=0.1)
+    if kind == "categorical":
+        np.testing.assert_allclose(idata.posterior["theta"].sum("category"), 1.0, rtol=1e-12)
+    point = idata.point_estimate[next(iter(result.estimates))].values
+    np.testing.assert_array_equal(point, next(iter(result.estimates.values())))

@@ -86,9 +86,23 @@ class GroupedResult(ResultProtocol, GroupedFit):
         """
         return lr_test(self, share=share)
 
-    def to_inference_data(self) -> az.InferenceData:
-        """The estimates as ``arviz.InferenceData`` with the ``group`` dim."""
-        return grouped_inference_data(self)
+    def to_inference_data(
+        self, *, laplace: int | bool | None = True, random_seed: int | None = None
+    ) -> az.InferenceData:
+        """The estimates as ``arviz.InferenceData`` with the ``group`` dim.
+
+        ``posterior`` holds Laplace draws at every group's estimate (ArviZ's summaries and
+        plots take it with no warning); layout in :func:`grouped_inference_data`.
+
+        Parameters
+        ----------
+        laplace : int, bool or None
+            Draws per chain (4 chains); by default (``True``) 1000 where every estimate has
+            an SE, else, as with ``None``, the estimates as a point mass.
+        random_seed : int, optional
+            Seed of the draws.
+        """
+        return grouped_inference_data(self, laplace=laplace, random_seed=random_seed)
 
     def __str__(self) -> str:
         with pd.option_context("display.max_rows", 10, "display.width", 120):

@@ -15,9 +15,12 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 from scipy import stats as sps
+from scipy.special import logsumexp
 
+from ppl_mle.core.errors import ModelError
 from ppl_mle.data.validation import check_level
 from ppl_mle.fit.grouped import GroupedFit
+from ppl_mle.inference.inference_data import LAPLACE_CHAINS, LAPLACE_DRAWS
 
 __all__ = ["grouped_covariance", "grouped_inference_data", "grouped_parameters", "grouped_table"]
 
@@ -177,28 +180,50 @@ def grouped_covariance(fit: GroupedFit) -> pd.DataFrame:
     return pd.DataFrame(cov, index=labels, columns=labels)
 
 
-def grouped_inference_data(fit: GroupedFit) -> az.InferenceData:
+def grouped_inference_data(
+    fit: GroupedFit, *, laplace: int | bool | None = True, random_seed: int | None = None
+) -> az.InferenceData:
     """The per-group MLE as ``arviz.InferenceData``, with the ``group`` dim.
 
-    ``posterior`` holds the estimates as a point mass (one chain, one draw), with the
-    model's dims (``mu[group]``, ``theta[group, category]``); ``standard_error`` their
-    SEs; ``observed_data`` the statistics per group; ``attrs`` the method, the
-    log-likelihood and how many groups were verified.
+    ``posterior`` holds 4 chains of Laplace draws at every group's MLE (1000 per chain by
+    default, ``laplace`` to choose), so that ``az.summary``, ``az.plot_forest`` and
+    ``az.plot_posterior`` take it as they are: μ normal with its SE, σ log-normal (its log
+    normal with SE σ̂⁻¹·SE(σ̂)), a group's θ the softmax of normal log-ratios with the
+    multinomial covariance. Where a group's estimate is on the boundary (no SE), or with
+    ``laplace=None``, ``posterior`` is the estimates as a point mass (one chain, one draw).
+    ``point_estimate`` holds the estimates, ``standard_error`` their SEs (the model's dims:
+    ``mu[group]``, ``theta[group, category]``), ``observed_data`` the statistics per group;
+    ``attrs`` of ``posterior`` the method, the log-likelihood and how many groups were
+    verified.
     """
     model = fit.model
-    coords: dict[str, Any] = {"chain": [0], "draw": [0]}
-    posterior: dict[str, Any] = {}
+    coords: dict[str, Any] = {}
+    dims_of: dict[str, list[str]] = {}
     se: dict[str, Any] = {}
+    point: dict[str, Any] = {}
     for name, value in fit.estimates.items():
         dims = list(model.named_vars_to_dims.get(name) or ())
         for dim in dims:
             coords[dim] = list(model.coords[dim])
-        posterior[name] = (["chain", "draw", *dims], np.asarray(value)[None, None, ...])
+        dims_of[name] = dims
+        point[name] = (dims, np.asarray(value))
         se[name] = (dims, np.asarray(fit.standard_errors[name]))
-    post = xr.Dataset(posterior, coords=coords)
+    drawable = all(np.isfinite(v).all() for v in fit.standard_errors.values())
+    if laplace is True:
+        laplace = LAPLACE_DRAWS if drawable else None
+    if laplace is None or laplace is False:
+        draws = {name: np.asarray(value)[None, None, ...] for name, value in fit.estimates.items()}
+        kind = "maximum likelihood per group"
+    else:
+        draws = _grouped_laplace(fit, int(laplace), np.random.default_rng(random_seed))
+        kind = "Laplace approximation at the maximum likelihood estimate per group"
+    first = next(iter(draws.values()))
+    chain_draw = {"chain": np.arange(first.shape[0]), "draw": np.arange(first.shape[1])}
+    posterior = {name: (["chain", "draw", *dims_of[name]], value) for name, value in draws.items()}
+    post = xr.Dataset(posterior, coords={**coords, **chain_draw})
     post.attrs.update(
         {
-            "inference": "maximum likelihood per group",
+            "inference": kind,
             "method": fit.method,
             "loglik": fit.loglik,
             "n_groups": fit.family.n_groups,
@@ -206,7 +231,7 @@ def grouped_inference_data(fit: GroupedFit) -> az.InferenceData:
             "status": fit.status.value,
         }
     )
-    se_coords = {k: v for k, v in coords.items() if k not in ("chain", "draw")}
+    se_coords = coords
     observed = {
         rv.name: np.asarray(model.rvs_to_values[rv].get_value()) for rv in model.observed_RVs
     }
@@ -216,6 +241,40 @@ def grouped_inference_data(fit: GroupedFit) -> az.InferenceData:
     )
     return az.InferenceData(
         posterior=post,
+        point_estimate=xr.Dataset(point, coords=se_coords),
         standard_error=xr.Dataset(se, coords=se_coords),
         observed_data=observed_data,
     )
+
+
+def _grouped_laplace(
+    fit: GroupedFit, draws: int, rng: np.random.Generator
+) -> dict[str, np.ndarray]:
+    """``LAPLACE_CHAINS`` × ``draws`` Laplace draws of every estimate, with its shape."""
+    if draws < 1 or isinstance(draws, bool):
+        raise ModelError(f"`laplace` must be a positive number of draws per chain; got {draws!r}.")
+    size = (LAPLACE_CHAINS, draws)
+    out: dict[str, np.ndarray] = {}
+    for name, value in fit.estimates.items():
+        est = np.asarray(value, dtype=float)
+        se = np.asarray(fit.standard_errors[name], dtype=float)
+        if name == "theta":  # per group: log-ratios to the last category, then softmax
+            n = np.asarray(fit.family.n, dtype=float)
+            ratios = np.log(est[:, :-1] / est[:, -1:])
+            # Multinomial: Cov(log θ_j/θ_K) = (diag(1/θ_j) + 1/θ_K)/n.
+            inverse = 1.0 / est
+            cov = np.stack([np.diag(row[:-1]) + row[-1] for row in inverse]) / n[:, None, None]
+            eta = np.stack(
+                [
+                    rng.multivariate_normal(r, c, size=size)
+                    for r, c in zip(ratios, cov, strict=True)
+                ],
+                axis=2,
+            )
+            logits = np.concatenate([eta, np.zeros((*eta.shape[:-1], 1))], axis=-1)
+            out[name] = np.exp(logits - logsumexp(logits, axis=-1, keepdims=True))
+        elif name == "sigma":  # log-normal: its log is normal with SE se/σ̂
+            out[name] = est * np.exp(rng.normal(size=(*size, *est.shape)) * (se / est))
+        else:
+            out[name] = est + rng.normal(size=(*size, *est.shape)) * se
+    return out
