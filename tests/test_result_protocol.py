@@ -242,3 +242,18 @@ def test_arviz_takes_a_grouped_export_without_a_warning(grouped, kind):
         np.testing.assert_allclose(idata.posterior["theta"].sum("category"), 1.0, rtol=1e-12)
     point = idata.point_estimate[next(iter(result.estimates))].values
     np.testing.assert_array_equal(point, next(iter(result.estimates.values())))
+
+
+def test_the_export_carries_the_deterministics(single):
+    x, _ = single
+    with pm.Model() as model:
+        mu = pm.Normal("mu", 0.0, 100.0)
+        sigma = pm.HalfNormal("sigma", 10.0)
+        pm.Deterministic("cv", sigma / mu)
+        pm.Normal("y", mu, sigma, observed=x)
+    result = ppl_mle.fit_mle(model, on_failure="raise")
+    idata = result.to_inference_data(random_seed=4)
+    post = idata.posterior
+    np.testing.assert_allclose(post["cv"], post["sigma"] / post["mu"], rtol=1e-14)
+    assert float(idata.point_estimate["cv"]) == pytest.approx(x.std() / x.mean(), rel=1e-12)
+    assert float(post["cv"].std()) == pytest.approx(result.bse["cv"], rel=0.1)

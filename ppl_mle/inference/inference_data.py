@@ -6,13 +6,14 @@ warning):
 - ``posterior``: 4 chains of 1000 independent draws from the Laplace approximation at the
   MLE (:func:`ppl_mle.inference.laplace.laplace_draws`: the exact inverse information
   pushed through the model's transforms), each variable with the model's own dims and
-  coords, as pymc-extras' ``fit_laplace`` returns it. ``az.summary``, ``az.plot_forest``
-  and ``az.plot_posterior`` then show the MLE's uncertainty, and
-  ``az.plot_forest([nuts, mle])`` draws it beside a NUTS posterior. Where there is no
+  coords, and every ``pm.Deterministic`` computed on each draw, as pymc-extras'
+  ``fit_laplace`` returns it. ``az.summary``, ``az.plot_forest`` and ``az.plot_posterior``
+  then show the MLE's uncertainty, and ``az.plot_forest([nuts, mle])`` draws it beside a
+  NUTS posterior. Where there is no
   covariance to draw from (an estimate on the boundary, a singular information matrix)
   or with ``laplace=None``, ``posterior`` is the MLE as a point mass (one chain, one draw):
   ArviZ then has no spread to report.
-- ``point_estimate``: the MLE itself, same dims, no chain or draw.
+- ``point_estimate``: the MLE itself and its deterministics, same dims, no chain or draw.
 - ``fit``: as pymc-extras writes it, ``mean_vector`` (the MLE in the unconstrained
   coordinates find_MAP optimised, over ``rows``) and ``covariance_matrix`` (the inverse
   observed information there, over ``rows`` × ``columns``), where it is formed.
@@ -35,6 +36,7 @@ from typing import Any
 
 import arviz as az
 import numpy as np
+import pymc as pm
 import xarray as xr
 
 from ppl_mle.core.errors import ModelError
@@ -119,6 +121,12 @@ def mle_inference_data(
     else:
         posterior = _laplace_posterior(result, unc, laplace, random_seed)
         kind = "Laplace approximation at the maximum likelihood estimate"
+    point = _dataset(result.estimates, model, point_mass=True)
+    if model.deterministics:  # as pymc-extras: every pm.Deterministic, draw by draw
+        posterior, point = (
+            pm.compute_deterministics(d, model=model, merge_dataset=True, progressbar=False)
+            for d in (posterior, point)
+        )
     posterior.attrs.update(
         {
             "inference": kind,
@@ -148,7 +156,7 @@ def mle_inference_data(
         standard_error=standard_error,
         observed_data=observed_data,
     )
-    idata.add_groups(point_estimate=_dataset(result.estimates, model, point_mass=False))
+    idata.add_groups(point_estimate=point.isel(chain=0, draw=0, drop=True))
     fit = _fit_group(result, unc)
     if fit is not None:
         idata.add_groups(fit=fit)
