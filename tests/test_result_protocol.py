@@ -75,6 +75,9 @@ def _check_protocol(result, n_params):
     assert result.bic == pytest.approx(n_params * math.log(result.nobs) - 2 * result.llf)
     assert table.attrs["aic"] == result.aic and table.attrs["n_params"] == n_params
     assert (table["verdict"] == "verified").all()
+    derived = result.derived()  # none of these models has a pm.Deterministic
+    assert list(derived.columns) == ["estimate", "se", "wald_lower", "wald_upper"]
+    assert derived.empty
     text = repr(result)
     assert "verified" in text.splitlines()[0] and labels[0] in text
     page = result._repr_html_()

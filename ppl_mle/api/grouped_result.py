@@ -71,6 +71,16 @@ class GroupedResult(ResultProtocol, GroupedFit):
         """
         return grouped_table(self, 1.0 - check_alpha(alpha), profile=profile)
 
+    def derived(self, *, alpha: float = 0.05) -> pd.DataFrame:
+        """A per-group model has no ``pm.Deterministic``: the empty table of its kind.
+
+        The columns of :meth:`ppl_mle.MLEResult.derived` (``estimate``, ``se``,
+        ``wald_lower``, ``wald_upper``), no rows.
+        """
+        check_alpha(alpha)
+        columns = ["estimate", "se", "wald_lower", "wald_upper"]
+        return pd.DataFrame(columns=columns, index=pd.Index([], name="parameter"), dtype=float)
+
     def _headline(self) -> str:
         family = self.family
         return (
