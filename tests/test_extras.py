@@ -38,6 +38,9 @@ def test_core_install_fits_and_reads_files_without_the_extras(tmp_path):
         assert abs(float(big.estimates["mu"]) - 3.5) < 1e-12
         groups = ppl_mle.fit_mle(ppl_mle.normal_from_source("x.csv", column="x", by="g"))
         assert abs(groups.estimates["mu"][1] - 14.0 / 3) < 1e-12
+        from ppl_mle.teaching import kl_normal  # the teaching helpers need no SymPy
+        assert kl_normal(0.0, 1.0, 0.0, 1.0) == 0.0
+        from ppl_mle.teaching.demo import run_demo  # nor does the demo
         for name in ("dask", "distributed", "sympy"):
             assert sys.modules[name] is None
         print("ok")
@@ -52,6 +55,7 @@ def test_core_install_fits_and_reads_files_without_the_extras(tmp_path):
     ("code", "extra", "blocked"),
     [
         ("import ppl_mle.teaching.symbolic", "symbolic", EXTRAS),
+        ("ppl_mle.teaching.normal_derivation", "symbolic", EXTRAS),
         (
             "ppl_mle.normal_from_source(da.ones(10, chunks=5), client='tcp://127.0.0.1:1')",
             "scale",

@@ -9,6 +9,9 @@
 - :mod:`ppl_mle.teaching.demo`, the demo on built-in data.
 """
 
+from importlib import import_module
+from typing import Any
+
 from ppl_mle.core.closed_form import product_underflow_n
 from ppl_mle.core.divergence import (
     DivergenceReport,
@@ -17,7 +20,6 @@ from ppl_mle.core.divergence import (
     kl_normal,
     total_variation,
 )
-from ppl_mle.teaching.symbolic import categorical_derivation, normal_derivation
 
 __all__ = [
     "DivergenceReport",
@@ -29,3 +31,13 @@ __all__ = [
     "product_underflow_n",
     "total_variation",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    """The derivations, from :mod:`ppl_mle.teaching.symbolic` on first use (PEP 562).
+
+    That module needs SymPy (the ``symbolic`` extra); the rest of the package does not.
+    """
+    if name in ("categorical_derivation", "normal_derivation"):
+        return getattr(import_module("ppl_mle.teaching.symbolic"), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
