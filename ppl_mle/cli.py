@@ -629,9 +629,7 @@ def _column_names(path: Path) -> list[str] | None:
         path = first
     suffix = path.suffix.lower()
     if suffix == ".csv":
-        names = check_csv_header(path)
-        # pyarrow, which reads the file, skips a byte-order mark before the first name
-        return [names[0].removeprefix("\ufeff"), *names[1:]]
+        return check_csv_header(path)
     if suffix == ".parquet":
         import pyarrow.parquet as pq
 

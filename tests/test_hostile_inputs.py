@@ -9,6 +9,7 @@ checked against the closed form (the mean; counts / n).
 from __future__ import annotations
 
 import http.server
+import json
 import logging
 import os
 import pickle
@@ -589,3 +590,17 @@ def test_potential_only_models_are_fitted():
         pm.Normal("x", 0, 1)
     with pytest.raises(ppl_mle.ModelError, match="forget `observed=`"):
         ppl_mle.fit_mle(empty)
+
+
+def test_a_csv_with_a_byte_order_mark_is_read_by_its_first_column(tmp_path, capsys):
+    # Spreadsheets write UTF-8 with a byte-order mark before the first column's name.
+    path = tmp_path / "bom.csv"
+    path.write_bytes("\ufeffx,g\n1.0,a\n2.5,a\n4.0,b\n3.0,b\n".encode())
+    x = np.array([1.0, 2.5, 4.0, 3.0])
+    stats = ppl_mle.normal_stats_of(str(path), column="x")
+    assert stats.n == 4 and stats.mean == pytest.approx(x.mean(), rel=1e-15)
+    fit = ppl_mle.fit_mle(ppl_mle.normal_from_source(str(path), column="x", by="g"))
+    np.testing.assert_allclose(fit.params[["mu[a]", "mu[b]"]], [1.75, 3.5], rtol=1e-14)
+    code, out, err = run(["fit", "normal", str(path), "--column", "x", "--json"], capsys)
+    assert code == 0, err
+    assert json.loads(out)["estimates"]["mu"] == pytest.approx(x.mean(), rel=1e-14)

@@ -250,7 +250,7 @@ def check_csv_header(path: Path) -> list[str]:
     import csv
 
     try:
-        with open(path, newline="", encoding="utf-8") as handle:
+        with open(path, newline="", encoding="utf-8-sig") as handle:
             header = next(csv.reader(handle), None)
     except (OSError, UnicodeDecodeError, csv.Error) as exc:
         raise DataError(f"cannot read {path.name}: {exc}") from None
