@@ -113,3 +113,21 @@ def test_every_public_name_is_listed_and_resolves():
         assert getattr(ppl_mle, name) is not None, name
     with pytest.raises(AttributeError, match="no attribute 'no_such_name'"):
         _ = ppl_mle.no_such_name
+
+
+def test_the_public_surface_is_the_fit_api():
+    names = dir(ppl_mle)
+    assert len(ppl_mle.__all__) <= 40
+    assert set(names) == {*ppl_mle.__all__, "closed_form", "teaching", "__version__"}
+    assert not {"Any", "TYPE_CHECKING", "import_module", "warnings"} & set(names)
+    for name in ppl_mle.__all__:  # each resolves, and is documented
+        assert getattr(ppl_mle, name).__doc__, name
+    # Closed forms and teaching helpers live in their subpackages; the old top-level
+    # names still resolve, with a warning that names the new home.
+    assert ppl_mle.closed_form.normal_mle is ppl_mle.core.closed_form.normal_mle
+    with pytest.warns(FutureWarning, match=r"ppl_mle.kl_normal is now ppl_mle.teaching"):
+        assert ppl_mle.kl_normal is ppl_mle.teaching.kl_normal
+    with pytest.warns(FutureWarning, match=r"is now ppl_mle.inference.summary.summarize"):
+        assert ppl_mle.summarize is not None
+    with pytest.raises(AttributeError, match="no attribute 'nothing'"):
+        _ = ppl_mle.nothing

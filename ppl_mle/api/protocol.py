@@ -29,6 +29,7 @@ from typing import Any
 import pandas as pd
 
 from ppl_mle.core.errors import ModelError
+from ppl_mle.fit import criteria
 
 __all__ = ["ResultProtocol", "check_alpha"]
 
@@ -52,8 +53,6 @@ class ResultProtocol:
     loglik: float
     n_obs: int
     n_params: int
-    aic: float
-    bic: float
 
     def table(self, level: float, *, profile: bool | None) -> pd.DataFrame:
         """One row per scalar parameter, the columns of ``SUMMARY_COLUMNS``."""
@@ -149,6 +148,16 @@ class ResultProtocol:
     def df_model(self) -> int:
         """Number of estimated scalar parameters."""
         return self.n_params
+
+    @property
+    def aic(self) -> float:
+        """Akaike's information criterion, 2k − 2ℓ̂."""
+        return criteria.aic(self.loglik, self.n_params)
+
+    @property
+    def bic(self) -> float:
+        """Schwarz's criterion, k log n − 2ℓ̂ (NaN where n is unknown: Potentials only)."""
+        return criteria.bic(self.loglik, self.n_params, self.n_obs)
 
     def _headline(self) -> str:
         """The one-line verdict shown above the table."""

@@ -45,7 +45,6 @@ from ppl_mle.core.grouped.families import GroupedCategoricalFamily, GroupedNorma
 from ppl_mle.core.grouped.stats import GroupStats
 from ppl_mle.core.newton import NewtonStatus, newton_iterate
 from ppl_mle.core.tolerances import NOISE_FLOOR_SE, QUADRATIC_SE, VERIFY_TOL_SE
-from ppl_mle.fit import criteria
 from ppl_mle.fit.objective import Objective, objective_for
 from ppl_mle.fit.optimize import NEWTON_MAXITER, run_find_map
 from ppl_mle.fit.record import frozen, read_only
@@ -150,16 +149,6 @@ class GroupedFit:
         sizes = sum(int(np.size(value)) for value in self.estimates.values())
         on_simplex = self.estimates["theta"].shape[0] if "theta" in self.estimates else 0
         return sizes - on_simplex
-
-    @property
-    def aic(self) -> float:
-        """Akaike's information criterion, 2k − 2ℓ̂."""
-        return criteria.aic(self.loglik, self.n_params)
-
-    @property
-    def bic(self) -> float:
-        """Schwarz's criterion, k log n − 2ℓ̂."""
-        return criteria.bic(self.loglik, self.n_params, self.n_obs)
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,6 @@ import pandas as pd
 
 from ppl_mle.core.errors import ModelError
 from ppl_mle.core.jsonable import json_value
-from ppl_mle.fit import criteria
 from ppl_mle.fit.status import FitStatus
 
 if TYPE_CHECKING:
@@ -210,16 +209,6 @@ class FitRecord:
             for label, v, b in zip(labels, arr.ravel(), mask.ravel(), strict=True):
                 rows.append({"parameter": label, "estimate": v, "on_boundary": bool(b)})
         return pd.DataFrame(rows).set_index("parameter")
-
-    @property
-    def aic(self) -> float:
-        """Akaike's information criterion, 2k − 2ℓ̂."""
-        return criteria.aic(self.loglik, self.n_params)
-
-    @property
-    def bic(self) -> float:
-        """Schwarz's criterion, k log n − 2ℓ̂ (NaN where n is unknown)."""
-        return criteria.bic(self.loglik, self.n_params, self.n_obs)
 
     def check_data_current(self) -> None:
         """Raise if the model's data were replaced after this fit.

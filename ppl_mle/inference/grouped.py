@@ -19,6 +19,7 @@ from scipy.special import logsumexp
 
 from ppl_mle.core.errors import ModelError
 from ppl_mle.data.validation import check_level
+from ppl_mle.fit.criteria import aic, bic
 from ppl_mle.fit.grouped import GroupedFit
 from ppl_mle.inference.inference_data import LAPLACE_CHAINS, LAPLACE_DRAWS
 
@@ -142,8 +143,8 @@ def grouped_parameters(
             "model": fit.family.name,
             "method": fit.method,
             "loglik": fit.loglik,
-            "aic": fit.aic,
-            "bic": fit.bic,
+            "aic": aic(fit.loglik, fit.n_params),
+            "bic": bic(fit.loglik, fit.n_params, fit.n_obs),
             "n_obs": fit.n_obs,
             "n_params": fit.n_params,
             "level": level,

@@ -17,6 +17,7 @@ import pandas as pd
 from scipy import stats
 
 from ppl_mle.data.validation import check_level
+from ppl_mle.fit.criteria import aic, bic
 from ppl_mle.fit.record import FitRecord, at_vertex, parameter_labels
 from ppl_mle.inference.derived import derived_quantities
 from ppl_mle.inference.profile import profile_interval
@@ -146,8 +147,8 @@ def summarize(
             "model": result.model_name,
             "method": result.method,
             "loglik": result.loglik,
-            "aic": result.aic,
-            "bic": result.bic,
+            "aic": aic(result.loglik, result.n_params),
+            "bic": bic(result.loglik, result.n_params, result.n_obs),
             "n_obs": result.n_obs,
             "n_params": result.n_params,
             "level": level,
