@@ -113,6 +113,17 @@ class MLEResult(ResultProtocol, FitRecord):
         table.attrs = dict(cache[key].attrs)
         return table
 
+    @property
+    def params(self) -> pd.Series:
+        """The estimates by parameter label (the free parameters', then each Deterministic).
+
+        Without Deterministics, read from the estimates alone: no standard error is
+        computed for them.
+        """
+        if self.model.deterministics:
+            return super().params
+        return self.estimates_frame()["estimate"]
+
     def cov_params(self) -> pd.DataFrame:
         """Covariance of the natural parameters: ``covariance("natural")``."""
         return self.covariance("natural")
