@@ -168,16 +168,22 @@ def test_predict_names_what_is_wrong(softmax, single):
         single[1].predict_proba(X)
 
 
-def test_deterministics_are_rows_of_every_table(single):
-    # As pm.find_MAP returns them: cv = sigma / mu at the MLE, its SE by the delta method
-    # (J C Jᵀ with C = diag(σ²/n, σ²/2n), the normal model's inverse information).
+@pytest.fixture(scope="module")
+def cv_fit(single):
+    """The single fit's data in a user's model with a Deterministic, cv = sigma / mu."""
     x, _ = single
     with pm.Model() as model:
         mu = pm.Normal("mu", 0.0, 100.0)
         sigma = pm.HalfNormal("sigma", 10.0)
         pm.Deterministic("cv", sigma / mu)
         pm.Normal("y", mu, sigma, observed=x)
-    result = ppl_mle.fit_mle(model, on_failure="raise")
+    return x, ppl_mle.fit_mle(model, on_failure="raise")
+
+
+def test_deterministics_are_rows_of_every_table(cv_fit):
+    # As pm.find_MAP returns them: cv = sigma / mu at the MLE, its SE by the delta method
+    # (J C Jᵀ with C = diag(σ²/n, σ²/2n), the normal model's inverse information).
+    x, result = cv_fit
     n, m, s = x.size, x.mean(), x.std()
     jac = np.array([-s / m**2, 1.0 / m])
     se = math.sqrt(jac @ np.diag([s**2 / n, s**2 / (2 * n)]) @ jac)
@@ -247,14 +253,8 @@ def test_arviz_takes_a_grouped_export_without_a_warning(grouped, kind):
     np.testing.assert_array_equal(point, next(iter(result.estimates.values())))
 
 
-def test_the_export_carries_the_deterministics(single):
-    x, _ = single
-    with pm.Model() as model:
-        mu = pm.Normal("mu", 0.0, 100.0)
-        sigma = pm.HalfNormal("sigma", 10.0)
-        pm.Deterministic("cv", sigma / mu)
-        pm.Normal("y", mu, sigma, observed=x)
-    result = ppl_mle.fit_mle(model, on_failure="raise")
+def test_the_export_carries_the_deterministics(cv_fit):
+    x, result = cv_fit
     idata = result.to_inference_data(random_seed=4)
     post = idata.posterior
     np.testing.assert_allclose(post["cv"], post["sigma"] / post["mu"], rtol=1e-14)
