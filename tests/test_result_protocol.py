@@ -197,21 +197,28 @@ def test_deterministics_are_rows_of_every_table(cv_fit):
     assert result.df_model == 2  # the free parameters only
 
 
-def test_arviz_takes_the_default_export_without_a_warning(single, softmax):
+def _arviz_on_the_default_export(result, seed):
+    """The default export, and ArviZ's summary of it; ArviZ's summary, forest and posterior
+    plots run on it with warnings as errors."""
     import arviz as az
     from matplotlib import MatplotlibDeprecationWarning
     from matplotlib.figure import Figure
 
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        # ArviZ 0.23 calls a matplotlib API that matplotlib 3.11 deprecates, whatever the
+        # data: not a warning about these.
+        warnings.filterwarnings("ignore", category=MatplotlibDeprecationWarning)
+        idata = result.to_inference_data(random_seed=seed)
+        table = az.summary(idata, kind="stats")
+        az.plot_forest(idata, ax=Figure().subplots())
+        az.plot_posterior(idata, var_names=[next(iter(result.estimates))])
+    return idata, table
+
+
+def test_arviz_takes_the_default_export_without_a_warning(single, softmax):
     for result in (single[1], softmax[2]):
-        with warnings.catch_warnings():
-            warnings.simplefilter("error")
-            # ArviZ 0.23 calls a matplotlib API that matplotlib 3.11 deprecates, whatever
-            # the data: not a warning about these.
-            warnings.filterwarnings("ignore", category=MatplotlibDeprecationWarning)
-            idata = result.to_inference_data(random_seed=1)
-            table = az.summary(idata, kind="stats")
-            az.plot_forest(idata, ax=Figure().subplots())
-            az.plot_posterior(idata, var_names=[next(iter(result.estimates))])
+        idata, table = _arviz_on_the_default_export(result, seed=1)
         # The Laplace draws: centred on the MLE, spread by its standard errors.
         labels = list(result.params.index)
         np.testing.assert_allclose(table.loc[labels, "mean"], result.params, atol=0.25, rtol=0.05)
@@ -228,21 +235,11 @@ def test_arviz_takes_the_default_export_without_a_warning(single, softmax):
 
 @pytest.mark.parametrize("kind", ["normal", "categorical"])
 def test_arviz_takes_a_grouped_export_without_a_warning(grouped, kind):
-    import arviz as az
-    from matplotlib import MatplotlibDeprecationWarning
-    from matplotlib.figure import Figure
-
     frame, result = grouped
     if kind == "categorical":
         labels = np.where(frame["x"] > 11.0, "high", np.where(frame["x"] > 9.0, "mid", "low"))
         result = ppl_mle.fit_mle(ppl_mle.categorical(labels, groups=frame["g"].to_numpy()))
-    with warnings.catch_warnings():
-        warnings.simplefilter("error")
-        warnings.filterwarnings("ignore", category=MatplotlibDeprecationWarning)
-        idata = result.to_inference_data(random_seed=3)
-        table = az.summary(idata, kind="stats")
-        az.plot_forest(idata, ax=Figure().subplots())
-        az.plot_posterior(idata, var_names=[next(iter(result.estimates))])
+    idata, table = _arviz_on_the_default_export(result, seed=3)
     # Centred on each group's estimate and spread by its SE; theta stays on the simplex.
     labels = list(result.params.index)  # ArviZ's labels are ours: mu[north], theta[north, low]
     np.testing.assert_allclose(table.loc[labels, "mean"], result.params, rtol=0.02, atol=0.01)
