@@ -257,3 +257,13 @@ def test_the_export_carries_the_deterministics(cv_fit):
     np.testing.assert_allclose(post["cv"], post["sigma"] / post["mu"], rtol=1e-14)
     assert float(idata.point_estimate["cv"]) == pytest.approx(x.std() / x.mean(), rel=1e-12)
     assert float(post["cv"].std()) == pytest.approx(result.bse["cv"], rel=0.1)
+
+
+def test_a_result_whose_data_were_replaced_still_shows_itself():
+    model = ppl_mle.normal(np.array([1.0, 2.0, 4.0, 5.0]))
+    result = ppl_mle.fit_mle(model, on_failure="raise")
+    model.replace_data(np.array([3.0, 4.0, 9.0]))
+    for text in (repr(result), result._repr_html_()):
+        assert "verified" in text and "data were replaced after this fit" in text
+    with pytest.raises(ppl_mle.ModelError, match="data were replaced after this fit"):
+        result.summary()

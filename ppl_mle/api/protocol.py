@@ -28,7 +28,7 @@ from typing import Any
 
 import pandas as pd
 
-from ppl_mle.core.errors import ModelError
+from ppl_mle.core.errors import ModelError, PplMleError
 from ppl_mle.fit import criteria
 
 __all__ = ["ResultProtocol", "check_alpha"]
@@ -164,15 +164,26 @@ class ResultProtocol:
         raise NotImplementedError
 
     def __repr__(self) -> str:
-        """The verdict and the estimates with SEs and Wald intervals, for a terminal."""
-        table = self.table(0.95, profile=False)
+        """The verdict and the estimates with SEs and Wald intervals, for a terminal.
+
+        Where the table cannot be computed (the model's data were replaced since the fit),
+        the verdict and why: a repr never raises.
+        """
+        try:
+            table = self.table(0.95, profile=False)
+        except PplMleError as err:
+            return f"{self._headline()}\n{err}"
         shown = table[["estimate", "se", "wald_lower", "wald_upper", "verdict"]]
         text = shown.to_string(max_rows=20, float_format=lambda v: f"{v:.6g}", na_rep="—")
         return f"{self._headline()}\n{text}"
 
     def _repr_html_(self) -> str:
         """The verdict and the table (estimates, SEs, z, p, intervals) for a notebook."""
-        table = self.table(0.95, profile=None)
+        head = f"<p><b>{html.escape(self._headline())}</b></p>"
+        try:
+            table = self.table(0.95, profile=None)
+        except PplMleError as err:
+            return f"{head}<p>{html.escape(str(err))}</p>"
         with pd.option_context("display.max_rows", 40):
-            body = table.to_html(float_format=lambda v: f"{v:.6g}", na_rep="")
-        return f"<p><b>{html.escape(self._headline())}</b></p>{body}"
+            body: str = table.to_html(float_format=lambda v: f"{v:.6g}", na_rep="")
+        return head + body
