@@ -29,6 +29,7 @@ if TYPE_CHECKING:  # the names as mypy sees them; at run time, __getattr__ loads
     from ppl_mle.api.grouped_result import GroupedResult
     from ppl_mle.api.result import MLEResult
     from ppl_mle.bayes.compare import BayesComparison, compare_bayes
+    from ppl_mle.bayes.model_comparison import compare_models
     from ppl_mle.bayes.plots import plot_comparison
     from ppl_mle.core.errors import (
         BoundaryWarning,
@@ -46,6 +47,7 @@ if TYPE_CHECKING:  # the names as mypy sees them; at run time, __getattr__ loads
     from ppl_mle.data.streaming import label_counts_of, normal_stats_of
     from ppl_mle.fit.status import FitStatus
     from ppl_mle.inference.likelihood_ratio import HypothesisTestResult, lr_test, pearson_test
+    from ppl_mle.inference.model_comparison import ModelComparison
     from ppl_mle.inference.plots import plot_loglik_contour
     from ppl_mle.inference.profile import ProfileInterval, profile_loglik
     from ppl_mle.inference.summary import format_summary
@@ -98,6 +100,9 @@ __all__ = [
     "BayesComparison",
     "compare_bayes",
     "plot_comparison",
+    # comparing models: information criteria, LR tests, LOO
+    "ModelComparison",
+    "compare_models",
     # errors and warnings
     "BoundaryWarning",
     "ConvergenceError",
@@ -142,6 +147,8 @@ _SOURCES: dict[str, str] = {
     "BayesComparison": "ppl_mle.bayes.compare",
     "compare_bayes": "ppl_mle.bayes.compare",
     "plot_comparison": "ppl_mle.bayes.plots",
+    "ModelComparison": "ppl_mle.inference.model_comparison",
+    "compare_models": "ppl_mle.bayes.model_comparison",
     "BoundaryWarning": "ppl_mle.core.errors",
     "ConvergenceError": "ppl_mle.core.errors",
     "ConvergenceWarning": "ppl_mle.core.errors",

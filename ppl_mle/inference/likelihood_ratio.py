@@ -5,6 +5,12 @@
 G-test, which is what ``scipy.stats.power_divergence(..., lambda_="log-likelihood")``
 computes); ``pearson_test(full, p=...)`` is Pearson's goodness-of-fit statistic, as
 ``scipy.stats.chisquare``. Results have ``statistic``, ``df`` and ``pvalue`` like scipy's.
+
+Where the restricted model sets a parameter of the full one on a bound of its support (a
+standard deviation or variance component at 0), the statistic is not χ²_df under the null:
+with one such parameter it is the 50:50 mixture of χ²_(df−1) and χ²_df (Self and Liang,
+1987, case 5: χ²₀ is the point mass at 0), which ``lr_test(restricted, full,
+boundary="tau")`` refers it to. The plain χ²_df p-value is then twice too large.
 """
 
 from __future__ import annotations
@@ -23,8 +29,9 @@ from ppl_mle.core.families import Family
 from ppl_mle.core.grouped.homogeneity import homogeneity_statistic
 from ppl_mle.fit.grouped import GroupedFit
 from ppl_mle.fit.record import FitRecord
+from ppl_mle.model.support import natural_bounds
 
-__all__ = ["HypothesisTestResult", "lr_test", "pearson_test"]
+__all__ = ["HypothesisTestResult", "boundary_pvalue", "lr_test", "pearson_test"]
 
 
 @dataclass(frozen=True)
@@ -43,6 +50,9 @@ class HypothesisTestResult:
         Which test.
     null : str
         The null hypothesis, in words.
+    boundary : str or None
+        The full model's parameter that the null sets on a bound of its support, where the
+        p-value is that of the 50:50 mixture of χ²_(df−1) and χ²_df; None otherwise.
     """
 
     statistic: float
@@ -50,6 +60,7 @@ class HypothesisTestResult:
     pvalue: float
     method: str
     null: str
+    boundary: str | None = None
 
     def __iter__(self) -> Iterator[float]:
         """Unpack as ``statistic, pvalue``, like scipy's results."""
@@ -68,6 +79,7 @@ def lr_test(
     *,
     p: Any = None,
     share: str | None = None,
+    boundary: str | None = None,
 ) -> HypothesisTestResult:
     """Likelihood-ratio test.
 
@@ -86,6 +98,13 @@ def lr_test(
       correction=False, lambda_="log-likelihood")``); see
       :mod:`ppl_mle.core.grouped.homogeneity` for each statistic.
 
+    With ``boundary="tau"`` (two fits only), the null sets the full model's scalar
+    parameter ``tau`` on a bound of its support — a standard deviation at 0: the random
+    effect's variance component of a mixed model, against the model without it. The
+    statistic is then referred to the 50:50 mixture of χ²_(df−1) and χ²_df (Self and Liang,
+    1987), ``pvalue = ½ P(χ²_(df−1) ≥ T) + ½ P(χ²_df ≥ T)`` with χ²₀ the point mass at 0;
+    the other extra parameters, if any, must be interior under the null.
+
     Parameters
     ----------
     restricted : FitRecord
@@ -96,6 +115,10 @@ def lr_test(
         Null probabilities of a categorical fit; they must sum to 1.
     share : str, optional
         With a per-group fit: the parameter the null hypothesis shares across groups.
+    boundary : str, optional
+        With two fits: the full model's scalar parameter that the restricted model sets on
+        a bound of its support (not in the restricted model; a support with a finite
+        bound, such as ``pm.HalfFlat`` or ``pm.HalfNormal``).
 
     Returns
     -------
@@ -105,8 +128,14 @@ def lr_test(
     ------
     ModelError
         Arguments that are not fits, models that are not nested or not fitted to the same
-        data, or a ``p`` that is not a probability vector over the categories.
+        data, a ``p`` that is not a probability vector over the categories, or a
+        ``boundary`` that is not a bounded scalar parameter of the full model alone.
     """
+    if boundary is not None and (full is None or p is not None or share is not None):
+        raise ModelError(
+            "`boundary` is for two fits of nested models: lr_test(restricted, full, "
+            "boundary='tau')."
+        )
     if isinstance(restricted, GroupedFit):
         if full is not None or p is not None or share is None:
             raise ModelError(
@@ -125,6 +154,8 @@ def lr_test(
     _check_fit(restricted, "restricted")
     _check_fit(full, "full")
     df = _nested_df(restricted, full)
+    if boundary is not None:
+        _check_boundary(restricted, full, boundary)
     _check_same_data(restricted, full)
     for name, fit in (("restricted", restricted), ("full", full)):
         if not fit.converged:
@@ -142,13 +173,44 @@ def lr_test(
             "are not nested, or the full fit did not reach its maximum."
         )
     statistic = max(statistic, 0.0)
+    if boundary is None:
+        return HypothesisTestResult(
+            statistic=statistic,
+            df=df,
+            pvalue=float(stats.chi2.sf(statistic, df)),
+            method="likelihood-ratio test",
+            null=f"the restricted model ({restricted.model_name})",
+        )
     return HypothesisTestResult(
         statistic=statistic,
         df=df,
-        pvalue=float(stats.chi2.sf(statistic, df)),
-        method="likelihood-ratio test",
-        null=f"the restricted model ({restricted.model_name})",
+        pvalue=boundary_pvalue(statistic, df),
+        method=f"likelihood-ratio test, 50:50 mixture of χ²_{df - 1} and χ²_{df}",
+        null=f"the restricted model ({restricted.model_name}): {boundary} on its bound",
+        boundary=boundary,
     )
+
+
+def boundary_pvalue(statistic: float, df: int) -> float:
+    """P(T ≥ statistic) for T the 50:50 mixture of χ²_(df−1) and χ²_df.
+
+    The null distribution of the likelihood-ratio statistic when one parameter of the
+    ``df`` tested sits on a bound of its support (Self and Liang, 1987); χ²₀ is the point
+    mass at 0, so with ``df = 1`` the p-value of a positive statistic is half the χ²₁ one.
+
+    Parameters
+    ----------
+    statistic : float
+        The likelihood-ratio statistic, at least 0.
+    df : int
+        Number of parameters tested, at least 1.
+
+    Returns
+    -------
+    float
+    """
+    below = (1.0 if statistic <= 0.0 else 0.0) if df == 1 else stats.chi2.sf(statistic, df - 1)
+    return float(0.5 * below + 0.5 * stats.chi2.sf(statistic, df))
 
 
 def _lr_homogeneity(fit: GroupedFit, share: str) -> HypothesisTestResult:
@@ -294,6 +356,30 @@ def _nested_df(restricted: FitRecord, full: FitRecord) -> int:
             f"and {sorted(names_f)} ({full.n_params} free). Pass (restricted, full)."
         )
     return df
+
+
+def _check_boundary(restricted: FitRecord, full: FitRecord, name: str) -> None:
+    """``name`` is a scalar parameter of the full model alone, with a finite bound."""
+    names_f = {rv.name for rv in full.model.free_RVs}
+    names_r = {rv.name for rv in restricted.model.free_RVs}
+    if name not in names_f or name in names_r:
+        raise ModelError(
+            f"`boundary` must name a parameter of the full model that the restricted one "
+            f"does not estimate; got {name!r} (full: {sorted(names_f)}, restricted: "
+            f"{sorted(names_r)})."
+        )
+    if np.size(full.estimates[name]) != 1:
+        raise ModelError(
+            f"`boundary` must name a scalar parameter; {name!r} has "
+            f"{np.size(full.estimates[name])} values (the mixture of χ²_(df−1) and χ²_df "
+            "holds for one parameter on its bound)."
+        )
+    lo, hi = natural_bounds(full.model, name, ())
+    if not (np.isfinite(lo) or np.isfinite(hi)):
+        raise ModelError(
+            f"`boundary` must name a parameter with a bounded support (a standard deviation "
+            f"on (0, ∞)); {name!r} ranges over the real line, so a null value is interior."
+        )
 
 
 def _check_same_data(restricted: FitRecord, full: FitRecord) -> None:

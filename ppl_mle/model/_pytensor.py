@@ -53,6 +53,8 @@ _VENDOR_MESSAGES = (
     (r"Method (Nelder-Mead|Powell) does not use gradient information", RuntimeWarning),
     # ArviZ 0.23's plot_posterior calls a matplotlib 3.11 API in its deprecated form.
     (r"Passing a dict or None as alias_mapping to normalize_kwargs", DeprecationWarning),
+    # ArviZ 0.23's compare sorts its table in place, which pandas 3.1 deprecates.
+    (r"The inplace keyword in DataFrame\.sort_values is deprecated", DeprecationWarning),
 )
 
 
