@@ -111,7 +111,9 @@ def test_regressions_against_statsmodels_ols(regression):
         assert (row["statistic"], row["p_value"], row["df"]) == pytest.approx((lr, p, df), 1e-7)
         assert not row["mixture"]
         assert row["boundary"] is None
-    assert "sorted by AIC" in str(comparison)
+    assert "sorted by AIC" in str(comparison) and repr(comparison) == str(comparison)
+    assert comparison._repr_html_().count("<table") == 2
+    assert comparison.notes == ()
 
 
 def test_poisson_glm_against_statsmodels():
@@ -298,6 +300,9 @@ def test_fit_status_unverified_warns_and_no_mle_refuses(regression):
     separated = dataclasses.replace(fits["x1"], status=FitStatus.SEPARATED, converged=False)
     with pytest.raises(ModelError, match="model 'x1' has no MLE"):
         ppl_mle.compare_models({"const": fits["const"], "x1": separated})
+    on_bound = dataclasses.replace(fits["x1"], status=FitStatus.BOUNDARY)
+    notes = ppl_mle.compare_models({"const": fits["const"], "x1": on_bound}).notes
+    assert len(notes) == 1 and "model 'x1' has estimates on a bound" in notes[0]
     map_fit = dataclasses.replace(fits["x1"], estimate_kind="MAP")
     with pytest.raises(ModelError, match="model 'x1' is a MAP estimate"):
         ppl_mle.compare_models({"const": fits["const"], "x1": map_fit})
@@ -366,6 +371,8 @@ def test_loo_beside_the_criteria_equals_arviz_compare(bayes_pair):
     assert comparison.tests.equals(mle_view.tests)
     assert mle_view.loo is None and "elpd_loo" not in mle_view.table
     assert table["w_aic"].sum() == pytest.approx(1.0)
+    doubtful = any("failed their diagnostics" in note for note in comparison.notes)
+    assert doubtful == (not all(c.trustworthy for c in bayes_pair.values()))
 
 
 def test_fits_and_nuts_comparisons_are_not_mixed(bayes_pair):

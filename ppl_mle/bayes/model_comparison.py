@@ -136,7 +136,14 @@ def compare_models(
     added = loo[list(LOO_COLUMNS)].rename(columns=LOO_COLUMNS).astype(float)
     table = comparison.table.join(added)
     table.attrs = dict(comparison.table.attrs)
-    return replace(comparison, table=table, loo=loo)
+    doubtful = [name for name, c in comparisons.items() if not c.trustworthy]
+    notes = comparison.notes
+    if doubtful:
+        notes += (
+            f"the NUTS runs of {doubtful} failed their diagnostics (see each comparison's "
+            "problems): their LOO figures are uncertain beyond the se arviz reports.",
+        )
+    return replace(comparison, table=table, loo=loo, notes=notes)
 
 
 def _with_log_likelihood(name: str, comparison: BayesComparison) -> az.InferenceData:

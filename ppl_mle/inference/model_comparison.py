@@ -13,6 +13,7 @@ The NUTS side (LOO by ``arviz.compare``) is added by :func:`ppl_mle.compare_mode
 
 from __future__ import annotations
 
+import html
 import math
 import warnings
 from collections.abc import Mapping, Sequence
@@ -64,7 +65,7 @@ TEST_COLUMNS = ("restricted", "full", "statistic", "df", "p_value", "mixture", "
 Fit = FitRecord | GroupedFit
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(frozen=True, eq=False, repr=False)
 class ModelComparison:
     """Fits of one data set compared: criteria, weights, likelihood-ratio tests, LOO.
 
@@ -120,6 +121,22 @@ class ModelComparison:
             parts.append(self.tests.to_string(float_format=lambda v: f"{v:.6g}", na_rep="—"))
         parts.extend(f"note: {note}" for note in self.notes)
         return "\n".join(parts)
+
+    def __repr__(self) -> str:
+        """The table, the tests and the notes, as :meth:`__str__`."""
+        return str(self)
+
+    def _repr_html_(self) -> str:
+        """The table and the tests for a notebook; the notes below."""
+        fmt = {"float_format": lambda v: f"{v:.6g}", "na_rep": ""}
+        parts = [
+            f"<p><b>{len(self.table)} models, sorted by AIC</b></p>",
+            self.table.to_html(**fmt),
+        ]
+        if len(self.tests):
+            parts += ["<p><b>likelihood-ratio tests</b></p>", self.tests.to_html(**fmt)]
+        parts += [f"<p>note: {html.escape(note)}</p>" for note in self.notes]
+        return "".join(parts)
 
 
 def compare_fits(
