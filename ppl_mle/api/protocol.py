@@ -24,12 +24,15 @@ from __future__ import annotations
 
 import html
 import math
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
 from ppl_mle.core.errors import ModelError, PplMleError
 from ppl_mle.fit import criteria
+
+if TYPE_CHECKING:
+    from ppl_mle.inference.bootstrap import BootstrapResult
 
 __all__ = ["ResultProtocol", "check_alpha"]
 
@@ -158,6 +161,28 @@ class ResultProtocol:
     def bic(self) -> float:
         """Schwarz's criterion, k log n − 2ℓ̂ (NaN where n is unknown: Potentials only)."""
         return criteria.bic(self.loglik, self.n_params, self.n_obs)
+
+    def bootstrap(
+        self,
+        n: int = 999,
+        *,
+        random_seed: int | None = None,
+        method: str = "percentile",
+        alpha: float = 0.05,
+        progressbar: bool | None = None,
+    ) -> BootstrapResult:
+        """Parametric bootstrap; see :meth:`ppl_mle.MLEResult.bootstrap`.
+
+        Raises
+        ------
+        NotImplementedError
+            For a result that has no bootstrap (a per-group fit).
+        """
+        raise NotImplementedError(
+            f"{type(self).__name__} has no bootstrap: bootstrap one group's fit instead, "
+            "ppl_mle.fit_mle(ppl_mle.normal(x_of_the_group)).bootstrap(n), or the groups "
+            "as one pm.Model fitted by ppl_mle.fit_mle."
+        )
 
     def _headline(self) -> str:
         """The one-line verdict shown above the table."""

@@ -23,6 +23,7 @@ from ppl_mle.data.validation import prediction_design
 from ppl_mle.fit.analytic import AnalyticCheck, check_analytic
 from ppl_mle.fit.cache import computed
 from ppl_mle.fit.record import FitRecord
+from ppl_mle.inference.bootstrap import BootstrapResult, parametric_bootstrap
 from ppl_mle.inference.derived import derived_quantities
 from ppl_mle.inference.inference_data import mle_inference_data
 from ppl_mle.inference.plots import plot_profiles
@@ -127,6 +128,67 @@ class MLEResult(ResultProtocol, FitRecord):
     def cov_params(self) -> pd.DataFrame:
         """Covariance of the natural parameters: ``covariance("natural")``."""
         return self.covariance("natural")
+
+    def bootstrap(
+        self,
+        n: int = 999,
+        *,
+        random_seed: int | None = None,
+        method: str = "percentile",
+        alpha: float = 0.05,
+        progressbar: bool | None = None,
+    ) -> BootstrapResult:
+        """Parametric bootstrap: ``n`` data sets drawn at the MLE, each refitted and verified.
+
+        The data sets are drawn by PyMC's forward sampling of the observed variables with
+        the free parameters at the MLE; each is refitted on a working model of the
+        bootstrap's own (this result and the user's model are left as they are), and only
+        refits verified as maxima enter the intervals. See
+        :mod:`ppl_mle.inference.bootstrap`.
+
+        Parameters
+        ----------
+        n : int
+            Number of data sets, at least 2.
+        random_seed : int, optional
+            Seed of the draws: the same seed gives the same draws. By default a fresh one,
+            kept in the result (``random_seed``).
+        method : {"percentile", "bca"}
+            The interval of the result's ``conf_int()``; ``"bca"`` also computes the
+            acceleration (from the observations' empirical influence, without refits).
+        alpha : float
+            One minus the confidence level, in (0, 1).
+        progressbar : bool, optional
+            Show a progress bar; by default where someone watches (terminal, notebook).
+
+        Returns
+        -------
+        BootstrapResult
+            The draws of every parameter and Deterministic (labelled as :attr:`params`),
+            the counts of refits by status, ``conf_int()``, ``se``, ``bias``,
+            ``to_dataframe()``.
+
+        Raises
+        ------
+        ModelError
+            Bad arguments, a fit that is not verified or whose data were replaced, or a
+            model that cannot be sampled forward (Potentials, a CustomDist without random).
+        ConvergenceError
+            More than half of the refits not verified.
+
+        Warns
+        -----
+        ConvergenceWarning
+            Some refits not verified: left out, and counted in ``excluded``.
+        """
+        return parametric_bootstrap(
+            self,
+            n,
+            random_seed=random_seed,
+            method=method,
+            alpha=alpha,
+            progressbar=progressbar,
+        )
 
     def _headline(self) -> str:
         return (

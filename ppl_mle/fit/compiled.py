@@ -241,6 +241,9 @@ def uses_python_linker(model: pm.Model) -> bool:
     - any model while the linker in force is ``"py"``
       (:func:`python_linker_for_small_data`).
 
+    A model marked ``evaluated_many_times`` (the working copy a bootstrap refits hundreds
+    of times, :mod:`ppl_mle.inference.bootstrap`) compiles C, like the declared ones.
+
     Models ppl_mle declares (:func:`ppl_mle.normal`…) compile C otherwise: what is
     compiled for one serves every model declared alike (thousands of fits in a
     simulation). A user who sets PyTensor's mode or linker (``PYTENSOR_FLAGS``) keeps it.
@@ -249,6 +252,8 @@ def uses_python_linker(model: pm.Model) -> bool:
     if config.linker == "py":
         return True
     if not _default_settings() or getattr(model, "declaration_key", lambda: None)() is not None:
+        return False
+    if getattr(model, "evaluated_many_times", False):
         return False
     return data_size(model) <= SMALL_DATA
 
