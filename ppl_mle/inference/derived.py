@@ -27,13 +27,19 @@ import pytensor.tensor as pt
 from pytensor.gradient import jacobian
 
 from ppl_mle.core.errors import ModelError
-from ppl_mle.fit.compiled import compile_function
+from ppl_mle.fit.cache import computed
+from ppl_mle.fit.compiled import STRUCTURES, AbstractGraph, abstract_data, compile_function
 from ppl_mle.fit.held import HeldObjective
 from ppl_mle.fit.record import FitRecord, parameter_labels
 from ppl_mle.inference.uncertainty import Uncertainty, uncertainty, z_quantile
+from ppl_mle.model._pytensor import PYTENSOR_LOCK
 from ppl_mle.model.float64 import in_float64
 
-__all__ = ["derived_quantities"]
+__all__ = ["DerivedFunctions", "derived_functions", "derived_quantities"]
+
+#: Up to this many coordinates the Hessian of a deterministic is compiled one gradient per
+#: row; beyond, as PyTensor's ``jacobian`` of the gradient.
+_UNROLLED_ROWS = 8
 
 _COLUMNS = ["estimate", "se", "wald_lower", "wald_upper"]
 
@@ -71,12 +77,7 @@ def derived_quantities(
     q = z_quantile(level)
     result.check_data_current()
     model = result.model
-    deterministics = list(model.deterministics)
-    # In the order the user declared them (a flat copy may list them otherwise).
-    declared = [d.name for d in getattr(result.source_model, "deterministics", ())]
-    deterministics.sort(
-        key=lambda d: declared.index(d.name) if d.name in declared else len(declared)
-    )
+    deterministics = _declared(result)
     if not deterministics:
         return pd.DataFrame(
             {c: np.zeros(0) for c in _COLUMNS}, index=pd.Index([], name="parameter", dtype=str)
@@ -128,16 +129,26 @@ def derived_quantities(
     )
 
 
-def _evaluate(
-    model: Any, objective: Any, deterministics: list[Any], z: np.ndarray
-) -> tuple[list[np.ndarray], list[np.ndarray]]:
-    """Each deterministic and its Jacobian with respect to ``z`` (flattened), at ``z``.
+def _declared(result: FitRecord) -> list[Any]:
+    """The fitted model's deterministics, in the order the user declared them.
 
-    The value variables are replaced by slices of one flat ``z`` exactly as in
+    A flat copy of a model may list them otherwise.
+    """
+    deterministics = list(result.model.deterministics)
+    declared = [d.name for d in getattr(result.source_model, "deterministics", ())]
+    deterministics.sort(
+        key=lambda d: declared.index(d.name) if d.name in declared else len(declared)
+    )
+    return deterministics
+
+
+def _on_z(model: Any, objective: Any, deterministics: list[Any], flat: Any) -> list[Any]:
+    """The deterministics' graphs in float64, on the flat vector ``flat`` of the objective.
+
+    The value variables are replaced by slices of ``flat`` exactly as in
     :class:`~ppl_mle.fit.objective.Objective`, by the names of its slots.
     """
     by_name = {v.name: v for v in model.continuous_value_vars}
-    flat = pt.vector("z", dtype="float64")
     replace = {}
     for s in objective.slots:
         v = by_name.get(s.name)
@@ -150,12 +161,121 @@ def _evaluate(
     on_values = model.replace_rvs_by_values(deterministics)
     # In float64 throughout, as the objective (a constant like 3.0 is float32 in PyTensor).
     graphs = in_float64(pytensor.graph_replace(on_values, replace, strict=False))
+    return [pt.cast(g, "float64") for g in graphs]
+
+
+def _evaluate(
+    model: Any, objective: Any, deterministics: list[Any], z: np.ndarray
+) -> tuple[list[np.ndarray], list[np.ndarray]]:
+    """Each deterministic and its Jacobian with respect to ``z`` (flattened), at ``z``."""
+    flat = pt.vector("z", dtype="float64")
     outputs: list[Any] = []
-    for g in graphs:
-        g = pt.cast(g, "float64")
+    for g in _on_z(model, objective, deterministics, flat):
         outputs.append(g)
         outputs.append(jacobian(g.ravel(), flat, disconnected_inputs="ignore"))
     fn = compile_function(model, [flat], outputs)
     with np.errstate(all="ignore"):
         evaluated = [np.asarray(out) for out in fn(np.asarray(z, dtype=np.float64))]
     return evaluated[0::2], evaluated[1::2]
+
+
+class DerivedFunctions:
+    """The deterministics of a fit as functions of its ``z``, with exact derivatives.
+
+    For the profile likelihood of one of them (:mod:`ppl_mle.inference.profile`): the
+    value of every scalar element, and the gradient and Hessian of one, by PyTensor
+    automatic differentiation in one compiled function (built on first use and kept with
+    the compiled structures, :data:`~ppl_mle.fit.compiled.STRUCTURES`: a model with an
+    equal graph and other data reuses it).
+
+    Parameters
+    ----------
+    result : FitRecord
+        A fit of a model with deterministics, in its own units.
+
+    Attributes
+    ----------
+    labels : list of str
+        One per scalar element, as the tables label them (``cv``, ``p[2]``, ``w[a]``).
+    estimates : dict of str to float
+        Each element at the estimate, by label.
+    """
+
+    def __init__(self, result: FitRecord) -> None:
+        model = result.model
+        objective = result.objective
+        base = objective.base if isinstance(objective, HeldObjective) else objective
+        self.size = base.size
+        with PYTENSOR_LOCK:  # graph building, one thread at a time
+            flat = pt.vector("z", dtype="float64")
+            graph = abstract_data([flat], _on_z(model, base, _declared(result), flat))
+            extra = ("deterministic derivatives", base.size)
+            function = STRUCTURES.find(model, graph, extra)
+            if function is None:
+                function = _compile_derivatives(model, graph, base.size)
+                STRUCTURES.keep(model, graph, function, extra)
+        self._function = function
+        self._data = graph.data
+        z = objective.full(result.z) if isinstance(objective, HeldObjective) else result.z
+        values = self._outputs(z, 0)[0]
+        self.labels: list[str] = []
+        for det, value in zip(_declared(result), values, strict=True):
+            self.labels.extend(parameter_labels(det.name, np.shape(value), model))
+        self.estimates = dict(
+            zip(self.labels, np.concatenate([v.ravel() for v in values]).tolist(), strict=True)
+        )
+
+    def _outputs(self, z: np.ndarray, index: int) -> tuple[list[np.ndarray], Any, Any]:
+        data = [d.get_value(borrow=True) for d in self._data]
+        with np.errstate(all="ignore"):
+            *values, grad, hess = self._function(np.asarray(z, dtype=np.float64), index, *data)
+        return [np.asarray(v) for v in values], grad, hess
+
+    def __call__(self, z: np.ndarray, index: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Every element's value, and the gradient and Hessian of one element, at ``z``.
+
+        Parameters
+        ----------
+        z : numpy.ndarray
+            A point of the whole model's objective (held coordinates included).
+        index : int
+            The element differentiated, its position in :attr:`labels`.
+
+        Returns
+        -------
+        values : numpy.ndarray
+            g(z), shape (m,).
+        grad : numpy.ndarray
+            ∇gᵢ(z), shape (d,).
+        hess : numpy.ndarray
+            ∇²gᵢ(z), shape (d, d).
+        """
+        values, grad, hess = self._outputs(z, index)
+        return (
+            np.concatenate([v.ravel() for v in values]).astype(np.float64),
+            np.asarray(grad, dtype=np.float64).reshape(self.size),
+            np.asarray(hess, dtype=np.float64).reshape(self.size, self.size),
+        )
+
+
+def derived_functions(result: FitRecord) -> DerivedFunctions:
+    """The fit's :class:`DerivedFunctions`, built once and kept on the result."""
+    cache = computed(result)
+    if "derived functions" not in cache:
+        cache.setdefault("derived functions", DerivedFunctions(result))
+    kept: DerivedFunctions = cache["derived functions"]
+    return kept
+
+
+def _compile_derivatives(model: Any, graph: AbstractGraph, size: int) -> Any:
+    """(z, i, data…) → (each deterministic, ∇gᵢ, ∇²gᵢ) for an abstract graph of them."""
+    z, i = graph.inputs[0], pt.scalar("i", dtype="int64")
+    element = pt.concatenate([g.ravel() for g in graph.outputs])[i]
+    grad: Any = pt.grad(element, z, disconnected_inputs="ignore")
+    # Few coordinates: one gradient per row (a scan costs more to compile and to run).
+    if size <= _UNROLLED_ROWS:
+        rows: list[Any] = [pt.grad(grad[j], z, disconnected_inputs="ignore") for j in range(size)]
+        hess = pt.stack(rows)
+    else:
+        hess = jacobian(grad, z, disconnected_inputs="ignore")
+    return compile_function(model, [z, i, *graph.standins], [*graph.outputs, grad, hess])

@@ -46,6 +46,7 @@ from ppl_mle.fit.cache import computed
 from ppl_mle.fit.held import HeldObjective
 from ppl_mle.fit.objective import Objective, objective_for
 from ppl_mle.fit.record import FitRecord, at_vertex, parameter_labels
+from ppl_mle.inference.derived import derived_functions
 from ppl_mle.model._pytensor import quiet_vendor_warnings
 from ppl_mle.model.support import natural_bounds
 
@@ -58,6 +59,21 @@ _KKT_MAX_STEPS = 60
 #: A KKT Newton step longer than this many standard errors has left the region where the
 #: linearisation means anything: give up on this start.
 _KKT_DIVERGED_SE = 1e3
+
+#: Constrained maxima that may fail in a row while a search for an endpoint of a
+#: Deterministic's interval halves its step (:attr:`_Profiler.open_range`).
+_MAX_FAILURES = 60
+#: A Deterministic's profile has settled when its deviance changes by less than this
+#: fraction of the cutoff between two points of the search, the last more than
+#: ``_FAR_SE`` delta-method SEs from the estimate: the bound is then infinite.
+_SETTLED = 1e-9
+_FAR_SE = 1e6
+#: An endpoint's deviance must equal the cutoff to this relative tolerance, plus the
+#: rounding noise of the log-likelihood (this many ulps of |ℓ̂|).
+_DEVIANCE_RTOL = 1e-8
+_DEVIANCE_NOISE = 256 * float(np.finfo(np.float64).eps)
+#: A constrained maximum of a Deterministic g meets g = t to this relative tolerance.
+_CONSTRAINT_RTOL = 1e-9
 
 _PROFILERS_LOCK = threading.Lock()
 
@@ -102,13 +118,16 @@ def profile_interval(result: FitRecord, parameter: str, level: float = 0.95) -> 
     result : FitRecord
         A fit from :func:`ppl_mle.fit_mle`.
     parameter : str
-        A label from ``result.params.index``: ``"mu"``, ``"sigma"``, ``"theta[a]"``.
+        A label from ``result.params.index``: a free parameter (``"mu"``, ``"sigma"``,
+        ``"theta[a]"``) or an element of a ``pm.Deterministic`` (``"cv"``, ``"p[2]"``).
     level : float
         Confidence level in (0, 1).
 
     Returns
     -------
     ProfileInterval
+        A Deterministic's bounds are NaN, with a note saying why, for a fit with an
+        estimate on the boundary of its support or a Deterministic not finite there.
 
     Raises
     ------
@@ -120,6 +139,11 @@ def profile_interval(result: FitRecord, parameter: str, level: float = 0.95) -> 
     simplex = family.simplex() if family is not None else None
     if simplex is not None and simplex.structured:
         return _simplex_interval(result, simplex, parameter, q, level)
+    if parameter in _derived_labels(result):
+        why = _no_derived_profile(result, parameter)
+        if why:
+            estimate = derived_functions(result).estimates[parameter]
+            return ProfileInterval(parameter, estimate, math.nan, math.nan, level, why)
     profiler = _profiler(result, parameter)
     return profiler.interval(q, level)
 
@@ -142,7 +166,7 @@ def profile_loglik(result: FitRecord, parameter: str, values: Any) -> np.ndarray
     ----------
     result : FitRecord
     parameter : str
-        A label from ``result.params.index``.
+        A label from ``result.params.index`` (a free parameter or a Deterministic's).
     values : array_like
         Values t of the parameter, inside its support.
 
@@ -151,6 +175,9 @@ def profile_loglik(result: FitRecord, parameter: str, values: Any) -> np.ndarray
     numpy.ndarray
         max ℓ subject to the parameter = t, with all constants (NaN where not found).
     """
+    why = _no_derived_profile(result, parameter) if parameter in _derived_labels(result) else ""
+    if why:
+        raise ModelError(f"no profile of {parameter!r}: {why}.")
     profiler = _profiler(result, parameter)
     out = []
     for t in np.atleast_1d(np.asarray(values, dtype=float)):
@@ -160,21 +187,48 @@ def profile_loglik(result: FitRecord, parameter: str, values: Any) -> np.ndarray
 
 
 def _checked_labels(result: FitRecord, parameter: str) -> list[str]:
-    """The result's parameter labels, once its data and ``parameter`` are checked."""
+    """The result's parameter labels, once its data and ``parameter`` are checked.
+
+    The free parameters' labels; a Deterministic's is accepted (and listed) too.
+    """
     result.check_data_current()
     labels = list(result.estimates_frame().index)
-    if not isinstance(parameter, str) or parameter not in labels:
-        raise ModelError(f"no parameter {parameter!r} in this model; choose one of {labels}.")
+    if not isinstance(parameter, str) or parameter not in labels + _derived_labels(result):
+        raise ModelError(
+            f"no parameter {parameter!r} in this model; choose one of "
+            f"{labels + _derived_labels(result)}."
+        )
     return labels
 
 
+def _derived_labels(result: FitRecord) -> list[str]:
+    """The labels of the model's Deterministics' elements (none without Deterministics)."""
+    return derived_functions(result).labels if result.model.deterministics else []
+
+
+def _no_derived_profile(result: FitRecord, label: str) -> str:
+    """Why a Deterministic's element has no profile here ('' if it has one).
+
+    The constrained maxima are interior points: beside an estimate on the bound of its
+    support the profile would have to let it leave the bound, and bounds found with it
+    held there could be too narrow.
+    """
+    on_bound = any(np.any(b) for b in result.on_boundary.values())
+    if on_bound or isinstance(result.objective, HeldObjective) or at_vertex(result):
+        return "not computed: an estimate is on the boundary of its support"
+    if not math.isfinite(derived_functions(result).estimates[label]):
+        return "not computed: not finite at the estimate"
+    return ""
+
+
 def _profiler(result: FitRecord, parameter: str) -> _Profiler:
-    _checked_labels(result, parameter)
+    free = parameter in _checked_labels(result, parameter)
     # Kept on the fit (:func:`ppl_mle.fit.cache.computed`), by parameter label.
     cache = computed(result)
     key = ("profiler", parameter)
     if key not in cache:
-        profiler = _Profiler(result, parameter)  # built outside the lock: it evaluates ℓ
+        # Built outside the lock: it evaluates ℓ.
+        profiler = _Profiler(result, parameter) if free else _DerivedProfiler(result, parameter)
         with _PROFILERS_LOCK:
             cache.setdefault(key, profiler)
     kept: _Profiler = cache[key]
@@ -190,7 +244,18 @@ class _Point:
 
 
 class _Profiler:
-    """Constrained maxima of the log-likelihood along one parameter."""
+    """Constrained maxima of the log-likelihood along one parameter.
+
+    The value profiled, ψ(z), enters through :meth:`_constraint` alone (its value, gradient
+    and weighted Hessian): a free parameter's here, a Deterministic's in
+    :class:`_DerivedProfiler`.
+    """
+
+    #: Whether the value profiled may be unbounded, or undefined beyond some value, without
+    #: the parameter space saying so (a Deterministic): a failed constrained maximum
+    #: shortens the search step, and a profile that settles below the cutoff far out gives
+    #: an infinite bound.
+    open_range = False
 
     def __init__(self, result: FitRecord, label: str) -> None:
         frame = result.estimates_frame()
@@ -225,15 +290,24 @@ class _Profiler:
         self.loglik_hat = float(result.loglik) - self.loglik_offset
         self.index = self.names.index(label)
         self.lower_bound, self.upper_bound = self._support()
+        z_hat = None if boundary else np.asarray(result.z, dtype=np.float64)
+        self._first_points(z_hat if z_hat is not None else self._boundary_start(self._inside(0.5)))
+
+    def _first_points(self, z: np.ndarray) -> None:
+        """The estimate as the first solved point (unless on the boundary), scales at ``z``."""
         self.points: list[_Point] = []
-        if not boundary:
-            z = np.asarray(result.z, dtype=np.float64)
+        if not self.boundary:
             self.points.append(_Point(self.estimate, z, 0.0, self.loglik_hat))
-        _, _, h, _ = self.objective.evaluate(
-            self.points[0].z if self.points else self._boundary_start(self._inside(0.5))
-        )
+        _, _, h, _ = self.objective.evaluate(z)
         d = np.abs(np.diag(h))
         self.z_scale = np.where(d > 0, 1.0 / np.sqrt(np.where(d > 0, d, 1.0)), 1.0)
+
+    def _constraint(self, z: np.ndarray, lam: float) -> tuple[float, np.ndarray, np.ndarray]:
+        """ψ(z), its gradient ∇ψ and λ∇²ψ, for the value profiled."""
+        weights = np.zeros(len(self.names))
+        weights[self.index] = lam
+        psi, jac, h_lam = self.objective.natural_derivatives(z, weights)
+        return float(psi[self.index]), jac[self.index], h_lam
 
     # -- units ----------------------------------------------------------------------------
     def working(self, t: float) -> float:
@@ -330,8 +404,9 @@ class _Profiler:
         z0, lam0 = self._predict(near, t)
         point = self._newton(t, z0, lam0)
         if point is None and depth < 30:
-            # Too far for one prediction: approach t in two halves.
-            if self.solve(0.5 * (near.t + t), depth + 1) is not None:
+            # Too far for one prediction: approach t in two halves (on the search scale).
+            half = self._to_t(0.5 * (self._to_u(near.t) + self._to_u(t)))
+            if self.solve(half, depth + 1) is not None:
                 return self.solve(t, depth + 1)
             return None
         if point is not None:
@@ -340,24 +415,20 @@ class _Profiler:
 
     def _multiplier(self, z: np.ndarray) -> float:
         _, g, _, _ = self.objective.evaluate(z)
-        _, jac, _ = self.objective.natural_derivatives(z)
-        a = jac[self.index]
+        _, a, _ = self._constraint(z, 0.0)
         return float(a @ g / (a @ a)) if a @ a > 0 else 0.0
 
     def _kkt(self, z: np.ndarray, lam: float) -> tuple[np.ndarray, np.ndarray, float, float]:
         """KKT matrix, residual, constraint value and log-likelihood at (z, λ)."""
         _, g, h, loglik = self.objective.evaluate(z)
-        weights = np.zeros(len(self.names))
-        weights[self.index] = lam
-        psi, jac, h_lam = self.objective.natural_derivatives(z, weights)
-        a = jac[self.index]
+        psi, a, h_lam = self._constraint(z, lam)
         d = z.size
         matrix = np.zeros((d + 1, d + 1))
         matrix[:d, :d] = h - h_lam
         matrix[:d, d] = -a
         matrix[d, :d] = a
-        residual = np.concatenate([g - lam * a, [psi[self.index]]])
-        return matrix, residual, float(psi[self.index]), loglik
+        residual = np.concatenate([g - lam * a, [psi]])
+        return matrix, residual, psi, loglik
 
     def _predict(self, near: _Point, t: float) -> tuple[np.ndarray, float]:
         """First-order step along the profile path from a solved point to t."""
@@ -381,7 +452,21 @@ class _Profiler:
         run = newton_iterate(
             solve, tol=NOISE_FLOOR_SE, stall_below=VERIFY_TOL_SE, max_steps=_KKT_MAX_STEPS
         )
-        return _Point(t, solve.z, solve.lam, solve.loglik) if run.success else None
+        if not (run.success and self._meets(solve.psi, t)):
+            return None
+        return _Point(t, solve.z, solve.lam, solve.loglik)
+
+    def _meets(self, psi: float, t: float) -> bool:
+        """Whether ψ = t holds closely enough at a converged point (a free parameter: yes).
+
+        A free parameter is a coordinate or a smooth monotone map of one: a KKT step small
+        in standard errors leaves ψ − t small too.
+        """
+        return True
+
+    def _step_size(self, step: np.ndarray, psi: float, t: float) -> float:
+        """The size of a KKT Newton step in z at ψ(z) = ``psi``: in standard errors."""
+        return float(np.max(np.abs(step) / self.z_scale))
 
     # -- the interval ----------------------------------------------------------------------
     def _signed_root(self, u: float, side: int) -> float:
@@ -415,22 +500,77 @@ class _Profiler:
             u_in = u_hat
         step = self._u_step(q)
         u_out = u_in + side * step
+        deviance_in, failures = 0.0, 0
         for _ in range(200):
+            t_out = self._to_t(u_out)
+            if not math.isfinite(t_out):
+                return math.nan, "profile search failed: the profile stays below the cutoff"
             value = excess(u_out)
+            if math.isnan(value) and self.open_range and failures < _MAX_FAILURES:
+                # No constrained maximum there: perhaps beyond the range of the value
+                # profiled (a probability below 0). Approach it in shorter steps.
+                failures += 1
+                step *= 0.5
+                u_out = u_in + side * step
+                continue
             if math.isnan(value):
-                return math.nan, f"profile search failed near {self._to_t(u_out):.6g}"
+                return math.nan, f"profile search failed near {self.user(t_out):.6g}"
             if value > 0:
                 break
-            t_out = self._to_t(u_out)
             if t_out == bound or abs(u_out) > 1e300:
                 return bound, "reaches the edge of the parameter's support"
-            u_in, step = u_out, step * 2
+            deviance = (value + root_q) ** 2
+            if self._settled(t_out, deviance, deviance_in, q):
+                direction = "+" if side > 0 else "-"
+                return side * math.inf, (
+                    f"unbounded: the profile stays below the cutoff as it goes to "
+                    f"{direction}inf (deviance {deviance:.6g} < {q:.6g})"
+                )
+            u_in, deviance_in = u_out, deviance
+            step = step * 2 if not failures else step
             u_out = u_in + side * step
         else:
             return math.nan, "profile search failed"
         lo, hi = sorted((u_in, u_out))
         root = optimize.brentq(excess, lo, hi, xtol=1e-15, rtol=ROOT_RTOL, maxiter=200)
-        return self._to_t(root), ""
+        t = self._to_t(root)
+        why = self._unverified(t, q)
+        return (math.nan, f"not verified: {why}") if why else (t, "")
+
+    def _settled(self, t: float, deviance: float, previous: float, q: float) -> bool:
+        """Whether the profile has settled below the cutoff far from the estimate, at t.
+
+        Never for a free parameter: its search ends at the edge of its support.
+        """
+        return False
+
+    def _unverified(self, t: float, q: float) -> str:
+        """Why the constrained maximum at t cannot vouch for an endpoint ('' if it can).
+
+        The checks of a fit, on the constrained problem: the KKT Newton step left is within
+        ``VERIFY_TOL_SE`` standard errors (the constrained gradient vanishes and the
+        constraint holds); the Lagrangian's Hessian is negative definite on the tangent
+        space of the constraint (a maximum, not a saddle); and the deviance is the cutoff.
+        """
+        point = self.solve(t)
+        if point is None:
+            return "no constrained maximum at the endpoint"
+        matrix, residual, value, _ = self._kkt(point.z, point.lam)
+        residual[-1] = value - t
+        step = _solve(matrix, -residual)
+        d = point.z.size
+        size = math.nan if step is None else float(np.max(np.abs(step[:d]) / self.z_scale))
+        if not size <= VERIFY_TOL_SE:
+            return f"KKT conditions not met at {self.user(t):.6g} (step {size:.3g} SE)"
+        basis = linalg.null_space(matrix[d:, :d])
+        reduced = basis.T @ matrix[:d, :d] @ basis
+        if reduced.size and not np.all(np.linalg.eigvalsh(0.5 * (reduced + reduced.T)) < 0):
+            return f"not a constrained maximum at {self.user(t):.6g}"
+        deviance = 2.0 * (self.loglik_hat - point.loglik)
+        noise = _DEVIANCE_NOISE * abs(self.loglik_hat + self.loglik_offset)
+        if not abs(deviance - q) <= _DEVIANCE_RTOL * q + noise:
+            return f"the deviance at {self.user(t):.6g} is {deviance:.6g}, not {q:.6g}"
+        return ""
 
     def _start_value(self, q: float) -> float:
         """A first value beyond a boundary estimate: about where the deviance is q."""
@@ -443,19 +583,24 @@ class _Profiler:
         """Wald half-width on the search scale, as the first bracketing step."""
         if self.boundary:
             return 1.0
-        z = self.points[0].z
-        _, _, h, _ = self.objective.evaluate(z)
-        _, jac, _ = self.objective.natural_derivatives(z)
-        try:
-            cov = linalg.inv(-0.5 * (h + h.T))
-        except (linalg.LinAlgError, ValueError):
+        se_t = self._wald_se()
+        if not math.isfinite(se_t):
             return 1.0
-        a = jac[self.index]
-        se_t = math.sqrt(max(float(a @ cov @ a), 0.0))
         t, dt = self.estimate, max(se_t, 1e-300)
         du = abs(self._to_u(t + 1e-6 * dt) - self._to_u(t - 1e-6 * dt)) / (2e-6 * dt)
         step = math.sqrt(q) * se_t * du
         return step if math.isfinite(step) and step > 0 else 1.0
+
+    def _wald_se(self) -> float:
+        """The delta-method SE of the value profiled, at the estimate (NaN if none)."""
+        z = self.points[0].z
+        _, _, h, _ = self.objective.evaluate(z)
+        _, a, _ = self._constraint(z, 0.0)
+        try:
+            cov = linalg.inv(-0.5 * (h + h.T))
+        except (linalg.LinAlgError, ValueError):
+            return math.nan
+        return math.sqrt(max(float(a @ cov @ a), 0.0))
 
     def interval(self, q: float, level: float) -> ProfileInterval:
         lower, note_lo = self._endpoint(-1, q)
@@ -474,24 +619,80 @@ class _Profiler:
         )
 
 
+class _DerivedProfiler(_Profiler):
+    """Constrained maxima of the log-likelihood along one element g of a Deterministic.
+
+    The constraint is g(z) = t, with g's exact gradient and Hessian
+    (:class:`~ppl_mle.inference.derived.DerivedFunctions`); the fit is interior (see
+    :func:`_no_derived_profile`) and in the model's own units. Nothing says where g is
+    defined or bounded, so the search runs on t = ĝ + s·sinh(u), s the delta-method SE:
+    linear near the estimate, exponential far from it, where an unbounded profile settles
+    (:attr:`_Profiler.open_range`).
+    """
+
+    open_range = True
+
+    def __init__(self, result: FitRecord, label: str) -> None:
+        self.label = label
+        self.n_obs = result.n_obs
+        self.objective = result.objective
+        self.functions = derived_functions(result)
+        self.index = self.functions.labels.index(label)
+        self.boundary = False
+        self.offset, self.unit, self.loglik_offset = 0.0, 1.0, 0.0
+        self.estimate = self.functions.estimates[label]
+        self.loglik_hat = float(result.loglik)
+        self.lower_bound, self.upper_bound = -math.inf, math.inf
+        self.scale = 1.0
+        self._first_points(np.asarray(result.z, dtype=np.float64))
+        se = self._wald_se()
+        self.scale = se if math.isfinite(se) and se > 0 else max(abs(self.estimate), 1.0)
+
+    def _constraint(self, z: np.ndarray, lam: float) -> tuple[float, np.ndarray, np.ndarray]:
+        values, grad, hess = self.functions(z, self.index)
+        return float(values[self.index]), grad, lam * hess
+
+    def _meets(self, psi: float, t: float) -> bool:
+        # Near a pole of g (cv = sigma/mu at mu → 0) a KKT step tiny in standard errors of
+        # z can leave g far from t, even across the pole: g itself must be close.
+        return abs(psi - t) <= _CONSTRAINT_RTOL * (abs(t) + self.scale)
+
+    def _step_size(self, step: np.ndarray, psi: float, t: float) -> float:
+        # The distance to g = t counts too, relative to t: converged (NOISE_FLOOR_SE) once
+        # g is within the tolerance of :meth:`_meets`.
+        miss = abs(psi - t) / (abs(t) + self.scale) * (NOISE_FLOOR_SE / _CONSTRAINT_RTOL)
+        return max(super()._step_size(step, psi, t), miss)
+
+    def _to_t(self, u: float) -> float:
+        with np.errstate(over="ignore"):
+            return self.estimate + self.scale * float(np.sinh(u))
+
+    def _to_u(self, t: float) -> float:
+        return float(np.arcsinh((t - self.estimate) / self.scale))
+
+    def _settled(self, t: float, deviance: float, previous: float, q: float) -> bool:
+        far = abs(t - self.estimate) > _FAR_SE * self.scale
+        return far and deviance < q and abs(deviance - previous) <= _SETTLED * q
+
+
 class _KKTNewton:
     """The steps of :meth:`_Profiler._newton`: whole Newton steps on the KKT system at ψⱼ = t."""
 
     def __init__(self, profiler: _Profiler, t: float, z: np.ndarray, lam: float) -> None:
         self.profiler, self.t, self.z, self.lam = profiler, t, z, lam
-        self.loglik = math.nan
+        self.loglik = self.psi = math.nan
         self.step = np.zeros(z.size + 1)
 
     def propose(self) -> float | None:
-        matrix, residual, psi, self.loglik = self.profiler._kkt(self.z, self.lam)
+        matrix, residual, self.psi, self.loglik = self.profiler._kkt(self.z, self.lam)
         if not (np.all(np.isfinite(matrix)) and np.all(np.isfinite(residual))):
             return None
-        residual[-1] = psi - self.t
+        residual[-1] = self.psi - self.t
         step = _solve(matrix, -residual)
         if step is None:
             return None
         self.step = step
-        return float(np.max(np.abs(step[:-1]) / self.profiler.z_scale))
+        return self.profiler._step_size(step[:-1], self.psi, self.t)
 
     def advance(self, size: float) -> float | None:
         if size > _KKT_DIVERGED_SE:

@@ -3,8 +3,8 @@
 One row per scalar natural parameter, like statsmodels' ``summary()``: estimate, standard
 error, Wald statistic z = estimate / SE and its two-sided p-value (the test of the
 parameter being 0), the Wald interval and the profile-likelihood interval; then one row per
-scalar element of each ``pm.Deterministic``, with its delta-method SE, as ``pm.find_MAP``
-returns them beside the free variables. The fit's
+scalar element of each ``pm.Deterministic``, as ``pm.find_MAP`` returns them beside the free
+variables, with its delta-method SE and its profile-likelihood interval. The fit's
 log-likelihood, AIC, BIC, n and level travel in ``DataFrame.attrs``.
 """
 
@@ -141,7 +141,7 @@ def summarize(
         )
     table = pd.DataFrame(rows).set_index("parameter")
     if result.model.deterministics:
-        table = pd.concat([table, _derived_rows(result, level, unc)])
+        table = pd.concat([table, _derived_rows(result, level, unc, profile)])
     table.attrs.update(
         {
             "model": result.model_name,
@@ -159,15 +159,41 @@ def summarize(
     return table
 
 
-def _derived_rows(result: FitRecord, level: float, unc: Uncertainty) -> pd.DataFrame:
-    """The model's ``pm.Deterministic`` values in the table's columns (delta-method SEs)."""
+def _derived_rows(
+    result: FitRecord, level: float, unc: Uncertainty, profile: bool | None
+) -> pd.DataFrame:
+    """The model's ``pm.Deterministic`` values in the table's columns.
+
+    Delta-method SEs, and profile intervals where the free parameters get them and, by
+    default, for at most ``PROFILE_MAX_PARAMS`` values.
+    """
     derived = derived_quantities(result, level, precomputed=unc)
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         derived["z"] = derived["estimate"] / derived["se"]
     derived["p_value"] = 2.0 * stats.norm.sf(np.abs(derived["z"]))
-    derived["profile_lower"] = derived["profile_upper"] = math.nan
+    many = len(derived) > PROFILE_MAX_PARAMS
+    if profile is None:
+        profile = result.n_params <= PROFILE_MAX_PARAMS and not many
+    bounds, notes = [], []
+    for i, label in enumerate(derived.index):
+        note = "pm.Deterministic: delta-method SE"
+        lower = upper = math.nan
+        if profile and unc.identified:
+            prof = profile_interval(result, label, level)
+            lower, upper = prof.lower, prof.upper
+            if prof.note:
+                note += f"; profile {prof.note}"
+        elif i == 0 and many and not profile:
+            note += (
+                f"; profile intervals not computed for {len(derived)} values: pass "
+                "profile=True (ppl-mle: --profile)"
+            )
+        bounds.append((lower, upper))
+        notes.append(note)
+    derived["profile_lower"] = [b[0] for b in bounds]
+    derived["profile_upper"] = [b[1] for b in bounds]
     derived["verdict"] = result.status.value
-    derived["note"] = "pm.Deterministic: delta-method SE"
+    derived["note"] = notes
     return derived[list(SUMMARY_COLUMNS)]
 
 
