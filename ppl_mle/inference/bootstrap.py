@@ -575,7 +575,10 @@ class _BootstrapPlan:
 
     def draw(self) -> list[np.ndarray]:
         """One data set: a value of every observed variable, drawn at the MLE."""
-        return [np.asarray(v) for v in self._forward(*self._mle)]
+        try:
+            return [np.asarray(v) for v in self._forward(*self._mle)]
+        except NotImplementedError as err:  # raised by the draw itself
+            raise ModelError(_NO_FORWARD + str(err)) from err
 
     def set_data(self, values: list[np.ndarray]) -> None:
         """Give the working model a data set."""
@@ -729,13 +732,16 @@ def _forward_sampler(work: pm.Model) -> tuple[Any, list[Any]]:
             )
             fn = pymc_compile(inputs, outputs, random_seed=0, on_unused_input="ignore")
     except NotImplementedError as err:
-        raise ModelError(
-            f"the model cannot be sampled forward (an observed distribution without a random "
-            f"generator, such as a CustomDist given only its logp, or a likelihood written in "
-            f"sufficient statistics): {err}"
-        ) from err
+        raise ModelError(_NO_FORWARD + str(err)) from err
     rngs = [s.variable for s in fn.maker.inputs if _is_rng(s.variable)]
     return fn, rngs
+
+
+_NO_FORWARD = (
+    "the model cannot be sampled forward (an observed distribution without a random "
+    "generator, such as a CustomDist given only its logp, or a likelihood written in "
+    "sufficient statistics: ppl_mle.normal_from_stats, categorical_from_counts): "
+)
 
 
 def _is_rng(variable: Any) -> bool:
