@@ -37,7 +37,7 @@ def kl_divergence(p: Any, q: Any) -> float:
 
 
 def total_variation(p: Any, q: Any) -> float:
-    """Total-variation distance ½ Σ |p − q| between two probability vectors."""
+    """Total-variation distance ½ Σ ``|p − q|`` between two probability vectors."""
     return 0.5 * float(np.sum(np.abs(np.asarray(p, float) - np.asarray(q, float))))
 
 

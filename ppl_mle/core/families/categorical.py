@@ -127,7 +127,7 @@ class CategoricalFamily:
         On the log-odds η the Newton system n(diag θ − θθᵀ)s = c − nθ is solved by
         s = c/(nθ) − 1 (its θθᵀ term vanishes, as Σ(c/n − θ) = 0), up to the constant
         direction that softmax ignores. The decrement λ² = sᵀ I s, I the information, bounds
-        the step along every coordinate in standard errors: |sᵢ|/seᵢ ≤ λ.
+        the step along every coordinate in standard errors: ``|sᵢ|/seᵢ ≤ λ``.
         """
         theta = np.asarray(theta, dtype=np.float64)
         n = self.n_obs
