@@ -314,3 +314,16 @@ def test_the_default_path_is_warning_free(normal_fit):
         warnings.simplefilter("error")
         boot = normal_fit[1].bootstrap(10)
     assert boot.n_verified == 10
+
+
+def test_softmax_regression_is_bootstrapped_on_a_copy_of_its_model():
+    rng = np.random.default_rng(4)
+    features = pd.DataFrame({"x1": rng.normal(size=120), "x2": rng.normal(size=120)})
+    noise = rng.normal(size=120)
+    labels = np.where(features.x1 + noise > 0.5, "a", np.where(features.x2 > 0, "b", "c"))
+    result = ppl_mle.fit_mle(ppl_mle.softmax_regression(features, labels))
+    boot = result.bootstrap(20, random_seed=5)
+    assert list(boot.labels) == list(result.params.index)
+    assert boot.n_verified + boot.n_excluded == 20
+    # The fitted model keeps its data
+    assert result.summary().shape[0] == len(boot.labels)

@@ -33,19 +33,25 @@ refits that are verified maxima. The steps:
    has probability exactly 0) are verified MLEs and stay in.
 
    ``pymc.find_MAP`` is not called for the first attempt: it compiles an initial-point
-   function at every call (15-20 ms, more than the whole refit of a small model) and
+   function at every call (5-20 ms, more than the whole refit of a small model) and
    L-BFGS-B's crawl to the verification's tolerance takes more evaluations than three
-   Newton steps from a start this close. Measured on this 2-core machine: ``fit_mle`` after
-   ``replace_data`` takes 46 ms a refit for a normal model of 100 rows and 120 ms for a
-   5-coefficient regression of 200 rows; this path 2-3 ms and 12 ms
-   (``benchmarks/bench_bootstrap.py``).
+   Newton steps from a start this close. The working copy of a user's model compiles C
+   (``evaluated_many_times``: a fit of a small model of the user's own otherwise runs on
+   PyTensor's Python linker, 8 times slower per refit here), and BLAS runs one thread
+   during the refits (:func:`~ppl_mle.core._threads.single_threaded_blas`: OpenBLAS's two
+   threads took 3-7 ms for each of L-BFGS-B's 2 × 2 updates on this busy machine).
+   Measured (``benchmarks/bench_bootstrap.py``, 2 cores): 999 refits of a normal model of
+   100 rows in 2.6 s (``fit_mle`` after ``replace_data``: 11 s), of a 5-coefficient Poisson
+   regression of 500 rows in 2.0 s (``fit_mle`` after ``pm.set_data``: 17 s; statsmodels'
+   unverified ``GLM.fit``: 1.1 s).
 4. **Intervals.** ``percentile``: the ``alpha/2`` and ``1 − alpha/2`` quantiles of the
    verified draws (``numpy.quantile``, linear interpolation, as ``scipy.stats.bootstrap``).
    ``bca``: Efron's bias-corrected and accelerated interval, the quantiles at
    Φ(z0 + (z0 + z)/(1 − a(z0 + z))) for z = Φ⁻¹(alpha/2), Φ⁻¹(1 − alpha/2), with
-   z0 = Φ⁻¹(share of draws below the MLE) and the acceleration a from the empirical influence
-   of each observation: U_i = J·(−H⁻¹ s_i), s_i the score of observation i, H the Hessian
-   of the log-likelihood and J the derivative of the estimate, all at the MLE, and
+   z0 = Φ⁻¹(share of draws below the MLE, ties counted half) and the acceleration a from
+   the empirical influence of each observation: U_i = J·(−H⁻¹ s_i), s_i the score of
+   observation i, H the Hessian of the log-likelihood and J the derivative of the
+   estimate, all at the MLE, and
    a = Σ U³ / (6 (Σ U²)^{3/2}). That is the infinitesimal jackknife, the limit of the
    jackknife ``scipy.stats.bootstrap(method="BCa")`` computes by n refits; for the MLE it
    needs none (one compiled function of the per-observation log-likelihoods). An
@@ -56,10 +62,11 @@ refits that are verified maxima. The steps:
 
 The refits run one after another in the calling thread. Threads do not pay: PyTensor's
 compiled functions and the Python around them hold the GIL for most of a small refit (two
-threads on 999 refits of the normal model took 1.1 times as long as one), and processes
-would each compile the objective and the forward sampler again (about a second each) for
-work of a few seconds. ``progressbar`` shows a bar (rich, as PyMC's) where someone watches
-(:func:`ppl_mle.core.progress.watched`), none in logs, pipes or tests.
+bootstraps of 500 refits of the normal model in two threads took 1.06 times as long as
+one after the other), and processes would each compile the objective and the forward
+sampler again (about a second each) for work of a few seconds. ``progressbar`` shows a
+bar (rich, as PyMC's) where someone watches (:func:`ppl_mle.core.progress.watched`), none
+in logs, pipes or tests.
 """
 
 from __future__ import annotations
@@ -683,20 +690,19 @@ def _copy_with_containers(model: pm.Model) -> pm.Model:
             if not isinstance(node.op, ModelObservedRV):
                 continue
             value = node.inputs[1]
-            if isinstance(value, Constant):
-                container = pytensor.shared(
-                    np.array(value.data),
-                    name=f"{node.outputs[0].name}_observed",
-                    shape=value.type.shape,
-                )
-                fgraph.change_node_input(
-                    node, 1, container, reason="bootstrap data", import_missing=True
-                )
-            elif not isinstance(value, SharedVariable):
-                raise ModelError(
-                    f"the observations of {node.outputs[0].name!r} are neither an array nor a "
-                    "pm.Data container: the bootstrap cannot replace them."
-                )
+            if isinstance(value, SharedVariable):
+                continue
+            # An array, or an expression of one (PyMC casts labels held as int32): a
+            # container of its own, holding the value of the same type.
+            held = value.data if isinstance(value, Constant) else value.eval()
+            container = pytensor.shared(
+                np.array(held, dtype=value.type.dtype),
+                name=f"{node.outputs[0].name}_observed",
+                shape=value.type.shape,
+            )
+            fgraph.change_node_input(
+                node, 1, container, reason="bootstrap data", import_missing=True
+            )
         copy = compiled_copy(model_from_fgraph(fgraph, mutate_fgraph=True))
         # Refitted hundreds of times: compiled C (ppl_mle.fit.compiled.uses_python_linker).
         copy.evaluated_many_times = True
