@@ -222,10 +222,16 @@ def test_python_block(block: Block, tmp_path: Path, monkeypatch: pytest.MonkeyPa
         assert_output(block.expected, out.getvalue())
 
 
+@pytest.fixture(scope="module")
+def cli_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One folder of compiled objectives for the command lines of these blocks (not ~)."""
+    return tmp_path_factory.mktemp("ppl_mle_cache")
+
+
 @pytest.mark.parametrize("block", BASH_RUN, ids=[b.id for b in BASH_RUN])
-def test_bash_block(block: Block, tmp_path: Path) -> None:
+def test_bash_block(block: Block, tmp_path: Path, cli_cache: Path) -> None:
     env = {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}"}
-    env["PPL_MLE_CACHE_DIR"] = str(tmp_path / "cache")
+    env["PPL_MLE_CACHE_DIR"] = str(cli_cache)
     done = subprocess.run(
         ["bash", "-euo", "pipefail", "-c", block.code],
         cwd=tmp_path,
