@@ -164,12 +164,26 @@ def test_poisson_regression_against_statsmodels():
         b = pm.Normal("b", 0.0, 10.0, shape=2)
         pm.Poisson("y", mu=pm.math.exp(b0 + pm.math.dot(X, b)), observed=y)
     result = ppl_mle.fit_mle(model)
-    boot = result.bootstrap(150, random_seed=3)
-    ref = sm.GLM(y, sm.add_constant(X), family=sm.families.Poisson()).fit()
+    boot = result.bootstrap(150, random_seed=3, method="bca")
+    design = sm.add_constant(X)
+    ref = sm.GLM(y, design, family=sm.families.Poisson()).fit()
     # The SD of 150 draws is within 4 × 1/sqrt(2·149) ≈ 23% of the SE (asymptotic: looser)
     np.testing.assert_allclose(boot.se.to_numpy(), ref.bse, rtol=0.3)
     np.testing.assert_allclose(boot.params.to_numpy(), ref.params, rtol=1e-6)
     assert boot.n_verified == 150
+    # BCa's acceleration from the empirical influence against the jackknife of n refits
+    # by statsmodels (scipy's formula): equal to O(1/n)
+    leave_one_out = np.array(
+        [
+            sm.GLM(np.delete(y, i), np.delete(design, i, axis=0), family=sm.families.Poisson())
+            .fit(tol=1e-12)
+            .params
+            for i in range(y.size)
+        ]
+    )
+    u = (y.size - 1) * (leave_one_out.mean(axis=0) - leave_one_out)
+    jackknife = np.sum(u**3, axis=0) / (6 * np.sum(u**2, axis=0) ** 1.5)
+    np.testing.assert_allclose(boot.acceleration, jackknife, rtol=0.2, atol=2e-3)
 
 
 def _logistic(n, slope, seed):

@@ -547,16 +547,8 @@ class _BootstrapPlan:
     def build(cls, result: FitRecord) -> _BootstrapPlan:
         """The plan of ``result``: a redeclared family model, or a copy of the model's graph."""
         fitted = result.model
-        family = family_of(fitted)
-        if (
-            isinstance(fitted, MLEModel)
-            and fitted.intact
-            and isinstance(family, NormalFamily | CategoricalFamily)
-            and (
-                (isinstance(family, NormalFamily) and family.given_stats is None)
-                or (isinstance(family, CategoricalFamily) and family.given_counts is None)
-            )
-        ):
+        family = _rows_family(fitted)
+        if family is not None:
             with no_creation_traces():
                 work = model_for(family)
             return cls(result, work, _family_setter(work))
@@ -621,7 +613,8 @@ class _BootstrapPlan:
         value_vars = list(self.work.value_vars)
         if not all(np.all(np.isfinite(point[v.name])) for v in value_vars):
             return np.full(len(self.labels), np.nan)  # an estimate on the boundary
-        fn = _influence_function(self.work, self.deterministics, point)
+        free = [self.work[name] for name in self.free_names]  # in the order of the labels
+        fn = _influence_function(self.work, [*free, *self.deterministics], point)
         z = np.concatenate(
             [np.asarray(point[v.name], dtype=np.float64).ravel() for v in value_vars]
         )
@@ -632,6 +625,25 @@ class _BootstrapPlan:
         except np.linalg.LinAlgError:
             return np.full(len(self.labels), np.nan)
         return influence_acceleration(jac @ step)
+
+
+def _rows_family(model: pm.Model) -> NormalFamily | CategoricalFamily | None:
+    """The family of a normal or categorical model declared by ppl_mle, with its rows.
+
+    A normal model of many rows is written in their statistics, which PyMC cannot draw:
+    its bootstrap is declared on the rows (kept by the family). None for any other model
+    (and for one given only statistics or counts, or with variables added since).
+    """
+    family = family_of(model)
+    if not (isinstance(model, MLEModel) and model.intact):
+        return None
+    if isinstance(family, NormalFamily) and family.data is not None:
+        if family.given_stats is None:
+            return family
+        return NormalFamily(family.data, family.sigma)
+    if isinstance(family, CategoricalFamily) and family.given_counts is None:
+        return family
+    return None
 
 
 def _declared_deterministics(work: pm.Model, result: FitRecord) -> list[Any]:
@@ -780,13 +792,13 @@ def _derived_function(
 
 
 def _influence_function(
-    work: pm.Model, deterministics: list[Any], point: Mapping[str, np.ndarray]
+    work: pm.Model, labelled: list[Any], point: Mapping[str, np.ndarray]
 ) -> Any:
     """Per-observation scores S (d × N), Hessian H (d × d), Jacobian J (m × d) of ``z``.
 
     ``z`` is the working model's value variables, flat, in their order; N counts the
-    elements of the observed variables' elementwise log-likelihood; the m values are the
-    free variables' natural values then the deterministics.
+    elements of the observed variables' elementwise log-likelihood; the m values are those
+    of the variables ``labelled`` (free variables and deterministics), flat, in order.
     """
     value_vars = list(work.value_vars)
     z = pt.vector("z", dtype="float64")
@@ -799,7 +811,7 @@ def _influence_function(
         start += size
     with PYTENSOR_LOCK, quiet_vendor_warnings():
         terms = work.logp(vars=list(work.observed_RVs), jacobian=False, sum=False)
-        values = work.replace_rvs_by_values([*work.free_RVs, *deterministics])
+        values = work.replace_rvs_by_values(labelled)
         graphs = in_float64(pytensor.graph_replace([*terms, *values], replace, strict=False))
         terms, values = graphs[: len(terms)], graphs[len(terms) :]
         elements = pt.concatenate([pt.cast(t, "float64").ravel() for t in terms])
