@@ -70,9 +70,10 @@ from ppl_mle.fit.saddle import escape_saddle
 from ppl_mle.fit.start import start_vector
 from ppl_mle.fit.status import FitStatus
 from ppl_mle.model._pytensor import no_creation_traces
+from ppl_mle.model.compiled import CompiledModel
 from ppl_mle.model.copies import derived_model
 from ppl_mle.model.declarations import MLEModel, family_of
-from ppl_mle.model.flat import flat_priors, has_flat_priors
+from ppl_mle.model.flat import flat_priors, has_flat_priors, model_copy
 from ppl_mle.model.grouped import GroupedModel
 
 __all__ = [
@@ -227,9 +228,14 @@ def fit_mle(
     )
     source = model
     flat = has_flat_priors(model)
-    if estimate == "mle" and not flat:
+    priors_replaced = estimate == "mle" and not flat
+    if priors_replaced:
         # One flat copy per model, fed the model's current data (a refit compiles nothing).
         model = derived_model(model, "flat", flat_priors)
+    elif not isinstance(model, CompiledModel):
+        # Its priors kept, a copy all the same: find_MAP on the user's model would compile
+        # its own functions at every fit.
+        model = derived_model(model, "copy", model_copy)
     kind = "MLE" if (estimate == "mle" or flat) else "MAP"
 
     family = family_of(model)
@@ -268,7 +274,7 @@ def fit_mle(
         run,
         method,
         family,
-        priors_replaced=source is not model,
+        priors_replaced=priors_replaced,
         estimate_kind=kind,
         contradiction=contradiction,
         saddle=None if escape is None else escape.direction,

@@ -95,20 +95,42 @@ def flat_priors(model: pm.Model) -> CompiledModel:
         A discrete free variable, a prior that depends on other free variables
         (hierarchical), or a support other than those in the module's table.
     """
+    return _fitting_copy(model, flatten=True)
+
+
+def model_copy(model: pm.Model) -> CompiledModel:
+    """A copy of ``model`` with its priors as they are, for find_MAP to run on.
+
+    What :func:`flat_priors` makes, the priors kept: a model with flat priors already, or
+    one fitted as a MAP. On the copy ``pymc.find_MAP`` runs on the fit's compiled
+    functions (:class:`~ppl_mle.model.compiled.CompiledModel`), where on the user's model
+    it would compile its own at every fit.
+
+    Raises
+    ------
+    ModelError
+        A discrete free variable.
+    """
+    return _fitting_copy(model, flatten=False)
+
+
+def _fitting_copy(model: pm.Model, *, flatten: bool) -> CompiledModel:
+    """A :class:`CompiledModel` copy of ``model``, its priors made flat if ``flatten``."""
     if not isinstance(model, pm.Model):
         raise ModelError(f"`model` must be a pymc.Model; got {type(model).__name__}.")
     discrete = [rv.name for rv in model.free_RVs if rv.type.dtype.startswith(("int", "uint"))]
     if discrete:
+        what = "a flat prior on them gives no MLE by" if flatten else "no maximum is found by"
         raise ModelError(
-            f"free variables {discrete} are discrete: a flat prior on them gives no MLE by "
-            "find_MAP (it needs continuous parameters). Marginalise them out first."
+            f"free variables {discrete} are discrete: {what} find_MAP (it needs continuous "
+            "parameters). Marginalise them out first."
         )
     start = _initial_point(model)
     with quiet_vendor_warnings(), initial_values_set_aside(model):
         fgraph, _ = fgraph_from_model(model)
         free_nodes = [n for n in fgraph.toposort() if isinstance(n.op, ModelFreeRV)]
         free_outputs = {n.outputs[0]: n.inputs[0].name for n in free_nodes}
-        for node in free_nodes:
+        for node in free_nodes if flatten else ():
             rv = node.inputs[0]
             parents = sorted(
                 {free_outputs[v] for v in ancestors(rv.owner.inputs) if v in free_outputs}
