@@ -588,10 +588,16 @@ class _BootstrapPlan:
         work = self.work
         family = family_of(work)
         objective = objective_for(work)
-        found = _newton_fit(work, objective, family, self.start_point)
-        if not (found.status.converged or found.status.no_mle):
+        found: Maximum | None
+        try:
+            found = _newton_fit(work, objective, family, self.start_point)
+        except _NUMERICAL_FAILURES:  # a Hessian not finite along the way
+            found = None
+        if found is None or not (found.status.converged or found.status.no_mle):
             # Not verified, but not shown to have no MLE either: the fit of fit_mle.
             found = _full_fit(work, objective, family, found)
+        if found is None:  # neither fit got anywhere: counted, never averaged
+            return FitStatus.NOT_FINITE, np.full(len(self.labels), np.nan)
         status = found.status
         if status.converged and closed_form_contradiction(
             family, found.estimates, found.loglik, work
@@ -863,15 +869,22 @@ def _newton_fit(
         return locate_maximum(work, objective, family, run, polish=True)
 
 
-def _full_fit(work: pm.Model, objective: Objective, family: Any, first: Maximum) -> Maximum:
+#: Errors of a fit that stopped on numbers (a Hessian not finite, a start outside the
+#: support): the refit is counted as not verified.
+_NUMERICAL_FAILURES = (ValueError, ArithmeticError, np.linalg.LinAlgError)
+
+
+def _full_fit(
+    work: pm.Model, objective: Objective, family: Any, first: Maximum | None
+) -> Maximum | None:
     """The fit of ``fit_mle``: find_MAP from the family's start, its second look; the better."""
     try:
         z0 = start_vector(work, objective, family, None)
         run = run_find_map(objective, default_method(work), z0, _FALLBACK_MAXEVAL, False)
         with np.errstate(all="ignore"):
             found = locate_maximum(work, objective, family, run, polish=True)
-    except (ModelError, ValueError, ArithmeticError, np.linalg.LinAlgError):
+    except _NUMERICAL_FAILURES:  # ModelError (a start not finite) is a ValueError
         return first
-    if found.status.converged or found.check.value > first.check.value:
+    if first is None or found.status.converged or found.check.value > first.check.value:
         return found
     return first
