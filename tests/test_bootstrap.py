@@ -4,6 +4,7 @@ Tolerances are Monte Carlo errors: 4 standard errors of the quantity checked, wi
 seeds (so a test can fail but does not flicker).
 """
 
+import pickle
 import warnings
 
 import numpy as np
@@ -105,6 +106,10 @@ def test_tables_and_repr(normal_boot):
     assert f"{N_BOOT} of {N_BOOT} refits verified" in text and "random_seed=7" in text
     with pytest.raises(ValueError, match="read-only"):
         normal_boot.values[0, 0] = 1.0
+    # It pickles (for multiprocessing, joblib), read-only again
+    back = pickle.loads(pickle.dumps(normal_boot))
+    assert np.array_equal(back.values, normal_boot.values) and not back.values.flags.writeable
+    pd.testing.assert_frame_equal(back.conf_int(), normal_boot.conf_int())
 
 
 def test_deterministic_draws_are_the_function_of_the_parameter_draws():

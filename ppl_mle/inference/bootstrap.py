@@ -76,7 +76,7 @@ import numbers
 import warnings
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 import numpy as np
@@ -166,6 +166,10 @@ class BootstrapResult:
         """Freeze the arrays."""
         for name in ("estimate", "values", "acceleration"):
             object.__setattr__(self, name, read_only(getattr(self, name)))
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        """Pickle by the fields, so that the unpickled arrays are read-only again."""
+        return (type(self), tuple(getattr(self, f.name) for f in fields(self)))
 
     # -- counts -------------------------------------------------------------------------
     @property
@@ -489,12 +493,14 @@ def _report_exclusions(boot: BootstrapResult) -> None:
         return
     counts = ", ".join(f"{v} {k}" for k, v in boot.excluded.items())
     what = f"{boot.n_excluded} of {boot.n_requested} bootstrap refits were not verified ({counts})"
-    if boot.n_excluded > MAX_EXCLUDED_SHARE * boot.n_requested or boot.n_verified < 2:
+    if boot.n_excluded > MAX_EXCLUDED_SHARE * boot.n_requested:
         raise ConvergenceError(
             f"{what}: more than {MAX_EXCLUDED_SHARE:.0%} of them; the refits that succeeded "
             "do not describe the estimator (an MLE that often does not exist for data sets "
-            "like these: separation, a zero count, too few observations)."
+            "like these: separated classes, too few observations)."
         )
+    if boot.n_verified < 2:
+        raise ConvergenceError(f"{what}: fewer than 2 verified refits give no interval.")
     warnings.warn(
         f"{what}; they are left out of the intervals, the bias and the standard errors "
         "(BootstrapResult.excluded counts them by status).",
