@@ -123,8 +123,10 @@ class ResultProtocol:
         Returns
         -------
         pandas.DataFrame
-            Columns ``lower`` and ``upper``, one row per parameter (NaN where an interval
-            does not exist, e.g. a Wald interval on the boundary).
+            Columns ``lower`` and ``upper``, one row per parameter and per element of each
+            ``pm.Deterministic`` (NaN where an interval does not exist, e.g. a Wald interval
+            on the boundary; ±inf where the profile never reaches the cutoff, as for
+            cv = sigma/mu when mu's interval holds 0).
 
         Raises
         ------

@@ -101,7 +101,10 @@ class MLEResult(ResultProtocol, FitRecord):
         return cast(pd.DataFrame, cache[key]).copy()
 
     def profile_interval(self, parameter: str, *, alpha: float = 0.05) -> ProfileInterval:
-        """Profile-likelihood interval of one parameter; see :func:`ppl_mle.profile_interval`."""
+        """Profile-likelihood interval of a parameter or a Deterministic's element.
+
+        See :func:`ppl_mle.profile_interval`.
+        """
         return profile_interval(self, parameter, 1.0 - check_alpha(alpha))
 
     def table(self, level: float, *, profile: bool | None) -> pd.DataFrame:
