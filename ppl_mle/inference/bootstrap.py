@@ -40,10 +40,11 @@ refits that are verified maxima. The steps:
    PyTensor's Python linker, 8 times slower per refit here), and BLAS runs one thread
    during the refits (:func:`~ppl_mle.core._threads.single_threaded_blas`: OpenBLAS's two
    threads took 3-7 ms for each of L-BFGS-B's 2 × 2 updates on this busy machine).
-   Measured (``benchmarks/bench_bootstrap.py``, 2 cores): 999 refits of a normal model of
-   100 rows in 2.6 s (``fit_mle`` after ``replace_data``: 11 s), of a 5-coefficient Poisson
-   regression of 500 rows in 2.0 s (``fit_mle`` after ``pm.set_data``: 17 s; statsmodels'
-   unverified ``GLM.fit``: 1.1 s).
+   Measured (``benchmarks/bench_bootstrap.py``, 2 cores shared with other work, two runs):
+   999 refits of a normal model of 100 rows in 1.2-2.6 s (``fit_mle`` after
+   ``replace_data``: 11-36 s), of a 5-coefficient Poisson regression of 500 rows in
+   2.0-2.8 s (``fit_mle`` after ``pm.set_data``: 17-25 s; statsmodels' unverified
+   ``GLM.fit``: 1.1-1.4 s).
 4. **Intervals.** ``percentile``: the ``alpha/2`` and ``1 − alpha/2`` quantiles of the
    verified draws (``numpy.quantile``, linear interpolation, as ``scipy.stats.bootstrap``).
    ``bca``: Efron's bias-corrected and accelerated interval, the quantiles at
@@ -62,8 +63,8 @@ refits that are verified maxima. The steps:
 
 The refits run one after another in the calling thread. Threads do not pay: PyTensor's
 compiled functions and the Python around them hold the GIL for most of a small refit (two
-bootstraps of 500 refits of the normal model in two threads took 1.06 times as long as
-one after the other), and processes would each compile the objective and the forward
+bootstraps of 500 refits of the normal model in two threads took 1.06-1.5 times as long
+as one after the other), and processes would each compile the objective and the forward
 sampler again (about a second each) for work of a few seconds. ``progressbar`` shows a
 bar (rich, as PyMC's) where someone watches (:func:`ppl_mle.core.progress.watched`), none
 in logs, pipes or tests.
