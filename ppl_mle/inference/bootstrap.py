@@ -98,7 +98,7 @@ from ppl_mle.core.families import CategoricalFamily, NormalFamily
 from ppl_mle.core.newton import newton_minimize
 from ppl_mle.core.progress import watched
 from ppl_mle.fit.analytic import closed_form_contradiction
-from ppl_mle.fit.compiled import compile_function
+from ppl_mle.fit.compiled import STRUCTURES, AbstractGraph, abstract_data, compile_function
 from ppl_mle.fit.locate import Maximum, locate_maximum
 from ppl_mle.fit.objective import Objective, objective_for
 from ppl_mle.fit.optimize import NEWTON_MAXITER, OptimizerRun, default_method, run_find_map
@@ -794,12 +794,13 @@ def _derived_function(
             deterministics, dict(zip(free, inputs, strict=True)), strict=False
         )
         outputs = [pt.cast(o, "float64") for o in in_float64(outputs)]
-    fn = compile_function(work, inputs, outputs)
+        graph = abstract_data(inputs, outputs)
+    fn, data = _compiled_once(work, graph, "bootstrap deterministics")
 
     def derived(values: list[np.ndarray]) -> list[np.ndarray]:
         cast = [np.asarray(v, dtype=rv.type.dtype) for v, rv in zip(values, free, strict=True)]
         with np.errstate(all="ignore"):
-            return [np.asarray(out, dtype=np.float64) for out in fn(*cast)]
+            return [np.asarray(out, dtype=np.float64) for out in fn(*cast, *data)]
 
     return derived
 
@@ -822,7 +823,7 @@ def _influence_function(
         size = int(np.prod(shape, dtype=np.int64))
         replace[v] = z[start : start + size].reshape(shape).astype(v.dtype)
         start += size
-    with PYTENSOR_LOCK, quiet_vendor_warnings():
+    with PYTENSOR_LOCK, quiet_vendor_warnings(), no_creation_traces():
         terms = work.logp(vars=list(work.observed_RVs), jacobian=False, sum=False)
         values = work.replace_rvs_by_values(labelled)
         graphs = in_float64(pytensor.graph_replace([*terms, *values], replace, strict=False))
@@ -833,13 +834,29 @@ def _influence_function(
         hessian = pt.stack([_grad(grad[j], z) for j in range(start)])
         theta = pt.concatenate([pt.cast(v, "float64").ravel() for v in values])
         jac = jacobian(theta, z, disconnected_inputs="ignore")
-    size = compile_function(work, [z], elements.shape[0])
-    fn = compile_function(work, [z, w], [scores, hessian, jac])
+        graph = abstract_data([z, w], [scores, hessian, jac])
+        size_graph = abstract_data([z], [elements.shape[0]])
+    fn, data = _compiled_once(work, graph, "bootstrap influence")
+    size, size_data = _compiled_once(work, size_graph, "bootstrap observations")
 
     def evaluate(at: np.ndarray) -> Any:
-        return fn(at, np.ones(int(size(at))))
+        n = int(np.asarray(size(at, *size_data)[0]))
+        return fn(at, np.ones(n), *data)
 
     return evaluate
+
+
+def _compiled_once(work: pm.Model, graph: AbstractGraph, kind: str) -> tuple[Any, list[Any]]:
+    """``graph`` compiled, kept with the compiled structures; and its data's current values.
+
+    A bootstrap of another fit of a model of the same structure (a coverage study, a
+    bootstrap after each refit) reuses the function (:data:`~ppl_mle.fit.compiled.STRUCTURES`).
+    """
+    fn = STRUCTURES.find(work, graph, kind)
+    if fn is None:
+        fn = compile_function(work, graph.inputs, list(graph.outputs))
+        STRUCTURES.keep(work, graph, fn, kind)
+    return fn, [d.get_value(borrow=True) for d in graph.data]
 
 
 def _grad(cost: Any, wrt: Any) -> Any:
