@@ -172,11 +172,13 @@ def test_log_odds_ratio_against_slsqp(two_by_two):
 # -- the coefficient of variation -------------------------------------------------------------
 
 
-def _normal_cv_model(y):
+def _normal_cv_model(y, square=False):
     with pm.Model() as model:
         mu = pm.Normal("mu", 0.0, 100.0)
         sigma = pm.HalfNormal("sigma", 10.0)
         pm.Deterministic("cv", sigma / mu)
+        if square:
+            pm.Deterministic("sq", (mu - MU0) ** 2)
         pm.Normal("y", mu, sigma, observed=y)
     return ppl_mle.fit_mle(model, on_failure="raise")
 
@@ -202,9 +204,12 @@ def _cv_constraint_jac(x, c):
     return [-c, np.exp(x[1])]
 
 
+MU0 = float(Y.mean()) + 0.2  # inside mu's interval: (mu − MU0)² = 0 is in the profile's
+
+
 @pytest.fixture(scope="module")
 def cv_fit():
-    return _normal_cv_model(Y)
+    return _normal_cv_model(Y, square=True)
 
 
 def test_cv_against_slsqp(cv_fit):
@@ -215,6 +220,19 @@ def test_cv_against_slsqp(cv_fit):
     check_against_slsqp(interval, nll, jac, _cv_constraint, _cv_constraint_jac, x_hat)
     # Asymmetric, as the likelihood of a ratio: longer towards larger cv.
     assert interval.upper - interval.estimate > interval.estimate - interval.lower
+
+
+def test_the_edge_of_a_range_inside_the_interval_is_not_vouched_for(cv_fit):
+    # (mu − MU0)² ≥ 0, and 0 is inside the interval: below 0 there is no constrained
+    # maximum, and the search cannot tell the edge of the range from a failure: NaN, and why.
+    interval = cv_fit.profile_interval("sq")
+    assert math.isnan(interval.lower)
+    assert "lower: no constrained maximum beyond" in interval.note
+    assert "the edge of its range?" in interval.note
+    # Upwards, mu = MU0 − √c moves away from ȳ = MU0 − 0.2 and leaves mu's interval
+    # ȳ ± h, h = sigma-hat·sqrt(exp(q/n) − 1), where √c = 0.2 + h.
+    h = Y.std() * math.sqrt(math.expm1(Q95 / Y.size))
+    assert interval.upper == pytest.approx((0.2 + h) ** 2, rel=1e-9)
 
 
 def test_cv_is_unbounded_where_the_mean_may_be_0():

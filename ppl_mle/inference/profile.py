@@ -12,7 +12,15 @@ started from the nearest point already solved and a first-order prediction along
 profile path. The endpoints are roots of the signed root deviance
 r(t) = sign(t − ψ̂ⱼ)·sqrt(2(ℓ̂ − ℓₚ(t))) = ±sqrt(q), found by bracketing and Brent's
 method on a scale where the parameter's support is the whole real line (log for a
-positive parameter, logit for a probability).
+positive parameter, logit for a probability). Each endpoint is verified as a fit is: the
+KKT Newton step left is within ``VERIFY_TOL_SE`` standard errors (the constrained gradient
+vanishes, the constraint holds), the Lagrangian's Hessian is negative definite along the
+constraint, and the deviance there is q; otherwise the bound is NaN, with a note saying why.
+
+Any scalar element of a ``pm.Deterministic`` is profiled alike, as ψ(z) = g(z) with g's
+exact gradient and Hessian (:class:`~ppl_mle.inference.derived.DerivedFunctions`). Where g
+is unbounded within the support and its profile stays below q (cv = sigma/mu when mu's
+interval holds 0), the bound is ±∞: the search finds the deviance settled below q far out.
 
 An estimate on the boundary of its support (a category never observed: θ̂ⱼ = 0) gets a
 one-sided interval: it starts at the boundary and ends where 2(ℓ̂ − ℓₚ) = q. That uses the
@@ -60,13 +68,16 @@ _KKT_MAX_STEPS = 60
 #: linearisation means anything: give up on this start.
 _KKT_DIVERGED_SE = 1e3
 
-#: Constrained maxima that may fail in a row while a search for an endpoint of a
+#: The most constrained maxima that may fail while a search for an endpoint of a
 #: Deterministic's interval halves its step (:attr:`_Profiler.open_range`).
-_MAX_FAILURES = 60
+_MAX_FAILURES = 40
+#: Bisection towards a value with no constrained maximum stops this close to it (relative,
+#: on the search scale): the edge of the Deterministic's range, inside the interval.
+_EDGE_RTOL = 1e-9
 #: A Deterministic's profile has settled when its deviance changes by less than this
 #: fraction of the cutoff between two points of the search, the last more than
 #: ``_FAR_SE`` delta-method SEs from the estimate: the bound is then infinite.
-_SETTLED = 1e-9
+_SETTLED = 1e-6
 _FAR_SE = 1e6
 #: An endpoint's deviance must equal the cutoff to this relative tolerance, plus the
 #: rounding noise of the log-likelihood (this many ulps of |ℓ̂|).
@@ -139,7 +150,8 @@ def profile_interval(result: FitRecord, parameter: str, level: float = 0.95) -> 
     simplex = family.simplex() if family is not None else None
     if simplex is not None and simplex.structured:
         return _simplex_interval(result, simplex, parameter, q, level)
-    if parameter in _derived_labels(result):
+    if _is_derived(result, parameter):
+        result.check_data_current()
         why = _no_derived_profile(result, parameter)
         if why:
             estimate = derived_functions(result).estimates[parameter]
@@ -175,7 +187,7 @@ def profile_loglik(result: FitRecord, parameter: str, values: Any) -> np.ndarray
     numpy.ndarray
         max ℓ subject to the parameter = t, with all constants (NaN where not found).
     """
-    why = _no_derived_profile(result, parameter) if parameter in _derived_labels(result) else ""
+    why = _no_derived_profile(result, parameter) if _is_derived(result, parameter) else ""
     if why:
         raise ModelError(f"no profile of {parameter!r}: {why}.")
     profiler = _profiler(result, parameter)
@@ -193,17 +205,21 @@ def _checked_labels(result: FitRecord, parameter: str) -> list[str]:
     """
     result.check_data_current()
     labels = list(result.estimates_frame().index)
-    if not isinstance(parameter, str) or parameter not in labels + _derived_labels(result):
-        raise ModelError(
-            f"no parameter {parameter!r} in this model; choose one of "
-            f"{labels + _derived_labels(result)}."
-        )
+    if not isinstance(parameter, str) or not (
+        parameter in labels or _is_derived(result, parameter)
+    ):
+        every = labels + (derived_functions(result).labels if result.model.deterministics else [])
+        raise ModelError(f"no parameter {parameter!r} in this model; choose one of {every}.")
     return labels
 
 
-def _derived_labels(result: FitRecord) -> list[str]:
-    """The labels of the model's Deterministics' elements (none without Deterministics)."""
-    return derived_functions(result).labels if result.model.deterministics else []
+def _is_derived(result: FitRecord, parameter: str) -> bool:
+    """Whether ``parameter`` labels an element of one of the model's Deterministics."""
+    if not isinstance(parameter, str) or not result.model.deterministics:
+        return False
+    if parameter in result.estimates_frame().index:
+        return False
+    return parameter in derived_functions(result).labels
 
 
 def _no_derived_profile(result: FitRecord, label: str) -> str:
@@ -256,6 +272,11 @@ class _Profiler:
     #: shortens the search step, and a profile that settles below the cutoff far out gives
     #: an infinite bound.
     open_range = False
+    #: How many times a constrained maximum too far from the points solved is approached
+    #: in halves.
+    max_depth = 30
+    #: Most Newton steps of one constrained maximum.
+    max_steps = _KKT_MAX_STEPS
 
     def __init__(self, result: FitRecord, label: str) -> None:
         frame = result.estimates_frame()
@@ -403,7 +424,7 @@ class _Profiler:
             return near
         z0, lam0 = self._predict(near, t)
         point = self._newton(t, z0, lam0)
-        if point is None and depth < 30:
+        if point is None and depth < self.max_depth:
             # Too far for one prediction: approach t in two halves (on the search scale).
             half = self._to_t(0.5 * (self._to_u(near.t) + self._to_u(t)))
             if self.solve(half, depth + 1) is not None:
@@ -450,7 +471,7 @@ class _Profiler:
         """
         solve = _KKTNewton(self, t, z, lam)
         run = newton_iterate(
-            solve, tol=NOISE_FLOOR_SE, stall_below=VERIFY_TOL_SE, max_steps=_KKT_MAX_STEPS
+            solve, tol=NOISE_FLOOR_SE, stall_below=VERIFY_TOL_SE, max_steps=self.max_steps
         )
         if not (run.success and self._meets(solve.psi, t)):
             return None
@@ -500,18 +521,22 @@ class _Profiler:
             u_in = u_hat
         step = self._u_step(q)
         u_out = u_in + side * step
-        deviance_in, failures = 0.0, 0
+        deviance_in, failures, u_fail = 0.0, 0, math.nan
         for _ in range(200):
             t_out = self._to_t(u_out)
             if not math.isfinite(t_out):
                 return math.nan, "profile search failed: the profile stays below the cutoff"
             value = excess(u_out)
             if math.isnan(value) and self.open_range and failures < _MAX_FAILURES:
+                if abs(u_out - u_in) <= _EDGE_RTOL * max(1.0, abs(u_in)):
+                    return math.nan, (
+                        f"no constrained maximum beyond {self.user(self._to_t(u_in)):.6g}, where "
+                        f"the deviance is {deviance_in:.6g} < {q:.6g}: the edge of its range?"
+                    )
                 # No constrained maximum there: perhaps beyond the range of the value
-                # profiled (a probability below 0). Approach it in shorter steps.
+                # profiled (a probability below 0). Bisect towards it from inside.
                 failures += 1
-                step *= 0.5
-                u_out = u_in + side * step
+                u_fail, u_out = u_out, 0.5 * (u_in + u_out)
                 continue
             if math.isnan(value):
                 return math.nan, f"profile search failed near {self.user(t_out):.6g}"
@@ -527,8 +552,8 @@ class _Profiler:
                     f"{direction}inf (deviance {deviance:.6g} < {q:.6g})"
                 )
             u_in, deviance_in = u_out, deviance
-            step = step * 2 if not failures else step
-            u_out = u_in + side * step
+            step *= 2
+            u_out = u_in + side * step if math.isnan(u_fail) else 0.5 * (u_in + u_fail)
         else:
             return math.nan, "profile search failed"
         lo, hi = sorted((u_in, u_out))
@@ -631,6 +656,9 @@ class _DerivedProfiler(_Profiler):
     """
 
     open_range = True
+    # Fewer halvings and Newton steps: a value beyond g's range is not approached for long.
+    max_depth = 12
+    max_steps = 20
 
     def __init__(self, result: FitRecord, label: str) -> None:
         self.label = label
