@@ -16,6 +16,7 @@ from scipy import optimize, stats
 from scipy.special import expit, logit
 
 import ppl_mle
+from ppl_mle.fit.cache import compilations
 
 Q95 = float(stats.chi2.ppf(0.95, 1))
 RTOL = 1e-9  # against SLSQP (the bounds agree to 1e-12 or better)
@@ -340,3 +341,24 @@ def test_beside_an_estimate_on_a_bound_the_bounds_are_nan_with_a_note():
     assert np.isnan(row["profile_lower"]) and "on the boundary" in row["note"]
     with pytest.raises(ppl_mle.ModelError, match="on the boundary"):
         ppl_mle.profile_loglik(result, "s", [1.0])
+
+
+def test_the_derivatives_are_compiled_on_first_use_once_per_structure():
+    def fit(y):
+        with pm.Model() as model:
+            observed = pm.Data("observed", y)
+            mu = pm.Normal("mu", 0.0, 100.0)
+            sigma = pm.HalfNormal("sigma", 10.0)
+            pm.Deterministic("g", sigma / mu**3)  # a graph no other test has
+            pm.Normal("y", mu, sigma, observed=observed)
+        return ppl_mle.fit_mle(model, on_failure="raise")
+
+    first, second = fit(Y), fit(2.0 * Y)
+    before = compilations()
+    lower = first.profile_interval("g").lower
+    assert compilations() > before
+    before = compilations()
+    interval = second.profile_interval("g")  # an equal graph: what was compiled serves
+    assert compilations() == before
+    # sigma/mu³ of 2Y is a quarter of that of Y: from the second model's own data.
+    assert interval.lower == pytest.approx(lower / 4.0, rel=1e-9)

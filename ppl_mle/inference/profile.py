@@ -311,8 +311,10 @@ class _Profiler:
         self.loglik_hat = float(result.loglik) - self.loglik_offset
         self.index = self.names.index(label)
         self.lower_bound, self.upper_bound = self._support()
-        z_hat = None if boundary else np.asarray(result.z, dtype=np.float64)
-        self._first_points(z_hat if z_hat is not None else self._boundary_start(self._inside(0.5)))
+        if boundary:
+            self._first_points(self._boundary_start(self._inside(0.5)))
+        else:
+            self._first_points(np.asarray(result.z, dtype=np.float64))
 
     def _first_points(self, z: np.ndarray) -> None:
         """The estimate as the first solved point (unless on the boundary), scales at ``z``."""
@@ -548,8 +550,8 @@ class _Profiler:
             if self._settled(t_out, deviance, deviance_in, q):
                 direction = "+" if side > 0 else "-"
                 return side * math.inf, (
-                    f"unbounded: the profile stays below the cutoff as it goes to "
-                    f"{direction}inf (deviance {deviance:.6g} < {q:.6g})"
+                    f"unbounded: as {self.label} goes to {direction}inf its profile settles "
+                    f"below the cutoff (deviance {deviance:.6g} < {q:.6g})"
                 )
             u_in, deviance_in = u_out, deviance
             step *= 2
@@ -671,7 +673,6 @@ class _DerivedProfiler(_Profiler):
         self.estimate = self.functions.estimates[label]
         self.loglik_hat = float(result.loglik)
         self.lower_bound, self.upper_bound = -math.inf, math.inf
-        self.scale = 1.0
         self._first_points(np.asarray(result.z, dtype=np.float64))
         se = self._wald_se()
         self.scale = se if math.isfinite(se) and se > 0 else max(abs(self.estimate), 1.0)
