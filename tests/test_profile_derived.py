@@ -362,3 +362,22 @@ def test_the_derivatives_are_compiled_on_first_use_once_per_structure():
     assert compilations() == before
     # sigma/mu³ of 2Y is a quarter of that of Y: from the second model's own data.
     assert interval.lower == pytest.approx(lower / 4.0, rel=1e-9)
+
+
+def test_many_deterministic_values_are_profiled_on_request_only(cv_fit):
+    # Thirteen values: by default the table leaves their profile bounds NaN, and says so.
+    with pm.Model() as model:
+        mu = pm.Normal("mu", 0.0, 100.0)
+        sigma = pm.HalfNormal("sigma", 10.0)
+        pm.Deterministic("shifted", mu + np.arange(13.0))
+        pm.Normal("y", mu, sigma, observed=Y)
+    result = ppl_mle.fit_mle(model, on_failure="raise")
+    table = result.summary()
+    rows = table.loc[[f"shifted[{i}]" for i in range(13)]]
+    assert rows[["profile_lower", "profile_upper"]].isna().all(axis=None)
+    assert "profile intervals not computed for 13 values" in rows["note"].iloc[0]
+    assert table.loc["mu", ["profile_lower", "profile_upper"]].notna().all()
+    # On request: shifted[i] = mu + i, so its interval is mu's, moved by i.
+    mu_interval = cv_fit.profile_interval("mu")
+    moved = result.profile_interval("shifted[12]")
+    assert moved.lower == pytest.approx(mu_interval.lower + 12.0, rel=1e-9)
