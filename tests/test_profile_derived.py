@@ -381,3 +381,8 @@ def test_many_deterministic_values_are_profiled_on_request_only(cv_fit):
     mu_interval = cv_fit.profile_interval("mu")
     moved = result.profile_interval("shifted[12]")
     assert moved.lower == pytest.approx(mu_interval.lower + 12.0, rel=1e-9)
+
+
+def test_the_profile_picture_draws_the_free_parameters(logistic):
+    fig = logistic.plot()
+    assert sorted(ax.get_title() for ax in fig.axes if ax.get_visible()) == ["a", "b"]

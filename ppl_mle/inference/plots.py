@@ -50,7 +50,9 @@ def plot_profiles(
     -------
     matplotlib.figure.Figure
     """
-    table = summarize(result, level, profile=True)
+    # The free parameters' (a Deterministic's range, beyond which its profile has no
+    # value, is unknown to the grid).
+    table = summarize(result, level, profile=True, derived=False)
     labels = [lab for lab in table.index if np.isfinite(table.loc[lab, "profile_upper"])]
     labels = labels[:MAX_ROWS]
     supports = parameter_supports(result)

@@ -57,7 +57,7 @@ PROFILE_MAX_PARAMS = 12
 
 
 def summarize(
-    result: FitRecord, level: float = 0.95, *, profile: bool | None = None
+    result: FitRecord, level: float = 0.95, *, profile: bool | None = None, derived: bool = True
 ) -> pd.DataFrame:
     """Summary table of a fit.
 
@@ -70,7 +70,10 @@ def summarize(
     profile : bool, optional
         Compute the profile-likelihood intervals. By default they are computed when the
         model has at most ``PROFILE_MAX_PARAMS`` parameters, and left NaN (with a note)
-        above that.
+        above that; a Deterministic's, when besides there are at most that many
+        Deterministic values.
+    derived : bool
+        Include the rows of the model's Deterministics.
 
     Returns
     -------
@@ -140,7 +143,7 @@ def summarize(
             }
         )
     table = pd.DataFrame(rows).set_index("parameter")
-    if result.model.deterministics:
+    if derived and result.model.deterministics:
         table = pd.concat([table, _derived_rows(result, level, unc, profile)])
     table.attrs.update(
         {
