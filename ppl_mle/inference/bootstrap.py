@@ -105,6 +105,7 @@ from ppl_mle.fit.optimize import NEWTON_MAXITER, OptimizerRun, default_method, r
 from ppl_mle.fit.record import FitRecord, parameter_labels, read_only
 from ppl_mle.fit.start import start_vector
 from ppl_mle.fit.status import FitStatus
+from ppl_mle.inference.derived import declared_deterministics
 from ppl_mle.model._compat import pymc_compile
 from ppl_mle.model._pytensor import PYTENSOR_LOCK, no_creation_traces, quiet_vendor_warnings
 from ppl_mle.model.compiled import compiled_copy
@@ -542,7 +543,7 @@ class _BootstrapPlan:
         self.start_point = {k: np.asarray(v) for k, v in result.unconstrained.items()}
         # Labelled in the order of the fit's estimates (that of ``result.params``).
         self.free_names = [name for name in result.estimates]
-        self.deterministics = _declared_deterministics(work, result)
+        self.deterministics = declared_deterministics(result, work)
         self._forward, self._rngs = _forward_sampler(work)
         self._mle = [
             np.asarray(result.estimates[rv.name], dtype=rv.type.dtype) for rv in work.free_RVs
@@ -657,16 +658,6 @@ def _rows_family(model: pm.Model) -> NormalFamily | CategoricalFamily | None:
     if isinstance(family, CategoricalFamily) and family.given_counts is None:
         return family
     return None
-
-
-def _declared_deterministics(work: pm.Model, result: FitRecord) -> list[Any]:
-    """The working model's deterministics, in the order the user declared them."""
-    deterministics = list(work.deterministics)
-    declared = [d.name for d in getattr(result.source_model, "deterministics", ())]
-    deterministics.sort(
-        key=lambda d: declared.index(d.name) if d.name in declared else len(declared)
-    )
-    return deterministics
 
 
 def _family_setter(work: MLEModel) -> Callable[[list[np.ndarray]], None]:

@@ -35,7 +35,12 @@ from ppl_mle.inference.uncertainty import Uncertainty, uncertainty, z_quantile
 from ppl_mle.model._pytensor import PYTENSOR_LOCK
 from ppl_mle.model.float64 import in_float64
 
-__all__ = ["DerivedFunctions", "derived_functions", "derived_quantities"]
+__all__ = [
+    "DerivedFunctions",
+    "declared_deterministics",
+    "derived_functions",
+    "derived_quantities",
+]
 
 #: Up to this many coordinates the Hessian of a deterministic is compiled one gradient per
 #: row; beyond, as PyTensor's ``jacobian`` of the gradient.
@@ -77,7 +82,7 @@ def derived_quantities(
     q = z_quantile(level)
     result.check_data_current()
     model = result.model
-    deterministics = _declared(result)
+    deterministics = declared_deterministics(result)
     if not deterministics:
         return pd.DataFrame(
             {c: np.zeros(0) for c in _COLUMNS}, index=pd.Index([], name="parameter", dtype=str)
@@ -129,12 +134,12 @@ def derived_quantities(
     )
 
 
-def _declared(result: FitRecord) -> list[Any]:
-    """The fitted model's deterministics, in the order the user declared them.
+def declared_deterministics(result: FitRecord, model: Any = None) -> list[Any]:
+    """The deterministics of ``model`` (the fitted one), in the order the user declared them.
 
-    A flat copy of a model may list them otherwise.
+    A flat copy of a model, or a bootstrap's working copy, may list them otherwise.
     """
-    deterministics = list(result.model.deterministics)
+    deterministics = list((result.model if model is None else model).deterministics)
     declared = [d.name for d in getattr(result.source_model, "deterministics", ())]
     deterministics.sort(
         key=lambda d: declared.index(d.name) if d.name in declared else len(declared)
@@ -167,15 +172,27 @@ def _on_z(model: Any, objective: Any, deterministics: list[Any], flat: Any) -> l
 def _evaluate(
     model: Any, objective: Any, deterministics: list[Any], z: np.ndarray
 ) -> tuple[list[np.ndarray], list[np.ndarray]]:
-    """Each deterministic and its Jacobian with respect to ``z`` (flattened), at ``z``."""
-    flat = pt.vector("z", dtype="float64")
-    outputs: list[Any] = []
-    for g in _on_z(model, objective, deterministics, flat):
-        outputs.append(g)
-        outputs.append(jacobian(g.ravel(), flat, disconnected_inputs="ignore"))
-    fn = compile_function(model, [flat], outputs)
+    """Each deterministic and its Jacobian with respect to ``z`` (flattened), at ``z``.
+
+    Compiled once per graph structure and kept with the compiled structures
+    (:data:`~ppl_mle.fit.compiled.STRUCTURES`): a refit of the model, or another model
+    with an equal graph and other data, compiles nothing.
+    """
+    with PYTENSOR_LOCK:  # graph building, one thread at a time
+        flat = pt.vector("z", dtype="float64")
+        outputs: list[Any] = []
+        for g in _on_z(model, objective, deterministics, flat):
+            outputs.append(g)
+            outputs.append(jacobian(g.ravel(), flat, disconnected_inputs="ignore"))
+        graph = abstract_data([flat], outputs)
+    extra = "deterministic jacobians"
+    fn = STRUCTURES.find(model, graph, extra)
+    if fn is None:
+        fn = compile_function(model, graph.inputs, list(graph.outputs))
+        STRUCTURES.keep(model, graph, fn, extra)
+    data = [d.get_value(borrow=True) for d in graph.data]
     with np.errstate(all="ignore"):
-        evaluated = [np.asarray(out) for out in fn(np.asarray(z, dtype=np.float64))]
+        evaluated = [np.asarray(out) for out in fn(np.asarray(z, dtype=np.float64), *data)]
     return evaluated[0::2], evaluated[1::2]
 
 
@@ -208,7 +225,7 @@ class DerivedFunctions:
         self.size = base.size
         with PYTENSOR_LOCK:  # graph building, one thread at a time
             flat = pt.vector("z", dtype="float64")
-            graph = abstract_data([flat], _on_z(model, base, _declared(result), flat))
+            graph = abstract_data([flat], _on_z(model, base, declared_deterministics(result), flat))
             extra = ("deterministic derivatives", base.size)
             function = STRUCTURES.find(model, graph, extra)
             if function is None:
@@ -219,7 +236,7 @@ class DerivedFunctions:
         z = objective.full(result.z) if isinstance(objective, HeldObjective) else result.z
         values = self._outputs(z, 0)[0]
         self.labels: list[str] = []
-        for det, value in zip(_declared(result), values, strict=True):
+        for det, value in zip(declared_deterministics(result), values, strict=True):
             self.labels.extend(parameter_labels(det.name, np.shape(value), model))
         self.estimates = dict(
             zip(self.labels, np.concatenate([v.ravel() for v in values]).tolist(), strict=True)
