@@ -227,3 +227,22 @@ def test_command_line_prints_the_table(tmp_path, capsys):
     payload = json.loads(out)
     assert code in (0, 1) and payload["profile_ci"]["p"][0] == pytest.approx(P_LOWER, rel=1e-8)
     assert payload["se"]["p"] is None
+
+
+@pytest.mark.parametrize("successes", [0, 10])
+def test_profile_bound_of_one_binomial_observation_on_the_boundary(successes):
+    # One observation of 10 trials: the first step of the search, sized by n = 1, once
+    # left the support (a RuntimeWarning, with warnings as errors a failure).
+    with pm.Model() as model:
+        p = pm.Uniform("p", 0.0, 1.0)
+        pm.Binomial("y", n=10, p=p, observed=successes)
+    with pytest.warns(ppl_mle.BoundaryWarning):
+        result = ppl_mle.fit_mle(model)
+    assert result.status is ppl_mle.FitStatus.BOUNDARY
+    lower, upper = result.conf_int().loc["p"]
+    # Deviance 2·10·(−log p) (or −log(1 − p)) = χ²₁(0.95) on the open side.
+    inner = math.exp(-stats.chi2.ppf(0.95, 1) / 20)
+    if successes:
+        assert (lower, upper) == (pytest.approx(inner, rel=1e-9), 1.0)
+    else:
+        assert (lower, upper) == (0.0, pytest.approx(1 - inner, rel=1e-9))

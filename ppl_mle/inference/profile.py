@@ -603,7 +603,8 @@ class _Profiler:
         """A first value beyond a boundary estimate: about where the deviance is q."""
         lo, hi = self.lower_bound, self.upper_bound
         width = (hi - lo) if math.isfinite(hi - lo) else 1.0
-        guess = q / (2.0 * max(self.n_obs, 1)) * width
+        # Inside the support whatever n counts (one binomial observation of 10 trials).
+        guess = min(q / (2.0 * max(self.n_obs, 1)), 0.5) * width
         return self.estimate + guess if self.estimate == lo else self.estimate - guess
 
     def _u_step(self, q: float) -> float:
