@@ -13,7 +13,8 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from ppl_mle.api.pickling import reduce_result
-from ppl_mle.api.protocol import ResultProtocol, check_alpha
+from ppl_mle.api.protocol import ResultProtocol
+from ppl_mle.data.validation import check_alpha
 from ppl_mle.fit.cache import computed
 from ppl_mle.fit.grouped import GroupedFit
 from ppl_mle.inference.grouped import (

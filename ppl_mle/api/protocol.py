@@ -23,31 +23,20 @@ computed from those here, in one place, so the two kinds cannot drift apart:
 from __future__ import annotations
 
 import html
-import math
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
 from ppl_mle.core.errors import ModelError, PplMleError
+from ppl_mle.data.validation import check_alpha
 from ppl_mle.fit import criteria
 
 if TYPE_CHECKING:
     from ppl_mle.inference.bootstrap import BootstrapResult
 
-__all__ = ["ResultProtocol", "check_alpha"]
+__all__ = ["ResultProtocol"]
 
 _METHODS = ("profile", "wald")
-
-
-def check_alpha(alpha: Any) -> float:
-    """``alpha`` as a float strictly between 0 and 1, or ``ModelError``."""
-    try:
-        value = float(alpha)
-    except (TypeError, ValueError):
-        value = math.nan
-    if isinstance(alpha, bool) or not 0.0 < value < 1.0:
-        raise ModelError(f"`alpha` must be a number strictly between 0 and 1; got {alpha!r}.")
-    return value
 
 
 class ResultProtocol:

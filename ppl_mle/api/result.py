@@ -16,10 +16,10 @@ import numpy as np
 import pandas as pd
 
 from ppl_mle.api.pickling import rebuilt_objective, reduce_result
-from ppl_mle.api.protocol import ResultProtocol, check_alpha
+from ppl_mle.api.protocol import ResultProtocol
 from ppl_mle.core.errors import ModelError
 from ppl_mle.core.families import SoftmaxFamily
-from ppl_mle.data.validation import prediction_design
+from ppl_mle.data.validation import check_alpha, prediction_design
 from ppl_mle.fit.analytic import AnalyticCheck, check_analytic
 from ppl_mle.fit.cache import computed
 from ppl_mle.fit.record import FitRecord

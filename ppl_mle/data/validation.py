@@ -18,6 +18,7 @@ from ppl_mle.core.errors import DataError, ModelError
 
 __all__ = [
     "as_array",
+    "check_alpha",
     "as_design",
     "check_categories",
     "check_start_shapes",
@@ -492,6 +493,23 @@ def check_level(level: Any, argument: str = "`level`") -> float:
         raise ModelError(f"{argument} must be a number in (0, 1); got {level!r}.") from None
     if not 0.0 < value < 1.0:
         raise ModelError(f"{argument} must lie strictly between 0 and 1; got {level!r}.")
+    return value
+
+
+def check_alpha(alpha: Any) -> float:
+    """``alpha`` (one minus a confidence level) as a float strictly between 0 and 1.
+
+    Raises
+    ------
+    ModelError
+        Not a number (a bool is not one), or not strictly between 0 and 1.
+    """
+    try:
+        value = float(alpha)
+    except (TypeError, ValueError):
+        value = math.nan
+    if isinstance(alpha, bool) or not 0.0 < value < 1.0:
+        raise ModelError(f"`alpha` must be a number strictly between 0 and 1; got {alpha!r}.")
     return value
 
 

@@ -97,6 +97,7 @@ from ppl_mle.core.errors import ConvergenceError, ConvergenceWarning, ModelError
 from ppl_mle.core.families import CategoricalFamily, NormalFamily
 from ppl_mle.core.newton import newton_minimize
 from ppl_mle.core.progress import watched
+from ppl_mle.data.validation import check_alpha
 from ppl_mle.fit.analytic import closed_form_contradiction
 from ppl_mle.fit.compiled import STRUCTURES, AbstractGraph, abstract_data, compile_function
 from ppl_mle.fit.locate import Maximum, locate_maximum
@@ -253,7 +254,7 @@ class BootstrapResult:
             ``alpha`` not strictly between 0 and 1, an unknown ``method``, or ``"bca"`` of
             a bootstrap run with ``method="percentile"``.
         """
-        level_alpha = self.alpha if alpha is None else check_bootstrap_alpha(alpha)
+        level_alpha = self.alpha if alpha is None else check_alpha(alpha)
         chosen = self.method if method is None else check_method(method)
         if chosen == "percentile":
             low, high = level_alpha / 2.0, 1.0 - level_alpha / 2.0
@@ -306,17 +307,6 @@ class BootstrapResult:
 
 
 # -- checks of the arguments ------------------------------------------------------------------
-def check_bootstrap_alpha(alpha: Any) -> float:
-    """``alpha`` as a float strictly between 0 and 1, or ``ModelError``."""
-    try:
-        value = float(alpha)
-    except (TypeError, ValueError):
-        value = math.nan
-    if isinstance(alpha, bool) or not 0.0 < value < 1.0:
-        raise ModelError(f"`alpha` must be a number strictly between 0 and 1; got {alpha!r}.")
-    return value
-
-
 def check_method(method: Any) -> str:
     """``method`` if it is one of :data:`BOOTSTRAP_METHODS`, or ``ModelError``."""
     if not isinstance(method, str) or method not in BOOTSTRAP_METHODS:
@@ -449,7 +439,7 @@ def parametric_bootstrap(
     """
     n = _check_n(n)
     method = check_method(method)
-    alpha = check_bootstrap_alpha(alpha)
+    alpha = check_alpha(alpha)
     seed = _check_seed(random_seed)
     show = watched() if progressbar is None else bool(progressbar)
     if not result.converged:
