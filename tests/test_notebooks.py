@@ -26,8 +26,8 @@ NOTEBOOKS = runner.NOTEBOOKS
 STORED_KEYS = json.loads(runner.KEY_NUMBERS.read_text())
 
 
-def test_there_are_six_notebooks():
-    assert len(NOTEBOOKS) == 6
+def test_there_are_seven_notebooks():
+    assert len(NOTEBOOKS) == 7
     assert sorted(STORED_KEYS) == [path.stem for path in NOTEBOOKS]
 
 
