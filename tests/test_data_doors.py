@@ -28,7 +28,7 @@ RTOL = 1e-12
 SPELLINGS = ["007", "7", "07", "7.0", "8", "a", "A", "NA", "True", "1"]
 
 DOORS = settings(
-    max_examples=10,
+    max_examples=6,
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
