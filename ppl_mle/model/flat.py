@@ -128,23 +128,8 @@ def _fitting_copy(model: pm.Model, *, flatten: bool) -> CompiledModel:
     start = _initial_point(model)
     with quiet_vendor_warnings(), initial_values_set_aside(model):
         fgraph, _ = fgraph_from_model(model)
-        free_nodes = [n for n in fgraph.toposort() if isinstance(n.op, ModelFreeRV)]
-        free_outputs = {n.outputs[0]: n.inputs[0].name for n in free_nodes}
-        for node in free_nodes if flatten else ():
-            rv = node.inputs[0]
-            parents = sorted(
-                {free_outputs[v] for v in ancestors(rv.owner.inputs) if v in free_outputs}
-            )
-            if parents:
-                raise ModelError(
-                    f"the prior of {rv.name!r} depends on the free variables {parents}: "
-                    "a hierarchical model has no MLE by flattening (kept, its likelihood is "
-                    f"unbounded as the spread of {rv.name!r} goes to 0; flattened, "
-                    f"{parents} leave the likelihood). Fit it as a MAP with its "
-                    "priors (estimate='map'), or marginalise the group effects. If "
-                    f"{rv.name!r} holds data, its declaration is missing `observed=`."
-                )
-            fgraph.replace(rv, _flat_like(rv, node.op.transform), import_missing=True)
+        if flatten:
+            _flatten_priors(fgraph)
         fgraph = _in_float64(fgraph)
         # A CompiledModel: find_MAP on the copy runs on the fit's compiled functions.
         flat = compiled_copy(model_from_fgraph(fgraph, mutate_fgraph=True))
@@ -161,6 +146,31 @@ def _fitting_copy(model: pm.Model, *, flatten: bool) -> CompiledModel:
                 value = _inside(transform, rv, value)
             flat.set_initval(rv, value)
     return flat
+
+
+def _flatten_priors(fgraph: Any) -> None:
+    """Replace, in place, each free variable's prior in ``fgraph`` by a flat one.
+
+    Raises
+    ------
+    ModelError
+        A prior that depends on other free variables (hierarchical).
+    """
+    free_nodes = [n for n in fgraph.toposort() if isinstance(n.op, ModelFreeRV)]
+    free_outputs = {n.outputs[0]: n.inputs[0].name for n in free_nodes}
+    for node in free_nodes:
+        rv = node.inputs[0]
+        parents = sorted({free_outputs[v] for v in ancestors(rv.owner.inputs) if v in free_outputs})
+        if parents:
+            raise ModelError(
+                f"the prior of {rv.name!r} depends on the free variables {parents}: "
+                "a hierarchical model has no MLE by flattening (kept, its likelihood is "
+                f"unbounded as the spread of {rv.name!r} goes to 0; flattened, "
+                f"{parents} leave the likelihood). Fit it as a MAP with its "
+                "priors (estimate='map'), or marginalise the group effects. If "
+                f"{rv.name!r} holds data, its declaration is missing `observed=`."
+            )
+        fgraph.replace(rv, _flat_like(rv, node.op.transform), import_missing=True)
 
 
 def _onto_support(transform: object) -> bool:
