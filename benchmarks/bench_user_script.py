@@ -21,6 +21,7 @@ If ``pymc_extras`` is importable — by this interpreter, or by the one named in
 ppl_mle) — its ``find_MAP`` is timed too, with the ratio fit_mle / pymc_extras.
 
 Run: .venv/bin/python benchmarks/bench_user_script.py [--runs 3] [--models lin,cat,pois]
+[--caches warm,cold,home]
 """
 
 from __future__ import annotations
@@ -133,6 +134,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--models", default=",".join(MODELS))
+    parser.add_argument("--caches", default="warm,cold,home", help="which of warm,cold,home")
     args = parser.parse_args()
     tools = {"fit_mle": sys.executable, "find_MAP": sys.executable}
     extras = extras_python()
@@ -155,7 +157,7 @@ def main() -> None:
             for tool in tools:
                 paths[tool] = root / f"{model}_{tool}.py"
                 paths[tool].write_text(script(model, tool))
-            for cache in ("warm", "cold", "home"):
+            for cache in args.caches.split(","):
                 times: dict[str, list[float]] = {tool: [] for tool in tools}
                 warm_dir = root / f"warm_{model}"
                 for tool, python in tools.items():  # fill the compile directory

@@ -4,10 +4,12 @@ import warnings
 
 import numpy as np
 import pymc as pm
+import pytensor.tensor as pt
 import pytest
 from pytensor.compile.sharedvalue import SharedVariable
 
 import ppl_mle
+from ppl_mle.model._compat import ancestors
 
 
 def _snapshot(model: pm.Model, arrays: list[np.ndarray]) -> dict:
@@ -19,6 +21,12 @@ def _snapshot(model: pm.Model, arrays: list[np.ndarray]) -> dict:
         "free": [id(rv) for rv in model.free_RVs],
         "observed": [id(rv) for rv in model.observed_RVs],
         "initial": dict(model.rvs_to_initial_values),
+        # Every node of the model's graphs, with its operation and inputs.
+        "graph": [
+            (id(v), id(v.owner), id(v.owner.op), [id(i) for i in v.owner.inputs])
+            for v in ancestors(list(model.named_vars.values()))
+            if v.owner is not None
+        ],
         "data": {
             name: np.array(var.get_value(borrow=True), copy=True)
             for name, var in model.named_vars.items()
@@ -31,7 +39,7 @@ def _snapshot(model: pm.Model, arrays: list[np.ndarray]) -> dict:
 
 
 def _assert_same(before: dict, after: dict) -> None:
-    for key in ("type", "attributes", "named", "free", "observed", "initial"):
+    for key in ("type", "attributes", "named", "free", "observed", "initial", "graph"):
         assert after[key] == before[key], key
     assert before["data"].keys() == after["data"].keys()
     for name, values in before["data"].items():
@@ -49,7 +57,9 @@ def _users_model(initval=1.0):
         slope = pm.Normal("slope", 0.0, 10.0)
         mu = pm.Normal("mu", 0.0, 10.0, initval=initval)
         sigma = pm.HalfNormal("sigma", 5.0)
-        pm.Normal("y", mu + slope * design, sigma, observed=data)
+        # A constant expression of the user's, which rewrites would simplify (to 1.0).
+        one = pt.exp(pt.log(pt.constant(2.0)) + 0.0) / 2.0
+        pm.Normal("y", mu + slope * design * one, sigma, observed=data)
     return model, [x, design]
 
 

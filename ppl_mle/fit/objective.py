@@ -40,6 +40,7 @@ from ppl_mle.fit.compiled import (
     compile_function,
     compile_settings,
     declaration_key_of,
+    pregrad,
 )
 from ppl_mle.model._pytensor import PYTENSOR_LOCK
 from ppl_mle.model.float64 import in_float64
@@ -581,7 +582,7 @@ def _compile(model: pm.Model, graph: AbstractGraph) -> _Compiled:
     at a few points only.
     """
     z, standins = graph.inputs[0], graph.standins
-    logp, loglik, *constrained = graph.outputs
+    logp, loglik, *constrained = pregrad(graph)
     grad = _grad(logp, z)
     outputs = [logp, grad, loglik, *constrained]
     natural_flat = pt.concatenate([pt.cast(c, "float64").ravel() for c in constrained])
