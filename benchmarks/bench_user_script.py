@@ -17,8 +17,18 @@ anew) and **home** (PyTensor's default compile directory as this machine has it,
 run of each script: what a user's own script meets; its number of modules is printed).
 Medians of ``--runs`` runs (3), the scripts alternating, and the ratio fit_mle / find_MAP.
 If ``pymc_extras`` is importable — by this interpreter, or by the one named in
-``$PPL_MLE_BENCH_EXTRAS_PYTHON`` (a separate environment: pymc-extras is no dependency of
-ppl_mle) — its ``find_MAP`` is timed too, with the ratio fit_mle / pymc_extras.
+``$PPL_MLE_BENCH_EXTRAS_PYTHON`` — its ``find_MAP`` is timed too, with the ratio
+fit_mle / pymc_extras. pymc-extras is no dependency of ppl_mle; for a fair comparison run
+this script with the interpreter of an environment that holds both (ppl_mle without its
+test extras, and pymc-extras 0.10)::
+
+    python3.11 -m venv /tmp/bench-venv
+    /tmp/bench-venv/bin/pip install -e . pymc-extras==0.10.0
+    /tmp/bench-venv/bin/python benchmarks/bench_user_script.py
+
+In the test environment ``import pymc`` alone takes 0.1–0.15 s longer (pandas and PyMC
+import IPython, requests' charset detection and more when they are installed), which
+would count against whichever tool runs there.
 
 Run: .venv/bin/python benchmarks/bench_user_script.py [--runs 3] [--models lin,cat,pois]
 [--caches warm,cold,home]

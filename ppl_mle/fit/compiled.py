@@ -170,7 +170,7 @@ def _python_mode() -> Any:
 #: third of a compilation's rewriting); and those that put C BLAS operations in the graph,
 #: whose first use makes PyTensor probe the system's BLAS with a C compiler (0.15 s in a
 #: fresh process).
-_NOT_FOR_PYTHON = ("fusion", "inplace", "c_blas", "cxx_only")
+_NOT_FOR_PYTHON = ("fusion", "inplace", "c_blas", "cxx_only", "BlasOpt")
 
 
 _VECTORISED = "ppl_mle_vectorised"
