@@ -577,9 +577,9 @@ def _compile(model: pm.Model, graph: AbstractGraph) -> _Compiled:
     stand-ins of the data containers. What the optimizer needs, and no more: the exact
     Hessian that verifies its answer comes from a Hessian-vector product compiled on first
     use (:meth:`Objective.hessian`). One more gradient graph compiles in a fraction of the
-    time of d unrolled Hessian rows in this function (a linear regression with 7
-    coordinates, warm compile cache: 0.35 s against 1.7 s), and a fit evaluates it d times
-    at a few points only.
+    time of d unrolled Hessian rows in this function, and a fit evaluates it d times at a
+    few points only. Both are built from the log-density in canonical form
+    (:func:`~ppl_mle.fit.compiled.pregrad`).
     """
     z, standins = graph.inputs[0], graph.standins
     logp, loglik, *constrained = pregrad(graph)
