@@ -11,7 +11,10 @@ that every floating-point value in it is float64:
 - a float16/float32 constant becomes the float64 constant of the same value;
 - an elementwise operation that would compute in float16/float32 gets its inputs cast to
   float64 first (an explicit cast to a short float becomes a cast to float64);
-- a sum (product…) that fixed a short output type when built sums in float64.
+- a sum (product…) that fixed a short output type when built sums in float64;
+- an operation with a graph of its own and fixed input types (``OpFromGraph``: PyMC's
+  symbolic random variables, such as the ``LKJCholeskyCov`` prior's) is given inputs of
+  the types it was built with; what it computes in short floats is widened after it.
 
 Integer and boolean values elsewhere (shapes, indices, conditions) keep their types.
 """
@@ -23,6 +26,7 @@ from typing import Any
 
 import numpy as np
 import pytensor.tensor as pt
+from pytensor.compile.builders import OpFromGraph
 from pytensor.graph.basic import Constant
 from pytensor.scalar import Cast
 from pytensor.tensor.elemwise import CAReduce, Elemwise
@@ -63,6 +67,8 @@ def in_float64(outputs: Sequence[Any]) -> list[Any]:
             continue
         if elemwise_short:
             inputs = [_to_float64(i) for i in inputs]
+        elif isinstance(node.op, OpFromGraph):
+            inputs = [_as_before(i, old) for i, old in zip(inputs, node.inputs, strict=True)]
         else:
             inputs = [_float64_constant(i) if _short(i) else i for i in inputs]
         if all(a is b for a, b in zip(inputs, node.inputs, strict=True)):
@@ -81,6 +87,13 @@ def in_float64(outputs: Sequence[Any]) -> list[Any]:
 def _short(variable: Any) -> bool:
     """Whether ``variable`` is a tensor of float16 or float32."""
     return isinstance(variable.type, TensorType) and variable.type.dtype in _SHORT_FLOATS
+
+
+def _as_before(variable: Any, old: Any) -> Any:
+    """``variable`` in the type of ``old``, the input it replaces (a cast if they differ)."""
+    if variable.type == old.type:
+        return variable
+    return pt.cast(variable, old.type.dtype) if _short(old) else variable
 
 
 def _float64_constant(variable: Any) -> Any:
