@@ -17,6 +17,7 @@ from typing import Any, overload
 
 import numpy as np
 import pymc as pm
+import pytensor
 import pytensor.tensor as pt
 
 from ppl_mle.core.affine import AffineMap
@@ -646,8 +647,9 @@ def model_for(family: Family) -> MLEModel:
     MLEModel
     """
     # Our declarations' nodes need no creation stacks (PyTensor's error messages would
-    # point into this module): recording them is a fifth of the cost of declaring.
-    with no_creation_traces():
+    # point into this module): recording them is a fifth of the cost of declaring. In
+    # float64 whatever the user's floatX (pm.Data would store the data in float32).
+    with no_creation_traces(), pytensor.config.change_flags(floatX="float64"):
         model = _declare(family)
     model.mark_declared()
     return model

@@ -125,6 +125,20 @@ def _fitting_copy(model: pm.Model, *, flatten: bool) -> CompiledModel:
             f"free variables {discrete} are discrete: {what} find_MAP (it needs continuous "
             "parameters). Marginalise them out first."
         )
+    short = [
+        f"{rv.name} ({rv.type.dtype})"
+        for rv in [*model.free_RVs, *model.observed_RVs]
+        if rv.type.dtype in ("float16", "float32")
+    ]
+    if short:
+        raise ModelError(
+            f"variables {short} are short floats: the model was declared with PyTensor's "
+            "floatX = float32 (or an explicit dtype), and PyMC has rounded its constants and "
+            "observations to float32. ppl_mle fits in float64: declare the model with "
+            "floatX = float64, PyTensor's default (outside "
+            "pytensor.config.change_flags(floatX='float32'), and without floatX=float32 in "
+            "PYTENSOR_FLAGS or .pytensorrc)."
+        )
     start = _initial_point(model)
     with quiet_vendor_warnings(), initial_values_set_aside(model):
         fgraph, _ = fgraph_from_model(model)

@@ -18,6 +18,7 @@ from typing import Any
 
 import numpy as np
 import pymc as pm
+import pytensor
 
 from ppl_mle.core.errors import DataError
 from ppl_mle.core.grouped.families import GroupedCategoricalFamily, GroupedNormalFamily
@@ -145,8 +146,9 @@ def grouped_categorical_from_source(
 
 @serialised
 def grouped_model_for(family: GroupedFamily) -> GroupedModel:
-    """The flat-prior PyMC model of a grouped family."""
-    model = _declare(family)
+    """The flat-prior PyMC model of a grouped family (in float64 whatever floatX is)."""
+    with pytensor.config.change_flags(floatX="float64"):
+        model = _declare(family)
     model.mark_declared()
     return model
 
